@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Result<T>: a value or an Error naming what was wrong. Runtime code returns these instead of
+// throwing (CONVENTIONS.md); messages never carry key material.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace otagw {
+
+struct Error {
+    std::string message;
+};
+
+inline Error make_error(std::string message) { return Error{std::move(message)}; }
+
+template <typename T>
+class [[nodiscard]] Result {
+public:
+    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
+    Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}
+
+    bool ok() const { return v_.index() == 0; }
+    explicit operator bool() const { return ok(); }
+
+    T& value() & { return std::get<0>(v_); }
+    const T& value() const& { return std::get<0>(v_); }
+    T&& value() && { return std::get<0>(std::move(v_)); }
+    T& operator*() & { return value(); }
+    const T& operator*() const& { return value(); }
+    T* operator->() { return &value(); }
+    const T* operator->() const { return &value(); }
+
+    const Error& error() const { return std::get<1>(v_); }
+    Error&& take_error() { return std::get<1>(std::move(v_)); }
+
+private:
+    std::variant<T, Error> v_;
+};
+
+// Result of an operation that yields nothing but may fail.
+class [[nodiscard]] Status {
+public:
+    Status() = default;
+    Status(Error error) : error_(std::move(error)), failed_(true) {}
+    static Status success() { return Status(); }
+
+    bool ok() const { return !failed_; }
+    explicit operator bool() const { return ok(); }
+    const Error& error() const { return error_; }
+    Error&& take_error() { return std::move(error_); }
+
+private:
+    Error error_;
+    bool failed_ = false;
+};
+
+} // namespace otagw
+
+// Propagate the error of a Result/Status expression, else bind its value.
+#define OTAGW_TRY_STATUS(expr)                                                                     \
+    do {                                                                                           \
+        auto otagw_try_status_ = (expr);                                                           \
+        if (!otagw_try_status_.ok())                                                               \
+            return otagw_try_status_.take_error();                                                 \
+    } while (0)
