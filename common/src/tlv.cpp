@@ -58,6 +58,17 @@ Result<BerTag> parse_ber_tag(ByteView in, size_t& pos) {
     }
 }
 
+Result<uint32_t> ber_tag_from_bytes(ByteView bytes) {
+    size_t pos = 0;
+    auto tag = parse_ber_tag(bytes, pos);
+    if (!tag)
+        return tag.take_error();
+    if (pos != bytes.size())
+        return make_error("BER-TLV: " + std::to_string(bytes.size() - pos) +
+                          " bytes after the end of the tag");
+    return tag->value;
+}
+
 // BER definite length (X.690 §8.1.3); `what` prefixes error messages.
 static Result<size_t> parse_definite_length(ByteView in, size_t& pos, const char* what) {
     size_t start = pos;

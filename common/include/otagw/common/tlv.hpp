@@ -36,6 +36,8 @@ struct BerTlv {
 
 // Parse a tag at `pos` and advance past it.
 Result<BerTag> parse_ber_tag(ByteView in, size_t& pos);
+// A whole byte string that must be exactly one tag.
+Result<uint32_t> ber_tag_from_bytes(ByteView bytes);
 // Parse a definite length at `pos` and advance past it (does not check it against the input).
 Result<size_t> parse_ber_length(ByteView in, size_t& pos);
 // Parse one whole TLV at `pos` and advance past it.

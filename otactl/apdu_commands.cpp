@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// otactl apdu set-status | delete | install | get-status: GlobalPlatform command builders.
+#include <memory>
+
+#include "cli.hpp"
+#include "otagw/ota/globalplatform.hpp"
+
+namespace otactl {
+
+using namespace otagw;
+using namespace otagw::ota;
+
+namespace {
+
+Aid aid_option(const std::string& option, const std::string& value) {
+    return take(Aid::parse(value), option);
+}
+
+void print_apdu(const Apdu& a) { print_json(Json{{"apdu", a.hex()}}); }
+
+} // namespace
+
+void add_apdu_commands(CLI::App& app) {
+    CLI::App* apdu = app.add_subcommand("apdu", "GlobalPlatform command APDU builders");
+    apdu->require_subcommand(1);
+
+    // ---- set-status --------------------------------------------------------------------------
+    struct SetStatus {
+        std::string aid;
+        bool lock = false, unlock = false;
+    };
+    auto ss = std::make_shared<SetStatus>();
+    CLI::App* set_status = apdu->add_subcommand("set-status", "SET STATUS: lock or unlock an application");
+    set_status->add_option("--aid", ss->aid, "application AID, hex")->required();
+    auto* lock = set_status->add_flag("--lock", ss->lock, "lock the application");
+    auto* unlock = set_status->add_flag("--unlock", ss->unlock, "unlock the application");
+    lock->excludes(unlock);
+    set_status->callback([ss] {
+        if (!ss->lock && !ss->unlock)
+            usage_error("--lock/--unlock", "one of them is required");
+        print_apdu(gp::set_application_lock(aid_option("--aid", ss->aid), ss->lock));
+    });
+
+    // ---- delete ------------------------------------------------------------------------------
+    struct Delete {
+        std::string aid;
+        bool related = false;
+    };
+    auto del = std::make_shared<Delete>();
+    CLI::App* delete_cmd = apdu->add_subcommand("delete", "DELETE an application or load file");
+    delete_cmd->add_option("--aid", del->aid, "AID to delete, hex")->required();
+    delete_cmd->add_flag("--related", del->related, "delete related objects too");
+    delete_cmd->callback([del] {
+        print_apdu(gp::delete_object(aid_option("--aid", del->aid), del->related));
+    });
+
+    // ---- install -----------------------------------------------------------------------------
+    struct Install {
+        std::string package, module, instance, privileges = "00", params, c9, toolkit;
+        bool selectable = false;
+    };
+    auto in = std::make_shared<Install>();
+    CLI::App* install = apdu->add_subcommand("install", "INSTALL [for install (and make selectable)]");
+    install->add_option("--package", in->package, "executable load file AID, hex")->required();
+    install->add_option("--module", in->module, "executable module AID, hex")->required();
+    install->add_option("--instance", in->instance, "application instance AID, hex")->required();
+    install->add_option("--privileges", in->privileges, "privileges, 1 or 3 bytes hex (default 00)");
+    auto* params = install->add_option(
+        "--params", in->params, "whole install parameters field (C9/EF/EA TLVs), hex");
+    auto* c9 = install->add_option("--c9", in->c9, "application specific parameters (C9 value), hex");
+    auto* toolkit = install->add_option(
+        "--toolkit", in->toolkit, "UICC toolkit application parameters (TS 102 226 EA value), hex");
+    params->excludes(c9)->excludes(toolkit);
+    install->add_flag("--selectable", in->selectable, "[for install and make selectable]");
+    install->callback([in, params, c9, toolkit] {
+        gp::InstallForInstall p;
+        p.load_file = aid_option("--package", in->package);
+        p.module = aid_option("--module", in->module);
+        p.instance = aid_option("--instance", in->instance);
+        p.privileges = take(gp::Privileges::from_bytes(hex_option("--privileges", in->privileges)),
+                            "--privileges");
+        if (params->count() > 0) {
+            p.install_parameters = hex_option("--params", in->params);
+        } else {
+            gp::InstallParameters ip;
+            if (c9->count() > 0)
+                ip.c9 = hex_option("--c9", in->c9);
+            if (toolkit->count() > 0)
+                ip.uicc_toolkit = hex_option("--toolkit", in->toolkit);
+            p.install_parameters = take(ip.encode(), "--c9/--toolkit");
+        }
+        p.make_selectable = in->selectable;
+        print_apdu(take(gp::install_for_install(p), params->count() ? "--params" : ""));
+    });
+
+    // ---- get-status --------------------------------------------------------------------------
+    struct GetStatus {
+        std::string scope, aid_filter;
+    };
+    auto gs = std::make_shared<GetStatus>();
+    CLI::App* get_status = apdu->add_subcommand("get-status", "GET STATUS (TLV response format)");
+    get_status->add_option("--scope", gs->scope, "isd | apps | loadfiles | modules")
+        ->required()
+        ->check(CLI::IsMember({"isd", "apps", "loadfiles", "modules"}));
+    get_status->add_option("--aid-filter", gs->aid_filter, "AID prefix to match (default: all)");
+    get_status->callback([gs] {
+        gp::GetStatusRequest req;
+        if (gs->scope == "isd")
+            req.scope = gp::StatusScope::Isd;
+        else if (gs->scope == "apps")
+            req.scope = gp::StatusScope::Applications;
+        else if (gs->scope == "loadfiles")
+            req.scope = gp::StatusScope::LoadFiles;
+        else
+            req.scope = gp::StatusScope::LoadFilesAndModules;
+        if (!gs->aid_filter.empty())
+            req.aid_filter = hex_option("--aid-filter", gs->aid_filter);
+        print_apdu(take(gp::get_status(req), "--aid-filter"));
+    });
+}
+
+} // namespace otactl
