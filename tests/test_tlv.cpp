@@ -131,7 +131,8 @@ void run_vector(const test::Json& v) {
             assert_hex_equal(ber_tlv(tag, value), c["encoded"].get<std::string>());
         }
     } else if (id == "gppro-tlv-parse-list") {
-        auto list = parse_ber_tlvs(hex(v["inputs"]["encoded"]));
+        Bytes in = hex(v["inputs"]["encoded"]);
+        auto list = parse_ber_tlvs(in);
         assert_ok(list);
         assert_int_equal(list->size(), v["expected"]["count"].get<size_t>());
         assert_int_equal(list->front().tag, std::stoul(v["expected"]["first_tag"].get<std::string>(), nullptr, 16));

@@ -349,6 +349,10 @@ Result<DecodedCommand> decode_command_packet(ByteView packet, const OtaKeys& key
     h.kic = packet[5];
     h.kid = packet[6];
     std::memcpy(h.tar.data(), packet.data() + 7, 3);
+    if (h.kic != keys.kic() || h.kid != keys.kid())
+        return make_error("command packet: KIc " + hex_byte(h.kic) + " / KID " + hex_byte(h.kid) +
+                          " do not name this keyset (" + hex_byte(keys.kic()) + " / " +
+                          hex_byte(keys.kid()) + ")");
     auto ilen = integrity_length(h.spi.integrity(), h.kid);
     if (!ilen)
         return make_error("command packet: " + ilen.error().message);

@@ -25,14 +25,22 @@ namespace {
 
 enum class Shape : uint8_t { P3Only, Data, DataLe };
 
-// Preferred readings of a command by instruction (ISO/IEC 7816-4 and GP command cases).
-std::vector<Shape> shapes_for(uint8_t ins) {
+// Readings of a command by instruction, preferred first. Every command carries P3 (T=0 TPDU
+// form): Lc for cases 3/4, Le for case 2, '00' for case 1.
+enum class Case : uint8_t { Two, Three, Four, Unknown };
+
+Case case_of(uint8_t ins) {
     switch (ins) {
     case 0xc0: // GET RESPONSE
     case 0xb0: // READ BINARY
     case 0xb2: // READ RECORD
     case 0x84: // GET CHALLENGE
-        return {Shape::P3Only, Shape::Data, Shape::DataLe};
+        return Case::Two;
+    case 0xf0: // SET STATUS
+    case 0xd6: // UPDATE BINARY
+    case 0xdc: // UPDATE RECORD
+    case 0x20: // VERIFY PIN
+        return Case::Three;
     case 0xa4: // SELECT
     case 0xe6: // INSTALL
     case 0xe8: // LOAD
@@ -40,11 +48,28 @@ std::vector<Shape> shapes_for(uint8_t ins) {
     case 0xf2: // GET STATUS
     case 0xe2: // STORE DATA
     case 0xd8: // PUT KEY
-    case 0xca: // GET DATA
-        return {Shape::DataLe, Shape::Data, Shape::P3Only};
-    default: // SET STATUS, UPDATE BINARY/RECORD, VERIFY, ...: case 3 first
-        return {Shape::Data, Shape::DataLe, Shape::P3Only};
+        return Case::Four;
+    default:
+        return Case::Unknown;
     }
+}
+
+const std::vector<Shape>& shapes_for(uint8_t ins) {
+    static const std::vector<Shape> two{Shape::P3Only};
+    static const std::vector<Shape> three{Shape::Data, Shape::P3Only};
+    static const std::vector<Shape> four{Shape::DataLe, Shape::Data, Shape::P3Only};
+    static const std::vector<Shape> unknown{Shape::Data, Shape::DataLe, Shape::P3Only};
+    switch (case_of(ins)) {
+    case Case::Two:
+        return two;
+    case Case::Three:
+        return three;
+    case Case::Four:
+        return four;
+    case Case::Unknown:
+        break;
+    }
+    return unknown;
 }
 
 struct CompactParser {
@@ -59,8 +84,10 @@ struct CompactParser {
             return 0;
         const size_t p3 = in[pos + 4];
         switch (shape) {
-        case Shape::P3Only:
-            return 5;
+        case Shape::P3Only: { // a case 3/4 instruction with P3 > 0 must carry its data
+            const Case c = case_of(in[pos + 1]);
+            return p3 == 0 || (c != Case::Three && c != Case::Four) ? 5 : 0;
+        }
         case Shape::Data:
             return p3 > 0 && left >= 5 + p3 ? 5 + p3 : 0;
         case Shape::DataLe:
@@ -75,10 +102,8 @@ struct CompactParser {
         if (auto it = memo.find(pos); it != memo.end())
             return it->second;
         bool ok = false;
-        if (in.size() - pos == 4) { // a final case-1 command without P3
-            ok = true;
-        } else {
-            for (Shape s : shapes_for(in.size() - pos > 1 ? in[pos + 1] : 0)) {
+        if (in.size() - pos >= 5) {
+            for (Shape s : shapes_for(in[pos + 1])) {
                 size_t n = length(pos, s);
                 if (n && parses_from(pos + n)) {
                     ok = true;
@@ -97,8 +122,6 @@ struct CompactParser {
             a.ins = in[pos + 1];
             a.p1 = in[pos + 2];
             a.p2 = in[pos + 3];
-            if (in.size() - pos == 4)
-                return out.push_back(a);
             for (Shape s : shapes_for(a.ins)) {
                 size_t n = length(pos, s);
                 if (!n || !parses_from(pos + n))

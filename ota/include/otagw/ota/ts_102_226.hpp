@@ -36,9 +36,10 @@ constexpr uint8_t kTagBadFormat = 0x90;
 
 // ---- Compact format (§5.1) ----------------------------------------------------------------------
 Bytes compact_script(const std::vector<Apdu>& apdus);
-// Splits a compact command string into APDUs. The format does not delimit commands, so this
-// follows the command cases of the instructions (ISO/IEC 7816-4, GP): a trailing Le byte is
-// taken when the instruction may carry one and the rest still parses.
+// Splits a compact command string into APDUs. The format does not delimit commands: each one
+// carries P3 (Lc, or Le for case 2), and this follows the command cases of the instructions
+// (ISO/IEC 7816-4, GP): a trailing Le byte is taken when the instruction may carry one and the
+// rest still parses.
 Result<std::vector<Apdu>> parse_compact_script(ByteView script);
 
 struct CompactResponse {
