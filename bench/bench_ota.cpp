@@ -25,7 +25,9 @@ struct Case {
 };
 
 // The packet of the benchmark: SET STATUS lock of a 7-byte AID, 12 bytes.
-Bytes set_status_apdu() { return gp::set_application_lock(*Aid::parse("a0000000871002"), true).encode(); }
+Bytes set_status_apdu() {
+    return gp::set_application_lock(*Aid::parse("a0000000871002"), true).encode();
+}
 
 volatile uint8_t sink;
 
@@ -96,9 +98,11 @@ int main(int argc, char** argv) {
     const Case cases[] = {
         {"AES-128 CBC + AES-CMAC", 0x12, "000102030405060708090a0b0c0d0e0f", "1639"},
         {"3DES-2key CBC + CBC-MAC", 0x15, "000102030405060708090a0b0c0d0e0f", "1639"},
-        {"3DES-3key CBC + CBC-MAC", 0x19, "000102030405060708090a0b0c0d0e0f1011121314151617", "1639"},
+        {"3DES-3key CBC + CBC-MAC", 0x19, "000102030405060708090a0b0c0d0e0f1011121314151617",
+         "1639"},
     };
-    std::printf("bench_ota: %.1f s per case, one thread, 12-byte SET STATUS APDU, SPI 1639\n", seconds);
+    std::printf("bench_ota: %.1f s per case, one thread, 12-byte SET STATUS APDU, SPI 1639\n",
+                seconds);
     for (const Case& c : cases) {
         size_t size = 0;
         double rate = run_build(c, seconds, size);

@@ -16,7 +16,9 @@ Aid aid_option(const std::string& option, const std::string& value) {
     return take(Aid::parse(value), option);
 }
 
-void print_apdu(const Apdu& a) { print_json(Json{{"apdu", a.hex()}}); }
+void print_apdu(const Apdu& a) {
+    print_json(Json{{"apdu", a.hex()}});
+}
 
 } // namespace
 
@@ -30,7 +32,8 @@ void add_apdu_commands(CLI::App& app) {
         bool lock = false, unlock = false;
     };
     auto ss = std::make_shared<SetStatus>();
-    CLI::App* set_status = apdu->add_subcommand("set-status", "SET STATUS: lock or unlock an application");
+    CLI::App* set_status =
+        apdu->add_subcommand("set-status", "SET STATUS: lock or unlock an application");
     set_status->add_option("--aid", ss->aid, "application AID, hex")->required();
     auto* lock = set_status->add_flag("--lock", ss->lock, "lock the application");
     auto* unlock = set_status->add_flag("--unlock", ss->unlock, "unlock the application");
@@ -50,9 +53,8 @@ void add_apdu_commands(CLI::App& app) {
     CLI::App* delete_cmd = apdu->add_subcommand("delete", "DELETE an application or load file");
     delete_cmd->add_option("--aid", del->aid, "AID to delete, hex")->required();
     delete_cmd->add_flag("--related", del->related, "delete related objects too");
-    delete_cmd->callback([del] {
-        print_apdu(gp::delete_object(aid_option("--aid", del->aid), del->related));
-    });
+    delete_cmd->callback(
+        [del] { print_apdu(gp::delete_object(aid_option("--aid", del->aid), del->related)); });
 
     // ---- install -----------------------------------------------------------------------------
     struct Install {
@@ -60,14 +62,17 @@ void add_apdu_commands(CLI::App& app) {
         bool selectable = false;
     };
     auto in = std::make_shared<Install>();
-    CLI::App* install = apdu->add_subcommand("install", "INSTALL [for install (and make selectable)]");
+    CLI::App* install =
+        apdu->add_subcommand("install", "INSTALL [for install (and make selectable)]");
     install->add_option("--package", in->package, "executable load file AID, hex")->required();
     install->add_option("--module", in->module, "executable module AID, hex")->required();
     install->add_option("--instance", in->instance, "application instance AID, hex")->required();
-    install->add_option("--privileges", in->privileges, "privileges, 1 or 3 bytes hex (default 00)");
-    auto* params = install->add_option(
-        "--params", in->params, "whole install parameters field (C9/EF/EA TLVs), hex");
-    auto* c9 = install->add_option("--c9", in->c9, "application specific parameters (C9 value), hex");
+    install->add_option("--privileges", in->privileges,
+                        "privileges, 1 or 3 bytes hex (default 00)");
+    auto* params = install->add_option("--params", in->params,
+                                       "whole install parameters field (C9/EF/EA TLVs), hex");
+    auto* c9 =
+        install->add_option("--c9", in->c9, "application specific parameters (C9 value), hex");
     auto* toolkit = install->add_option(
         "--toolkit", in->toolkit, "UICC toolkit application parameters (TS 102 226 EA value), hex");
     params->excludes(c9)->excludes(toolkit);

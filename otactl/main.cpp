@@ -30,7 +30,9 @@ uint8_t byte_option(const std::string& option, const std::string& value) {
     return hex_option_exact(option, value, 1)[0];
 }
 
-void print_json(const Json& j) { std::cout << j.dump() << '\n'; }
+void print_json(const Json& j) {
+    std::cout << j.dump() << '\n';
+}
 
 } // namespace otactl
 

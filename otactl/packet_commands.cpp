@@ -152,8 +152,8 @@ void add_packet_commands(CLI::App& app) {
         Bytes packet_bytes;
         if (auto st = build_command_packet(h, keys, secured, packet_bytes); !st)
             usage_error("", st.error().message);
-        auto segments = take(sms::segment_command_packet(packet_bytes, static_cast<uint8_t>(*ref)),
-                             "--data");
+        auto segments =
+            take(sms::segment_command_packet(packet_bytes, static_cast<uint8_t>(*ref)), "--data");
         Json segs = Json::array();
         for (const auto& s : segments)
             segs.push_back(to_hex(s));

@@ -34,7 +34,8 @@ void test_cmac_vectors(void**) {
         uint8_t mac[kMaxBlockSize];
         Bytes msg = hex(v["inputs"]["message"]);
         cmac->compute({msg}, mac);
-        assert_hex_equal(ByteView(mac, cmac->block_size()), v["expected"]["mac"].get<std::string>());
+        assert_hex_equal(ByteView(mac, cmac->block_size()),
+                         v["expected"]["mac"].get<std::string>());
         // The same message split into uneven parts gives the same MAC.
         if (msg.size() > 3) {
             uint8_t mac2[kMaxBlockSize];
@@ -54,7 +55,8 @@ void test_cc_primitives_on_scp80_inputs(void**) {
     auto file = test::load_vectors("ota_scp80.json");
     size_t checked = 0;
     for (const auto& v : file["vectors"]) {
-        if (!v.contains("derived_with_pysim_code") || !v["derived_with_pysim_code"].contains("cc_input"))
+        if (!v.contains("derived_with_pysim_code") ||
+            !v["derived_with_pysim_code"].contains("cc_input"))
             continue;
         const auto& d = v["derived_with_pysim_code"];
         const std::string kid = v["inputs"]["kid_byte"];
@@ -80,8 +82,9 @@ void test_cbc_roundtrip_all_algorithms(void**) {
     struct Case {
         BlockAlgo algo;
         size_t key;
-    } cases[] = {{BlockAlgo::Des, 8},  {BlockAlgo::TripleDes2Key, 16}, {BlockAlgo::TripleDes3Key, 24},
-                 {BlockAlgo::Aes, 16}, {BlockAlgo::Aes, 24},           {BlockAlgo::Aes, 32}};
+    } cases[] = {
+        {BlockAlgo::Des, 8},  {BlockAlgo::TripleDes2Key, 16}, {BlockAlgo::TripleDes3Key, 24},
+        {BlockAlgo::Aes, 16}, {BlockAlgo::Aes, 24},           {BlockAlgo::Aes, 32}};
     for (const auto& c : cases) {
         Bytes key(c.key);
         for (size_t i = 0; i < key.size(); i++)

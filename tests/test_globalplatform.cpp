@@ -18,7 +18,9 @@ using Json = test::Json;
 
 namespace {
 
-Aid aid(const std::string& h) { return *Aid::parse(h); }
+Aid aid(const std::string& h) {
+    return *Aid::parse(h);
+}
 
 gp::GetStatusRequest req(gp::StatusScope scope, Bytes filter = {}, Bytes tags = {},
                          bool tlv = true) {
@@ -36,7 +38,9 @@ std::string expected_apdu(const Json& v) {
     return v["expected"]["apdu"];
 }
 
-void check(const Apdu& a, const Json& v) { assert_hex_equal(a.encode(), expected_apdu(v)); }
+void check(const Apdu& a, const Json& v) {
+    assert_hex_equal(a.encode(), expected_apdu(v));
+}
 
 template <typename T>
 T ok(Result<T> r) {
@@ -75,27 +79,41 @@ std::map<std::string, Handler> handlers() {
     const std::string app = "a0000000871002ff49ff0589";
 
     // ---- DELETE -------------------------------------------------------------------------------
-    h["gpnet-delete-card-content"] = [=](const Json& v) { check(gp::delete_object(aid(ff8), false), v); };
+    h["gpnet-delete-card-content"] = [=](const Json& v) {
+        check(gp::delete_object(aid(ff8), false), v);
+    };
     h["gpnet-delete-card-content-and-related-objects"] = [=](const Json& v) {
         check(gp::delete_object(aid(ff8), true), v);
     };
     h["gpnet-delete-card-content-and-related-objects-with-token"] = [=](const Json& v) {
         check(gp::delete_object(aid(ff8), true, hex(v["inputs"]["token"])), v);
     };
-    h["gpnet-delete-key-by-kvn"] = [](const Json& v) { check(ok(gp::delete_key(std::nullopt, 0x6f)), v); };
-    h["gpnet-delete-key-by-key-id"] = [](const Json& v) { check(ok(gp::delete_key(0x0f, std::nullopt)), v); };
-    h["gpnet-delete-key-by-key-id-and-kvn"] = [](const Json& v) { check(ok(gp::delete_key(0x0f, 0x6f)), v); };
-    h["pysim-run-delete-card-content"] = [=](const Json& v) { check(gp::delete_object(aid(app), false), v); };
+    h["gpnet-delete-key-by-kvn"] = [](const Json& v) {
+        check(ok(gp::delete_key(std::nullopt, 0x6f)), v);
+    };
+    h["gpnet-delete-key-by-key-id"] = [](const Json& v) {
+        check(ok(gp::delete_key(0x0f, std::nullopt)), v);
+    };
+    h["gpnet-delete-key-by-key-id-and-kvn"] = [](const Json& v) {
+        check(ok(gp::delete_key(0x0f, 0x6f)), v);
+    };
+    h["pysim-run-delete-card-content"] = [=](const Json& v) {
+        check(gp::delete_object(aid(app), false), v);
+    };
     h["pysim-run-delete-card-content-and-related-objects"] = [=](const Json& v) {
         check(gp::delete_object(aid(app), true), v);
     };
-    h["pysim-run-delete-key"] = [](const Json& v) { check(ok(gp::delete_key(0x01, 0x30)), v); };
+    h["pysim-run-delete-key"] = [](const Json& v) {
+        check(ok(gp::delete_key(0x01, 0x30)), v);
+    };
 
     // ---- GET DATA -----------------------------------------------------------------------------
     h["gpnet-get-data-list-applications-2f00-with-tag-list-5c00"] = [](const Json& v) {
         check(gp::get_data(0x2f00, hex("5c00")), v);
     };
-    h["gpnet-get-data-key-information-template-00e0"] = [](const Json& v) { check(gp::get_data(0x00e0), v); };
+    h["gpnet-get-data-key-information-template-00e0"] = [](const Json& v) {
+        check(gp::get_data(0x00e0), v);
+    };
 
     // ---- GET STATUS ---------------------------------------------------------------------------
     h["gpnet-get-status-isd"] = [](const Json& v) {
@@ -115,7 +133,8 @@ std::map<std::string, Handler> handlers() {
     };
     h["gpnet2-getstatus_return_next_occurrence"] = [](const Json& v) {
         // After SW 6310 the next command asks for the next occurrence (P2 b1).
-        check_header_and_data(gp::get_status_next(ok(gp::get_status(req(gp::StatusScope::Isd)))), v);
+        check_header_and_data(gp::get_status_next(ok(gp::get_status(req(gp::StatusScope::Isd)))),
+                              v);
     };
     h["pysim-run-get-status-applications"] = [](const Json& v) {
         auto r = req(gp::StatusScope::Applications, {}, hex("4f9f70c5cc"));
@@ -140,13 +159,15 @@ std::map<std::string, Handler> handlers() {
             assert_string_equal(gp::life_cycle_name(scope, e.life_cycle).c_str(), name.c_str());
             if (want[i].contains("privileges")) {
                 assert_true(e.privileges.has_value());
-                assert_hex_equal(e.privileges->view(), want[i]["privileges"].get<std::string>().substr(0, 2));
+                assert_hex_equal(e.privileges->view(),
+                                 want[i]["privileges"].get<std::string>().substr(0, 2));
             }
             if (want[i].contains("executable_module_aids")) {
                 const auto& mods = want[i]["executable_module_aids"];
                 assert_int_equal(e.modules.size(), mods.size());
                 for (size_t m = 0; m < mods.size(); m++)
-                    assert_string_equal(e.modules[m].hex().c_str(), mods[m].get<std::string>().c_str());
+                    assert_string_equal(e.modules[m].hex().c_str(),
+                                        mods[m].get<std::string>().c_str());
             }
         }
     };
@@ -164,20 +185,27 @@ std::map<std::string, Handler> handlers() {
         parse_entries(v, gp::StatusScope::LoadFilesAndModules);
     };
     h["gppro-get-status-isd-parse"] = [](const Json& v) {
-        auto e = ok(gp::parse_get_status_response(hex(v["inputs"]["response_data"]), gp::StatusScope::Isd));
+        auto e = ok(
+            gp::parse_get_status_response(hex(v["inputs"]["response_data"]), gp::StatusScope::Isd));
         assert_int_equal(e.size(), 1);
-        assert_string_equal(e[0].aid.hex().c_str(), v["expected"]["aid"].get<std::string>().c_str());
+        assert_string_equal(e[0].aid.hex().c_str(),
+                            v["expected"]["aid"].get<std::string>().c_str());
         assert_int_equal(e[0].life_cycle, 0x07);
         assert_string_equal(gp::life_cycle_name(gp::StatusScope::Isd, 0x07).c_str(), "INITIALIZED");
-        assert_hex_equal(e[0].privileges->view(), v["expected"]["privileges_bytes"].get<std::string>());
+        assert_hex_equal(e[0].privileges->view(),
+                         v["expected"]["privileges_bytes"].get<std::string>());
         auto names = e[0].privileges->names();
         assert_int_equal(names.size(), 1);
         assert_string_equal(names[0].c_str(), "SecurityDomain");
     };
 
     // ---- SELECT -------------------------------------------------------------------------------
-    h["gpnet-select-isd-no-aid"] = [](const Json& v) { check(gp::select_default(), v); };
-    h["gpnet-select-by-aid-first-only-occurrence"] = [=](const Json& v) { check(gp::select_by_aid(aid(ff8)), v); };
+    h["gpnet-select-isd-no-aid"] = [](const Json& v) {
+        check(gp::select_default(), v);
+    };
+    h["gpnet-select-by-aid-first-only-occurrence"] = [=](const Json& v) {
+        check(gp::select_by_aid(aid(ff8)), v);
+    };
     h["gpnet-select-by-aid-next-occurrence"] = [=](const Json& v) {
         check(gp::select_by_aid(aid(ff8), true), v);
     };
@@ -318,24 +346,27 @@ std::map<std::string, Handler> handlers() {
     };
     // pySim sends AES key components without the key-length byte; GP Amendment D §7.2 (and
     // GlobalPlatformPro, OpenJavaCard) prefix it. Both are produced; the default is the GP form.
-    h["pysim-run-put-key-3x-aes-128-keys-encrypted-with-scp03-static-dek-202122..2f"] = [=](const Json& v) {
-        auto dek = ok(crypto::BlockCipher::create(crypto::BlockAlgo::Aes,
-                                                  hex("202122232425262728292a2b2c2d2e2f")));
-        gp::PutKeyRequest r{0x00, 0x31, 0x01,
-                            keys_of(crypto::BlockAlgo::Aes, {"404142434445464748494a4b4c4d4e4f",
-                                                             "505152535455565758595a5b5c5d5e5f",
-                                                             "606162636465666768696a6b6c6d6e6f"}),
-                            false};
-        check(ok(gp::put_key(r, &dek)), v);
-        r.aes_key_length_prefix = true;
-        Apdu gp_form = ok(gp::put_key(r, &dek));
-        assert_int_equal(gp_form.data.size(), 1 + 3 * 23);
-        assert_hex_equal(ByteView(gp_form.data).subspan(1, 3), "881110");
-    };
+    h["pysim-run-put-key-3x-aes-128-keys-encrypted-with-scp03-static-dek-202122..2f"] =
+        [=](const Json& v) {
+            auto dek = ok(crypto::BlockCipher::create(crypto::BlockAlgo::Aes,
+                                                      hex("202122232425262728292a2b2c2d2e2f")));
+            gp::PutKeyRequest r{
+                0x00, 0x31, 0x01,
+                keys_of(crypto::BlockAlgo::Aes,
+                        {"404142434445464748494a4b4c4d4e4f", "505152535455565758595a5b5c5d5e5f",
+                         "606162636465666768696a6b6c6d6e6f"}),
+                false};
+            check(ok(gp::put_key(r, &dek)), v);
+            r.aes_key_length_prefix = true;
+            Apdu gp_form = ok(gp::put_key(r, &dek));
+            assert_int_equal(gp_form.data.size(), 1 + 3 * 23);
+            assert_hex_equal(ByteView(gp_form.data).subspan(1, 3), "881110");
+        };
     // GlobalPlatform.NET asserts the structure; its P1 is the new KVN and its P2 lacks b8
     // ("several keys"), both against GP §11.8.2: we send P1 = the KVN replaced and P2 b8 set.
     h["gpnet2-put-key-structure"] = [](const Json& v) {
-        auto kek = ok(crypto::BlockCipher::create(crypto::BlockAlgo::TripleDes2Key, hex(v["inputs"]["kek"])));
+        auto kek = ok(
+            crypto::BlockCipher::create(crypto::BlockAlgo::TripleDes2Key, hex(v["inputs"]["kek"])));
         std::vector<gp::KeyComponent> keys;
         for (const auto& k : v["inputs"]["keys"])
             keys.push_back({crypto::BlockAlgo::TripleDes2Key, hex(k)});
@@ -441,21 +472,28 @@ void test_load_blocks(void**) {
 
 void test_get_status_paging_and_legacy(void**) {
     // 6310: ask again with P2 b1 set; the classification tells the caller to do so.
-    assert_int_equal(static_cast<int>(classify_gp_status(0x6310)), static_cast<int>(GpStatus::MoreData));
+    assert_int_equal(static_cast<int>(classify_gp_status(0x6310)),
+                     static_cast<int>(GpStatus::MoreData));
     Apdu first = ok(gp::get_status(req(gp::StatusScope::Applications)));
     assert_hex_equal(first.encode(), "80f24002024f0000");
     assert_hex_equal(gp::get_status_next(first).encode(), "80f24003024f0000");
     // Legacy response format with modules.
-    auto e = ok(gp::parse_get_status_response(
-        hex("07a0000000035350" "01" "00" "01" "08a000000003535041"), gp::StatusScope::LoadFilesAndModules,
-        false));
+    auto e = ok(gp::parse_get_status_response(hex("07a0000000035350"
+                                                  "01"
+                                                  "00"
+                                                  "01"
+                                                  "08a000000003535041"),
+                                              gp::StatusScope::LoadFilesAndModules, false));
     assert_int_equal(e.size(), 1);
     assert_int_equal(e[0].modules.size(), 1);
     // Malformed responses are errors naming the problem.
-    assert_error_contains(gp::parse_get_status_response(hex("e3034f01a0"), gp::StatusScope::Applications), "AID");
-    assert_error_contains(gp::parse_get_status_response(hex("e3074f05a000000001"), gp::StatusScope::Applications),
-                          "9F70");
-    assert_error_contains(gp::parse_get_status_response(hex("e4024f00"), gp::StatusScope::Applications), "E3");
+    assert_error_contains(
+        gp::parse_get_status_response(hex("e3034f01a0"), gp::StatusScope::Applications), "AID");
+    assert_error_contains(
+        gp::parse_get_status_response(hex("e3074f05a000000001"), gp::StatusScope::Applications),
+        "9F70");
+    assert_error_contains(
+        gp::parse_get_status_response(hex("e4024f00"), gp::StatusScope::Applications), "E3");
     assert_false(gp::parse_get_status_response(hex("07a00000"), gp::StatusScope::Isd, false).ok());
 }
 
@@ -463,12 +501,16 @@ void test_status_words(void**) {
     assert_string_equal(status_word_name(0x6985), "conditions of use not satisfied");
     assert_string_equal(status_word_name(0x6a88), "referenced data not found");
     assert_string_equal(status_word_name(0x6132), "response bytes still available");
-    assert_string_equal(describe_status_word(0x6a82).c_str(), "6a82 (file or application not found)");
+    assert_string_equal(describe_status_word(0x6a82).c_str(),
+                        "6a82 (file or application not found)");
     assert_int_equal(static_cast<int>(classify_gp_status(0x6985)),
                      static_cast<int>(GpStatus::ConditionsNotSatisfied));
-    assert_int_equal(static_cast<int>(classify_gp_status(0x6a80)), static_cast<int>(GpStatus::IncorrectData));
-    assert_int_equal(static_cast<int>(classify_gp_status(0x6a84)), static_cast<int>(GpStatus::NotEnoughMemory));
-    assert_int_equal(static_cast<int>(classify_gp_status(0x6a82)), static_cast<int>(GpStatus::NotFound));
+    assert_int_equal(static_cast<int>(classify_gp_status(0x6a80)),
+                     static_cast<int>(GpStatus::IncorrectData));
+    assert_int_equal(static_cast<int>(classify_gp_status(0x6a84)),
+                     static_cast<int>(GpStatus::NotEnoughMemory));
+    assert_int_equal(static_cast<int>(classify_gp_status(0x6a82)),
+                     static_cast<int>(GpStatus::NotFound));
     assert_int_equal(static_cast<int>(GpError::from(0x6a88).status),
                      static_cast<int>(GpStatus::ReferencedDataNotFound));
     assert_true(is_success(0x9000));

@@ -97,20 +97,22 @@ void test_packet_encode_vectors(void**) {
         if (!v["expected"].contains("command_packet"))
             continue;
         const auto& in = v["inputs"];
-        auto j = json_of(run({"packet", "encode", "--spi", in["spi"], "--kic", in["kic_byte"], "--kid",
-                              in["kid_byte"], "--kic-key", in["kic_key"], "--kid-key", in["kid_key"],
-                              "--tar", in["tar"], "--cntr", in["cntr"], "--data", in["secured_data_apdu"]}));
+        auto j = json_of(
+            run({"packet", "encode", "--spi", in["spi"], "--kic", in["kic_byte"], "--kid",
+                 in["kid_byte"], "--kic-key", in["kic_key"], "--kid-key", in["kid_key"], "--tar",
+                 in["tar"], "--cntr", in["cntr"], "--data", in["secured_data_apdu"]}));
         const std::string packet = v["expected"]["command_packet"];
         assert_string_equal(j["command_packet"].get<std::string>().c_str(), packet.c_str());
         assert_string_equal(j["user_data"].get<std::string>().c_str(), ("027000" + packet).c_str());
         assert_int_equal(j["segments"].size(), 1);
-        assert_string_equal(j["segments"][0].get<std::string>().c_str(), ("027000" + packet).c_str());
+        assert_string_equal(j["segments"][0].get<std::string>().c_str(),
+                            ("027000" + packet).c_str());
         // The PoR of the same vector, with and without its UDH.
         std::string por = v["response"]["input_response_packet_with_udh"];
         for (const std::string& data : {por, por.substr(6)}) {
-            auto d = json_of(run({"packet", "decode-por", "--spi", in["spi"], "--kic", in["kic_byte"],
-                                  "--kid", in["kid_byte"], "--kic-key", in["kic_key"], "--kid-key",
-                                  in["kid_key"], "--data", data}));
+            auto d = json_of(run({"packet", "decode-por", "--spi", in["spi"], "--kic",
+                                  in["kic_byte"], "--kid", in["kid_byte"], "--kic-key",
+                                  in["kic_key"], "--kid-key", in["kid_key"], "--data", data}));
             assert_string_equal(d["status"].get<std::string>().c_str(), "00");
             assert_string_equal(d["status_name"].get<std::string>().c_str(), "por_ok");
             assert_string_equal(d["tar"].get<std::string>().c_str(), "b00011");
@@ -118,7 +120,8 @@ void test_packet_encode_vectors(void**) {
             assert_string_equal(d["data"].get<std::string>().c_str(), "016132");
             assert_string_equal(d["response"]["format"].get<std::string>().c_str(), "compact");
             assert_int_equal(d["response"]["number_of_commands"].get<int>(), 1);
-            assert_string_equal(d["response"]["last_status_word"].get<std::string>().c_str(), "6132");
+            assert_string_equal(d["response"]["last_status_word"].get<std::string>().c_str(),
+                                "6132");
             const bool cc = in["spi"].get<std::string>() != "0601";
             assert_string_equal(d["integrity"].get<std::string>().c_str(), cc ? "ok" : "absent");
         }
@@ -131,9 +134,9 @@ void test_decode_por_tampered(void**) {
     auto file = test::load_vectors("ota_scp80.json");
     const auto& v = vector_named(file, "pysim-3des-real-test_resp_3des_signed_err");
     const auto& in = v["inputs"];
-    auto d = json_of(run({"packet", "decode-por", "--spi", in["spi"], "--kic", in["kic_byte"], "--kid",
-                          in["kid_byte"], "--kic-key", in["kic_key"], "--kid-key", in["kid_key"], "--data",
-                          in["response_packet_with_udh"]}));
+    auto d = json_of(run({"packet", "decode-por", "--spi", in["spi"], "--kic", in["kic_byte"],
+                          "--kid", in["kid_byte"], "--kic-key", in["kic_key"], "--kid-key",
+                          in["kid_key"], "--data", in["response_packet_with_udh"]}));
     assert_string_equal(d["integrity"].get<std::string>().c_str(), "failed");
 }
 
@@ -141,11 +144,19 @@ void test_packet_encode_long_data_segments(void**) {
     std::string data;
     for (int i = 0; i < 150; i++)
         data += "ab";
-    auto j = json_of(run({"packet", "encode", "--spi", "1621", "--kic", "12", "--kid", "12", "--kic-key",
-                          "000102030405060708090a0b0c0d0e0f", "--kid-key", "0f0e0d0c0b0a09080706050403020100",
-                          "--tar", "000000", "--cntr", "0000000001", "--data", data, "--concat-ref", "9"}));
+    auto j = json_of(run({"packet",       "encode",
+                          "--spi",        "1621",
+                          "--kic",        "12",
+                          "--kid",        "12",
+                          "--kic-key",    "000102030405060708090a0b0c0d0e0f",
+                          "--kid-key",    "0f0e0d0c0b0a09080706050403020100",
+                          "--tar",        "000000",
+                          "--cntr",       "0000000001",
+                          "--data",       data,
+                          "--concat-ref", "9"}));
     assert_int_equal(j["segments"].size(), 2);
-    assert_string_equal(j["segments"][0].get<std::string>().substr(0, 16).c_str(), "0770000003090201");
+    assert_string_equal(j["segments"][0].get<std::string>().substr(0, 16).c_str(),
+                        "0770000003090201");
     assert_string_equal(j["segments"][1].get<std::string>().substr(0, 12).c_str(), "050003090202");
 }
 
@@ -153,23 +164,25 @@ void test_apdu_commands(void**) {
     auto file = test::load_vectors("gp_apdus.json");
     auto expect = [&](const std::vector<std::string>& args, const std::string& id) {
         const auto& v = vector_named(file, id);
-        std::string want = v.contains("output_of_pysim_code") ? v["output_of_pysim_code"]["apdus"][0]
-                                                               : v["expected"]["apdu"];
+        std::string want = v.contains("output_of_pysim_code")
+                               ? v["output_of_pysim_code"]["apdus"][0]
+                               : v["expected"]["apdu"];
         auto j = json_of(run(args));
         assert_string_equal(j["apdu"].get<std::string>().c_str(), want.c_str());
     };
     const std::string app = "a0000000871002ff49ff0589";
     expect({"apdu", "delete", "--aid", app}, "pysim-run-delete-card-content");
-    expect({"apdu", "delete", "--aid", app, "--related"}, "pysim-run-delete-card-content-and-related-objects");
+    expect({"apdu", "delete", "--aid", app, "--related"},
+           "pysim-run-delete-card-content-and-related-objects");
     expect({"apdu", "delete", "--aid", "FFFFFFFFFFFFFFFF"}, "gpnet-delete-card-content");
-    expect({"apdu", "install", "--package", "a0000000871002", "--module", "a000000087100201", "--instance", app,
-            "--selectable"},
+    expect({"apdu", "install", "--package", "a0000000871002", "--module", "a000000087100201",
+            "--instance", app, "--selectable"},
            "pysim-run-install-for-install-and-make-selectable");
-    expect({"apdu", "install", "--package", "a0000000871002", "--module", "a000000087100201", "--instance", app,
-            "--privileges", "808000"},
+    expect({"apdu", "install", "--package", "a0000000871002", "--module", "a000000087100201",
+            "--instance", app, "--privileges", "808000"},
            "pysim-run-install-for-install-with-privileges");
-    expect({"apdu", "install", "--package", "a0000000871002", "--module", "a000000087100201", "--instance", app,
-            "--params", "c900", "--selectable"},
+    expect({"apdu", "install", "--package", "a0000000871002", "--module", "a000000087100201",
+            "--instance", app, "--params", "c900", "--selectable"},
            "pysim-run-install-for-install-and-make-selectable");
     // Lock/unlock: P2 '80' / '00' (see globalplatform.hpp for why not pySim's 83/07).
     auto lock = json_of(run({"apdu", "set-status", "--aid", app, "--lock"}));
@@ -177,23 +190,27 @@ void test_apdu_commands(void**) {
     auto unlock = json_of(run({"apdu", "set-status", "--aid", app, "--unlock"}));
     assert_string_equal(unlock["apdu"].get<std::string>().c_str(), ("80f040000c" + app).c_str());
     // GET STATUS scopes, TLV format.
-    const std::pair<const char*, const char*> scopes[] = {
-        {"isd", "80f28002024f0000"}, {"apps", "80f24002024f0000"},
-        {"loadfiles", "80f22002024f0000"}, {"modules", "80f21002024f0000"}};
+    const std::pair<const char*, const char*> scopes[] = {{"isd", "80f28002024f0000"},
+                                                          {"apps", "80f24002024f0000"},
+                                                          {"loadfiles", "80f22002024f0000"},
+                                                          {"modules", "80f21002024f0000"}};
     for (const auto& [scope, apdu] : scopes) {
         auto j = json_of(run({"apdu", "get-status", "--scope", scope}));
         assert_string_equal(j["apdu"].get<std::string>().c_str(), apdu);
     }
     // --c9 / --toolkit build the install parameters: C9 then EF { EA }.
-    auto j = json_of(run({"apdu", "install", "--package", "a0000000871002", "--module", "a000000087100201",
-                          "--instance", app, "--c9", "aabb", "--toolkit", "0102"}));
+    auto j =
+        json_of(run({"apdu", "install", "--package", "a0000000871002", "--module",
+                     "a000000087100201", "--instance", app, "--c9", "aabb", "--toolkit", "0102"}));
     const std::string params = "c902aabbef04ea020102";
     assert_true(j["apdu"].get<std::string>().find("0a" + params + "00") != std::string::npos);
 }
 
 void test_bad_input_exits_2_without_keys(void**) {
-    const std::string kic = "C21DD66ACAC13CB3BC8B331B24AFB57B", kid = "12110C78E678C25408233076AA033615";
-    const std::vector<std::string> base = {"packet", "encode", "--kic", "15", "--kid", "15", "--tar", "b00000",
+    const std::string kic = "C21DD66ACAC13CB3BC8B331B24AFB57B",
+                      kid = "12110C78E678C25408233076AA033615";
+    const std::vector<std::string> base = {"packet", "encode",     "--kic",  "15",
+                                           "--kid",  "15",         "--tar",  "b00000",
                                            "--cntr", "0000000001", "--data", "00a4000000"};
     auto with = [&](std::vector<std::string> extra) {
         std::vector<std::string> a = base;
@@ -201,43 +218,53 @@ void test_bad_input_exits_2_without_keys(void**) {
         return a;
     };
     // Key size must follow the algorithm nibble (3DES 2-key: 16 bytes).
-    expect_usage_error(with({"--spi", "1621", "--kic-key", kic + "00112233", "--kid-key", kid}), "--kic-key",
-                       {kic, kid});
-    expect_usage_error(with({"--spi", "1621", "--kic-key", kic, "--kid-key", kid.substr(0, 16)}), "--kid-key",
-                       {kic, kid});
+    expect_usage_error(with({"--spi", "1621", "--kic-key", kic + "00112233", "--kid-key", kid}),
+                       "--kic-key", {kic, kid});
+    expect_usage_error(with({"--spi", "1621", "--kic-key", kic, "--kid-key", kid.substr(0, 16)}),
+                       "--kid-key", {kic, kid});
     // Keys the SPI needs.
     expect_usage_error(with({"--spi", "1621", "--kid-key", kid}), "--kic-key");
     expect_usage_error(with({"--spi", "1221", "--kic-key", kic}), "--kid-key", {kic});
     // Malformed fields.
-    expect_usage_error(with({"--spi", "16", "--kic-key", kic, "--kid-key", kid}), "SPI", {kic, kid});
-    expect_usage_error(with({"--spi", "1621", "--kic-key", "zz" + kic, "--kid-key", kid}), "--kic-key", {kic});
-    expect_usage_error({"packet", "encode", "--spi", "1621", "--kic", "15", "--kid", "15", "--tar", "b000",
-                        "--cntr", "0000000001", "--data", "00", "--kic-key", kic, "--kid-key", kid},
+    expect_usage_error(with({"--spi", "16", "--kic-key", kic, "--kid-key", kid}), "SPI",
+                       {kic, kid});
+    expect_usage_error(with({"--spi", "1621", "--kic-key", "zz" + kic, "--kid-key", kid}),
+                       "--kic-key", {kic});
+    expect_usage_error({"packet", "encode", "--spi", "1621", "--kic", "15", "--kid", "15", "--tar",
+                        "b000", "--cntr", "0000000001", "--data", "00", "--kic-key", kic,
+                        "--kid-key", kid},
                        "TAR", {kic, kid});
-    expect_usage_error({"packet", "encode", "--spi", "1621", "--kic", "15", "--kid", "15", "--tar", "b00000",
-                        "--cntr", "01", "--data", "00", "--kic-key", kic, "--kid-key", kid},
+    expect_usage_error({"packet", "encode", "--spi", "1621", "--kic", "15", "--kid", "15", "--tar",
+                        "b00000", "--cntr", "01", "--data", "00", "--kic-key", kic, "--kid-key",
+                        kid},
                        "CNTR", {kic, kid});
-    expect_usage_error({"packet", "encode", "--spi", "1621", "--kic", "1d", "--kid", "15", "--tar", "b00000",
-                        "--cntr", "0000000001", "--data", "00", "--kic-key", kic, "--kid-key", kid},
+    expect_usage_error({"packet", "encode", "--spi", "1621", "--kic", "1d", "--kid", "15", "--tar",
+                        "b00000", "--cntr", "0000000001", "--data", "00", "--kic-key", kic,
+                        "--kid-key", kid},
                        "ECB", {kic, kid});
     // A mistyped option with a key after it: CLI11's message is masked.
-    expect_usage_error(with({"--spi", "1621", "--kic-kee", kic, "--kid-key", kid}), "kic-kee", {kic, kid});
+    expect_usage_error(with({"--spi", "1621", "--kic-kee", kic, "--kid-key", kid}), "kic-kee",
+                       {kic, kid});
     // decode-por: garbage and truncated PoRs.
-    expect_usage_error({"packet", "decode-por", "--spi", "1639", "--kic", "15", "--kid", "15", "--kic-key", kic,
-                        "--kid-key", kid, "--data", "0271000010"},
+    expect_usage_error({"packet", "decode-por", "--spi", "1639", "--kic", "15", "--kid", "15",
+                        "--kic-key", kic, "--kid-key", kid, "--data", "0271000010"},
                        "--data", {kic, kid});
-    expect_usage_error({"packet", "decode-por", "--spi", "1639", "--kic", "15", "--kid", "15", "--data",
+    expect_usage_error({"packet", "decode-por", "--spi", "1639", "--kic", "15", "--kid", "15",
+                        "--data",
                         "027100001c12b000118bb989492c632529326a2f4681feb37c825bc9021c9f6d0b"},
                        "--kic-key");
     // apdu: bad AIDs and conflicting options.
     expect_usage_error({"apdu", "delete", "--aid", "a000"}, "--aid");
     expect_usage_error({"apdu", "set-status", "--aid", "a0000000871002"}, "--lock");
-    expect_usage_error({"apdu", "set-status", "--aid", "a0000000871002", "--lock", "--unlock"}, "--unlock");
-    expect_usage_error({"apdu", "install", "--package", "a0000000871002", "--module", "a000000087100201",
-                        "--instance", "a0000000871002ff49ff0589", "--params", "c900", "--c9", "00"},
+    expect_usage_error({"apdu", "set-status", "--aid", "a0000000871002", "--lock", "--unlock"},
+                       "--unlock");
+    expect_usage_error({"apdu", "install", "--package", "a0000000871002", "--module",
+                        "a000000087100201", "--instance", "a0000000871002ff49ff0589", "--params",
+                        "c900", "--c9", "00"},
                        "--params");
-    expect_usage_error({"apdu", "install", "--package", "a0000000871002", "--module", "a000000087100201",
-                        "--instance", "a0000000871002ff49ff0589", "--params", "ef00"},
+    expect_usage_error({"apdu", "install", "--package", "a0000000871002", "--module",
+                        "a000000087100201", "--instance", "a0000000871002ff49ff0589", "--params",
+                        "ef00"},
                        "C9");
     expect_usage_error({"apdu", "get-status", "--scope", "cards"}, "--scope");
     expect_usage_error({"apdu", "install", "--package", "a0000000871002"}, "--module");

@@ -4,9 +4,9 @@
 
 // Include this header last: cmocka defines a fail() macro that breaks <ios> included after it.
 #include <algorithm>
+#include <csetjmp>
 #include <cstdarg>
 #include <cstddef>
-#include <csetjmp>
 #include <cstdint>
 #include <fstream>
 #include <string>
@@ -54,7 +54,7 @@ inline otagw::Bytes hex(const std::string& s) {
 #define assert_ok(r)                                                                               \
     do {                                                                                           \
         if (!(r).ok()) {                                                                           \
-            print_error("%s:%d: unexpected error: %s\n", __FILE__, __LINE__,                      \
+            print_error("%s:%d: unexpected error: %s\n", __FILE__, __LINE__,                       \
                         (r).error().message.c_str());                                              \
             fail();                                                                                \
         }                                                                                          \

@@ -73,7 +73,8 @@ void run_vector(const test::Json& v) {
                 auto tag = parse_comprehension_tag(in, pos);
                 assert_ok(tag);
                 assert_int_equal(tag->value, c["tag"].get<int>());
-                assert_int_equal(tag->comprehension_required, c["comprehension_required"].get<bool>());
+                assert_int_equal(tag->comprehension_required,
+                                 c["comprehension_required"].get<bool>());
                 assert_hex_equal(ByteView(in).subspan(pos), c["remainder"].get<std::string>());
             } else {
                 Bytes out;
@@ -119,11 +120,14 @@ void run_vector(const test::Json& v) {
         assert_hex_equal(again, v["expected"]["re_encoded"].get<std::string>());
     } else if (id == "gppro-tlv-construct") {
         for (const auto& c : v["cases"]) {
-            uint32_t tag = static_cast<uint32_t>(std::stoul(c["tag"].get<std::string>(), nullptr, 16));
+            uint32_t tag =
+                static_cast<uint32_t>(std::stoul(c["tag"].get<std::string>(), nullptr, 16));
             Bytes value;
             if (c.contains("children")) {
                 for (const auto& ch : c["children"])
-                    append_ber_tlv(value, static_cast<uint32_t>(std::stoul(ch["tag"].get<std::string>(), nullptr, 16)),
+                    append_ber_tlv(value,
+                                   static_cast<uint32_t>(
+                                       std::stoul(ch["tag"].get<std::string>(), nullptr, 16)),
                                    hex(ch["value"]));
             } else {
                 value = hex(c["value"]);
@@ -135,8 +139,10 @@ void run_vector(const test::Json& v) {
         auto list = parse_ber_tlvs(in);
         assert_ok(list);
         assert_int_equal(list->size(), v["expected"]["count"].get<size_t>());
-        assert_int_equal(list->front().tag, std::stoul(v["expected"]["first_tag"].get<std::string>(), nullptr, 16));
-        assert_int_equal(list->back().tag, std::stoul(v["expected"]["last_tag"].get<std::string>(), nullptr, 16));
+        assert_int_equal(list->front().tag,
+                         std::stoul(v["expected"]["first_tag"].get<std::string>(), nullptr, 16));
+        assert_int_equal(list->back().tag,
+                         std::stoul(v["expected"]["last_tag"].get<std::string>(), nullptr, 16));
     } else if (id == "gppro-ber-length") {
         for (const auto& c : v["cases"]) {
             if (c.contains("decode")) {
@@ -208,7 +214,8 @@ void run_vector(const test::Json& v) {
             if (c.contains("error")) {
                 assert_false(parse_ber_tlvs(hex(c["encoded"])).ok());
             } else {
-                assert_int_equal(count_nodes(hex(c["encoded"])), c["visualized_lines"].get<size_t>());
+                assert_int_equal(count_nodes(hex(c["encoded"])),
+                                 c["visualized_lines"].get<size_t>());
             }
         }
     } else {
@@ -230,16 +237,16 @@ void test_ber_tlv_vectors(void**) {
 
 void test_ber_strict_rejections(void**) {
     const char* bad[] = {
-        "",           // nothing
-        "80",         // length missing
-        "8080",       // indefinite length outside a template
+        "",               // nothing
+        "80",             // length missing
+        "8080",           // indefinite length outside a template
         "80840000000001", // 5-byte length field
-        "8003aabb",   // value shorter than its length
-        "1f",         // truncated high tag
-        "1f8001",     // leading zero group in the tag number
+        "8003aabb",       // value shorter than its length
+        "1f",             // truncated high tag
+        "1f8001",         // leading zero group in the tag number
         "9f818181010100", // tag longer than 3 bytes
-        "000100",     // tag '00'
-        "81",         // truncated after the tag
+        "000100",         // tag '00'
+        "81",             // truncated after the tag
     };
     for (const char* h : bad) {
         Bytes in = hex(h);
@@ -251,7 +258,9 @@ void test_ber_strict_rejections(void**) {
         }
     }
     // A list must fill its input exactly: a trailing partial TLV is an error.
-    assert_false(parse_ber_tlvs(hex("800101" "81")).ok());
+    assert_false(parse_ber_tlvs(hex("800101"
+                                    "81"))
+                     .ok());
     // Non-minimal lengths are tolerated on input (cards send '81 05'), encoded minimally.
     Bytes in = hex("8181050102030405");
     size_t pos = 0;

@@ -15,7 +15,9 @@ using Json = test::Json;
 
 namespace {
 
-Spi spi_of(const std::string& h) { return *Spi::parse(h); }
+Spi spi_of(const std::string& h) {
+    return *Spi::parse(h);
+}
 
 OtaKeys keys_of(const Json& in) {
     return OtaKeys::create(hex(in["kic_byte"])[0], hex(in["kic_key"]), hex(in["kid_byte"])[0],
@@ -60,11 +62,13 @@ void check_response(const Json& in, const std::string& por_hex, const Json& expe
         assert_int_equal(static_cast<int>(r->integrity), static_cast<int>(IntegrityCheck::Failed));
         return;
     }
-    assert_string_equal(por_status_name(r->status), expected["response_status"].get<std::string>().c_str());
+    assert_string_equal(por_status_name(r->status),
+                        expected["response_status"].get<std::string>().c_str());
     auto compact = ram::parse_compact_response(r->data);
     assert_ok(compact);
     assert_int_equal(compact->executed, expected["number_of_commands"].get<int>());
-    assert_int_equal(compact->last_sw, std::stoul(expected["last_status_word"].get<std::string>(), nullptr, 16));
+    assert_int_equal(compact->last_sw,
+                     std::stoul(expected["last_status_word"].get<std::string>(), nullptr, 16));
     assert_hex_equal(compact->last_data, expected["last_response_data"].get<std::string>());
     const bool cc = spi.por_integrity() == Integrity::Cc;
     assert_int_equal(static_cast<int>(r->integrity),
@@ -121,7 +125,8 @@ void test_scp80_vectors(void**) {
             else
                 assert_string_equal(pysim.c_str(), wire.substr(4).c_str());
         } else if (v["inputs"].contains("response_packet_with_udh")) {
-            const Json* derived = v.contains("derived_with_pysim_code") ? &v["derived_with_pysim_code"] : nullptr;
+            const Json* derived =
+                v.contains("derived_with_pysim_code") ? &v["derived_with_pysim_code"] : nullptr;
             check_response(v["inputs"], v["inputs"]["response_packet_with_udh"], exp, derived);
         } else if (v["inputs"].contains("user_data")) {
             Bytes raw = hex(v["inputs"]["user_data"]); // UserData views into it
@@ -152,7 +157,7 @@ struct Algo {
     size_t key_size;
 };
 constexpr Algo kAlgos[] = {
-    {"DES", 0x01, 8},    {"3DES-2", 0x05, 16}, {"3DES-3", 0x09, 24},
+    {"DES", 0x01, 8},      {"3DES-2", 0x05, 16},  {"3DES-3", 0x09, 24},
     {"AES-128", 0x02, 16}, {"AES-192", 0x02, 24}, {"AES-256", 0x02, 32},
 };
 
@@ -170,7 +175,8 @@ uint8_t kid_for(Integrity integrity, const Algo& a, bool crc32) {
     return static_cast<uint8_t>(0x30 | a.nibble);
 }
 
-void flip_check(const Bytes& packet, const std::function<bool(ByteView)>& accepted, const char* what) {
+void flip_check(const Bytes& packet, const std::function<bool(ByteView)>& accepted,
+                const char* what) {
     for (size_t i = 0; i < packet.size(); i++) {
         for (int bit = 0; bit < 8; bit++) {
             Bytes bad = packet;
@@ -199,19 +205,23 @@ void test_command_roundtrip_and_bit_flips(void**) {
                         h.kic = static_cast<uint8_t>(0x10 | a.nibble);
                         h.kid = kid_for(integrity, a, crc32);
                         h.tar = {0xb0, 0x00, static_cast<uint8_t>(rng())};
-                        h.counter = (static_cast<uint64_t>(rng()) << 8 | (rng() & 0xff)) & kMaxCounter;
+                        h.counter =
+                            (static_cast<uint64_t>(rng()) << 8 | (rng() & 0xff)) & kMaxCounter;
                         Bytes kic_key = random_bytes(rng, a.key_size);
                         Bytes kid_key = random_bytes(rng, a.key_size);
-                        OtaKeys keys = OtaKeys::create(h.kic, kic_key, h.kid,
-                                                       integrity == Integrity::Cc ? ByteView(kid_key) : ByteView());
-                        for (size_t len : {size_t{0}, size_t{1}, size_t{12}, size_t{15}, size_t{16}, size_t{17},
-                                           size_t{100}, size_t{300}}) {
+                        OtaKeys keys = OtaKeys::create(
+                            h.kic, kic_key, h.kid,
+                            integrity == Integrity::Cc ? ByteView(kid_key) : ByteView());
+                        for (size_t len : {size_t{0}, size_t{1}, size_t{12}, size_t{15}, size_t{16},
+                                           size_t{17}, size_t{100}, size_t{300}}) {
                             Bytes data = random_bytes(rng, len);
                             Bytes packet;
                             assert_ok(build_command_packet(h, keys, data, packet));
                             if (cipher)
-                                assert_int_equal((packet.size() - 10) % crypto::block_size(
-                                                     a.nibble == 0x02 ? crypto::BlockAlgo::Aes : crypto::BlockAlgo::Des),
+                                assert_int_equal((packet.size() - 10) %
+                                                     crypto::block_size(
+                                                         a.nibble == 0x02 ? crypto::BlockAlgo::Aes
+                                                                          : crypto::BlockAlgo::Des),
                                                  0);
                             auto back = decode_command_packet(packet, keys);
                             assert_ok(back);
@@ -220,16 +230,20 @@ void test_command_roundtrip_and_bit_flips(void**) {
                             assert_int_equal(back->header.spi.first, h.spi.first);
                             assert_memory_equal(back->header.tar.data(), h.tar.data(), 3);
                             assert_int_equal(static_cast<int>(back->integrity),
-                                             static_cast<int>(integrity == Integrity::None ? IntegrityCheck::Absent
-                                                                                          : IntegrityCheck::Ok));
+                                             static_cast<int>(integrity == Integrity::None
+                                                                  ? IntegrityCheck::Absent
+                                                                  : IntegrityCheck::Ok));
                             roundtrips++;
                             // With RC or CC, every single-bit flip is rejected: an error or a
                             // checksum mismatch, never an accepted packet.
                             if (integrity != Integrity::None && counter == 2 && len == 12) {
-                                flip_check(packet, [&](ByteView bad) {
-                                    auto r = decode_command_packet(bad, keys);
-                                    return r.ok() && r->integrity == IntegrityCheck::Ok;
-                                }, a.name);
+                                flip_check(
+                                    packet,
+                                    [&](ByteView bad) {
+                                        auto r = decode_command_packet(bad, keys);
+                                        return r.ok() && r->integrity == IntegrityCheck::Ok;
+                                    },
+                                    a.name);
                                 flipped++;
                             }
                         }
@@ -262,7 +276,8 @@ void test_response_roundtrip_and_bit_flips(void**) {
                     Bytes kic_key = random_bytes(rng, a.key_size);
                     Bytes kid_key = random_bytes(rng, a.key_size);
                     OtaKeys keys = OtaKeys::create(h.kic, kic_key, h.kid,
-                                                   integrity == Integrity::Cc ? ByteView(kid_key) : ByteView());
+                                                   integrity == Integrity::Cc ? ByteView(kid_key)
+                                                                              : ByteView());
                     for (size_t len : {size_t{0}, size_t{3}, size_t{40}}) {
                         Bytes data = random_bytes(rng, len);
                         Bytes por;
@@ -274,12 +289,16 @@ void test_response_roundtrip_and_bit_flips(void**) {
                         assert_int_equal(back->counter, h.counter);
                         assert_int_equal(back->ciphered, cipher == 1);
                         if (integrity != Integrity::None) {
-                            assert_int_equal(static_cast<int>(back->integrity), static_cast<int>(IntegrityCheck::Ok));
+                            assert_int_equal(static_cast<int>(back->integrity),
+                                             static_cast<int>(IntegrityCheck::Ok));
                             if (len == 3)
-                                flip_check(por, [&](ByteView bad) {
-                                    auto r = decode_response_packet(bad, h.spi, keys);
-                                    return r.ok() && r->integrity == IntegrityCheck::Ok;
-                                }, a.name);
+                                flip_check(
+                                    por,
+                                    [&](ByteView bad) {
+                                        auto r = decode_response_packet(bad, h.spi, keys);
+                                        return r.ok() && r->integrity == IntegrityCheck::Ok;
+                                    },
+                                    a.name);
                         }
                         n++;
                     }
@@ -304,7 +323,8 @@ void test_clear_error_por(void**) {
     h.status = 0x01;
     Bytes por;
     assert_ok(build_response_packet(h, keys, {}, false, por));
-    assert_hex_equal(por, "027100000b0ab00010000000000700" "01");
+    assert_hex_equal(por, "027100000b0ab00010000000000700"
+                          "01");
     auto r = decode_response_packet(por, h.spi, keys);
     assert_ok(r);
     assert_int_equal(r->status, 0x01);
@@ -325,7 +345,8 @@ void test_rejections(void**) {
     h.spi = spi_of("0421");
     assert_error_contains(build_command_packet(h, none, hex("00"), out), "no KIc key");
     h.spi = spi_of("1621");
-    OtaKeys short_key = OtaKeys::create(0x15, hex("0011223344556677"), 0x15, hex("0011223344556677"));
+    OtaKeys short_key =
+        OtaKeys::create(0x15, hex("0011223344556677"), 0x15, hex("0011223344556677"));
     assert_error_contains(short_key.check_given_keys(), "16 bytes");
     assert_error_contains(build_command_packet(h, short_key, hex("00"), out), "3DES 2-key");
     // Algorithms we do not speak.
@@ -355,7 +376,9 @@ void test_rejections(void**) {
     assert_false(decode_command_packet(hex("0001"), keys).ok());
     assert_false(decode_response_packet({}, h.spi, keys).ok());
     assert_false(decode_response_packet(hex("027100"), h.spi, keys).ok());
-    assert_error_contains(decode_response_packet(hex("027000000b0ab00010000000000700" "01"), h.spi, keys),
+    assert_error_contains(decode_response_packet(hex("027000000b0ab00010000000000700"
+                                                     "01"),
+                                                 h.spi, keys),
                           "IE 71");
     assert_error_contains(Spi::parse("16"), "SPI");
     assert_error_contains(parse_tar("00"), "TAR");

@@ -11,7 +11,9 @@ using test::hex;
 
 namespace {
 
-Aid aid(const char* h) { return *Aid::parse(h); }
+Aid aid(const char* h) {
+    return *Aid::parse(h);
+}
 
 void test_compact_vectors(void**) {
     auto file = test::load_vectors("ram_ts102226.json");
@@ -22,15 +24,18 @@ void test_compact_vectors(void**) {
         auto script = ram::parse_compact_script(hex(v["inputs"]["secured_data_command"]));
         assert_ok(script);
         assert_int_equal(script->size(), 1);
-        assert_hex_equal(ram::compact_script(*script), v["inputs"]["secured_data_command"].get<std::string>());
+        assert_hex_equal(ram::compact_script(*script),
+                         v["inputs"]["secured_data_command"].get<std::string>());
         Bytes response = hex(v["expected"]["secured_data_response"]);
         auto r = ram::parse_compact_response(response);
         assert_ok(r);
         const auto& d = v["expected"]["decoded_response"];
         assert_int_equal(r->executed, d["number_of_commands"].get<int>());
-        assert_int_equal(r->last_sw, std::stoul(d["last_status_word"].get<std::string>(), nullptr, 16));
+        assert_int_equal(r->last_sw,
+                         std::stoul(d["last_status_word"].get<std::string>(), nullptr, 16));
         assert_hex_equal(r->last_data, d["last_response_data"].get<std::string>());
-        assert_hex_equal(ram::encode_compact_response(*r), v["expected"]["secured_data_response"].get<std::string>());
+        assert_hex_equal(ram::encode_compact_response(*r),
+                         v["expected"]["secured_data_response"].get<std::string>());
         assert_false(ram::is_expanded_response(response));
         n++;
     }
@@ -49,7 +54,7 @@ std::vector<Apdu> sample_script() {
             gp::delete_object(aid("a0000000871002ff49ff0589"), true),
             *gp::get_status(gp::GetStatusRequest{}),
             gp::get_data(0x00e0),
-            Apdu{0x00, 0xc0, 0x00, 0x00, {}, 0x20}, // GET RESPONSE, case 2
+            Apdu{0x00, 0xc0, 0x00, 0x00, {}, 0x20},                    // GET RESPONSE, case 2
             Apdu{0x00, 0xa4, 0x00, 0x04, {0x3f, 0x00}, std::nullopt}}; // SELECT without Le
 }
 
@@ -116,15 +121,17 @@ void test_expanded_response(void**) {
 
 void test_expanded_rejections(void**) {
     const char* bad[] = {
-        "aa",               // truncated
-        "aa0522",           // value shorter than the length
-        "aa03220100" "00",  // bytes after the template
-        "ae80220580e2900000", // indefinite without end-of-contents
+        "aa",     // truncated
+        "aa0522", // value shorter than the length
+        "aa03220100"
+        "00",                         // bytes after the template
+        "ae80220580e2900000",         // indefinite without end-of-contents
         "ae80220580e290000000000000", // bytes after end-of-contents
-        "ab0423039000",     // R-APDU item overruns
-        "ac00",             // not a template tag
-        "aa04220280e2",     // C-APDU shorter than a header
-        "aa0722058000000000" "ff", // trailing junk
+        "ab0423039000",               // R-APDU item overruns
+        "ac00",                       // not a template tag
+        "aa04220280e2",               // C-APDU shorter than a header
+        "aa0722058000000000"
+        "ff", // trailing junk
     };
     for (const char* h : bad) {
         Bytes in = hex(h);

@@ -278,7 +278,8 @@ uint16_t crc16(Parts parts) {
         for (unsigned i = 0; i < 256; i++) {
             uint16_t c = static_cast<uint16_t>(i);
             for (int k = 0; k < 8; k++)
-                c = (c & 1) ? static_cast<uint16_t>((c >> 1) ^ 0x8408) : static_cast<uint16_t>(c >> 1);
+                c = (c & 1) ? static_cast<uint16_t>((c >> 1) ^ 0x8408)
+                            : static_cast<uint16_t>(c >> 1);
             t.v[i] = c;
         }
         return t;

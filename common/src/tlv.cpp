@@ -8,7 +8,9 @@
 namespace otagw::tlv {
 
 namespace {
-std::string at(size_t pos) { return " at offset " + std::to_string(pos); }
+std::string at(size_t pos) {
+    return " at offset " + std::to_string(pos);
+}
 } // namespace
 
 // ---- BER-TLV --------------------------------------------------------------------------------
@@ -245,7 +247,8 @@ Status append_comprehension_tag(Bytes& out, ComprehensionTag tag) {
         out.push_back(static_cast<uint8_t>(tag.value | (tag.comprehension_required ? 0x80 : 0)));
     } else {
         out.push_back(0x7f);
-        append_be16(out, static_cast<uint16_t>(tag.value | (tag.comprehension_required ? 0x8000 : 0)));
+        append_be16(out,
+                    static_cast<uint16_t>(tag.value | (tag.comprehension_required ? 0x8000 : 0)));
     }
     return {};
 }

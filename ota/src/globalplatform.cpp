@@ -14,7 +14,9 @@ constexpr size_t kMaxShortData = 255;
 
 // GP 2.2+ length fields inside INSTALL/LOAD data are 1 to 3 bytes, BER-style ('00'-'7F',
 // '81 xx', '82 xxxx'); for values below 128 this is the single byte every version uses.
-void append_gp_length(Bytes& out, size_t n) { tlv::append_ber_length(out, n); }
+void append_gp_length(Bytes& out, size_t n) {
+    tlv::append_ber_length(out, n);
+}
 
 void append_lv(Bytes& out, ByteView v) {
     append_gp_length(out, v.size());
@@ -129,17 +131,22 @@ std::vector<std::string> Privileges::names() const {
     return out;
 }
 
-// ---- SELECT ---------------------------------------------------------------------------------------
+// ---- SELECT
+// ---------------------------------------------------------------------------------------
 
 Apdu select_by_aid(const Aid& aid, bool next_occurrence) {
     Bytes data(aid.bytes().begin(), aid.bytes().end());
-    return Apdu{kClaIso, kInsSelect, 0x04, static_cast<uint8_t>(next_occurrence ? 0x02 : 0x00),
-                std::move(data), 0x00};
+    return Apdu{
+        kClaIso,         kInsSelect, 0x04, static_cast<uint8_t>(next_occurrence ? 0x02 : 0x00),
+        std::move(data), 0x00};
 }
 
-Apdu select_default() { return Apdu{kClaIso, kInsSelect, 0x04, 0x00, {}, 0x00}; }
+Apdu select_default() {
+    return Apdu{kClaIso, kInsSelect, 0x04, 0x00, {}, 0x00};
+}
 
-// ---- INSTALL ----------------------------------------------------------------------------------------
+// ---- INSTALL
+// ----------------------------------------------------------------------------------------
 
 Result<Apdu> install_for_load(const InstallForLoad& p) {
     OTAGW_TRY_STATUS(check_aid(p.load_file, "INSTALL [for load]"));
@@ -220,7 +227,8 @@ Result<Bytes> InstallParameters::encode() const {
     return out;
 }
 
-// ---- LOAD ---------------------------------------------------------------------------------------------
+// ---- LOAD
+// ---------------------------------------------------------------------------------------------
 
 Result<std::vector<Apdu>> load_blocks(ByteView load_file, size_t max_block_size,
                                       ByteView dap_blocks) {
@@ -248,13 +256,14 @@ Result<std::vector<Apdu>> load_blocks(ByteView load_file, size_t max_block_size,
     return out;
 }
 
-// ---- DELETE --------------------------------------------------------------------------------------------
+// ---- DELETE
+// --------------------------------------------------------------------------------------------
 
 Apdu delete_object(const Aid& aid, bool related_objects, ByteView token) {
     Bytes d = tlv::ber_tlv(0x4f, aid.bytes());
     if (!token.empty())
         tlv::append_ber_tlv(d, 0x9e, token);
-    return Apdu{kClaGp, kInsDelete, 0x00, static_cast<uint8_t>(related_objects ? 0x80 : 0x00),
+    return Apdu{kClaGp,       kInsDelete, 0x00, static_cast<uint8_t>(related_objects ? 0x80 : 0x00),
                 std::move(d), 0x00};
 }
 
@@ -269,7 +278,8 @@ Result<Apdu> delete_key(std::optional<uint8_t> key_id, std::optional<uint8_t> kv
     return Apdu{kClaGp, kInsDelete, 0x00, 0x00, std::move(d), 0x00};
 }
 
-// ---- SET STATUS ----------------------------------------------------------------------------------------
+// ---- SET STATUS
+// ----------------------------------------------------------------------------------------
 
 Apdu set_status(uint8_t p1, uint8_t p2, const std::optional<Aid>& aid) {
     Bytes d;
@@ -286,7 +296,8 @@ Apdu set_card_status(CardLifeCycle state) {
     return set_status(0x80, static_cast<uint8_t>(state), std::nullopt);
 }
 
-// ---- GET STATUS ----------------------------------------------------------------------------------------
+// ---- GET STATUS
+// ----------------------------------------------------------------------------------------
 
 Result<Apdu> get_status(const GetStatusRequest& req) {
     if (req.aid_filter.size() > 16)
@@ -294,7 +305,8 @@ Result<Apdu> get_status(const GetStatusRequest& req) {
     Bytes d = tlv::ber_tlv(0x4f, req.aid_filter);
     if (!req.tag_list.empty())
         tlv::append_ber_tlv(d, 0x5c, req.tag_list);
-    uint8_t p2 = static_cast<uint8_t>((req.tlv_format ? 0x02 : 0x00) | (req.next_occurrence ? 0x01 : 0x00));
+    uint8_t p2 =
+        static_cast<uint8_t>((req.tlv_format ? 0x02 : 0x00) | (req.next_occurrence ? 0x01 : 0x00));
     return make_apdu(kClaGp, kInsGetStatus, static_cast<uint8_t>(req.scope), p2, std::move(d), 0x00,
                      "GET STATUS");
 }
@@ -310,7 +322,8 @@ namespace {
 Result<Aid> aid_field(ByteView v, const char* where) {
     auto aid = Aid::from_bytes(v);
     if (!aid)
-        return make_error(std::string("GET STATUS response: ") + where + ": " + aid.error().message);
+        return make_error(std::string("GET STATUS response: ") + where + ": " +
+                          aid.error().message);
     return aid;
 }
 
@@ -443,7 +456,8 @@ Result<std::vector<RegistryEntry>> parse_get_status_response(ByteView data, Stat
     return out;
 }
 
-// ---- STORE DATA -----------------------------------------------------------------------------------------
+// ---- STORE DATA
+// -----------------------------------------------------------------------------------------
 
 Result<std::vector<Apdu>> store_data(ByteView data, size_t max_block_size, uint8_t p1_flags) {
     if (data.empty())
@@ -467,7 +481,8 @@ Result<std::vector<Apdu>> store_data(ByteView data, size_t max_block_size, uint8
     return out;
 }
 
-// ---- PUT KEY ----------------------------------------------------------------------------------------------
+// ---- PUT KEY
+// ----------------------------------------------------------------------------------------------
 
 Result<Apdu> put_key(const PutKeyRequest& req, const crypto::BlockCipher* dek) {
     if (req.keys.empty())
@@ -515,11 +530,16 @@ Result<Apdu> put_key(const PutKeyRequest& req, const crypto::BlockCipher* dek) {
     return make_apdu(kClaGp, kInsPutKey, req.old_kvn, p2, std::move(d), 0x00, "PUT KEY");
 }
 
-// ---- GET DATA -------------------------------------------------------------------------------------------
+// ---- GET DATA
+// -------------------------------------------------------------------------------------------
 
 Apdu get_data(uint16_t tag, ByteView data) {
-    return Apdu{kClaGp, kInsGetData, static_cast<uint8_t>(tag >> 8), static_cast<uint8_t>(tag),
-                Bytes(data.begin(), data.end()), 0x00};
+    return Apdu{kClaGp,
+                kInsGetData,
+                static_cast<uint8_t>(tag >> 8),
+                static_cast<uint8_t>(tag),
+                Bytes(data.begin(), data.end()),
+                0x00};
 }
 
 Result<std::vector<KeyInfo>> parse_key_information(ByteView e0_template) {

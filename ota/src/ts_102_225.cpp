@@ -33,8 +33,8 @@ uint64_t load_counter(const uint8_t* p) {
 constexpr uint8_t kResponseUdh[3] = {0x02, 0x71, 0x00};
 
 // Computes the RC or CC over `parts` into `out` (which has room for `len` bytes).
-Status compute_integrity(Integrity integrity, uint8_t kid, const OtaKeys& keys,
-                         crypto::Parts parts, uint8_t* out) {
+Status compute_integrity(Integrity integrity, uint8_t kid, const OtaKeys& keys, crypto::Parts parts,
+                         uint8_t* out) {
     if (integrity == Integrity::Cc) {
         keys.compute_cc(parts, out);
         return {};
@@ -60,7 +60,9 @@ Status check_integrity_keys(Integrity integrity, const OtaKeys& keys) {
     return {};
 }
 
-size_t padding_for(size_t len, size_t block) { return (block - len % block) % block; }
+size_t padding_for(size_t len, size_t block) {
+    return (block - len % block) % block;
+}
 
 } // namespace
 
@@ -154,7 +156,8 @@ Result<CcSpec> kid_cc(uint8_t kid) {
 
 Result<RcAlgo> kid_rc(uint8_t kid) {
     if ((kid & 0x03) != 0x01)
-        return make_error("KID " + hex_byte(kid) + ": b2b1 must be 01 (CRC) for a redundancy check");
+        return make_error("KID " + hex_byte(kid) +
+                          ": b2b1 must be 01 (CRC) for a redundancy check");
     switch ((kid >> 2) & 0x03) {
     case 0:
         return RcAlgo::Crc16;
@@ -279,7 +282,8 @@ const char* integrity_check_name(IntegrityCheck c) {
     return "?";
 }
 
-// ---- Command packet -------------------------------------------------------------------------------
+// ---- Command packet
+// -------------------------------------------------------------------------------
 //  CPL(2) CHL(1) SPI(2) KIc(1) KID(1) TAR(3) | CNTR(5) PCNTR(1) RC/CC/DS(n) data padding
 //  offsets:  0      2      3       5      6      7 |  10       15       16
 constexpr size_t kCmdCipherOffset = 10;
@@ -380,10 +384,9 @@ Result<DecodedCommand> decode_command_packet(ByteView packet, const OtaKeys& key
     if (*ilen > 0) {
         OTAGW_TRY_STATUS(check_integrity_keys(h.spi.integrity(), keys));
         uint8_t expect[8];
-        OTAGW_TRY_STATUS(compute_integrity(h.spi.integrity(), h.kid, keys,
-                                           {packet.first(kCmdCipherOffset),
-                                            ByteView(body.data(), 6), padded},
-                                           expect));
+        OTAGW_TRY_STATUS(compute_integrity(
+            h.spi.integrity(), h.kid, keys,
+            {packet.first(kCmdCipherOffset), ByteView(body.data(), 6), padded}, expect));
         d.integrity = equal_ct(ByteView(expect, *ilen), d.integrity_value) ? IntegrityCheck::Ok
                                                                            : IntegrityCheck::Failed;
     }
@@ -398,7 +401,8 @@ Result<DecodedCommand> decode_command_packet(ByteView packet, const OtaKeys& key
     return d;
 }
 
-// ---- Response packet -------------------------------------------------------------------------------
+// ---- Response packet
+// -------------------------------------------------------------------------------
 //  [UDH 027100] RPL(2) RHL(1) TAR(3) | CNTR(5) PCNTR(1) Status(1) RC/CC/DS(n) data padding
 //  packet offsets: 0       2      3   |  6        11        12         13
 

@@ -261,9 +261,8 @@ Result<ExpandedScript> parse_expanded_script(ByteView data) {
         if (t.tag == kTagCApdu) {
             auto apdu = Apdu::parse(t.value);
             if (!apdu)
-                return make_error("expanded script: C-APDU " +
-                                  std::to_string(s.items.size() + 1) + ": " +
-                                  apdu.error().message);
+                return make_error("expanded script: C-APDU " + std::to_string(s.items.size() + 1) +
+                                  ": " + apdu.error().message);
         }
         s.items.push_back({static_cast<uint8_t>(t.tag), Bytes(t.value.begin(), t.value.end())});
     }

@@ -95,7 +95,7 @@ Result<std::vector<Bytes>> segment_packet(ByteView packet, uint8_t iei, uint8_t 
         else
             ud.push_back(0x05);
         append_bytes(ud, {kIeiConcat8, 0x03, reference, static_cast<uint8_t>(total),
-                             static_cast<uint8_t>(seq)});
+                          static_cast<uint8_t>(seq)});
         append(ud, packet.subspan(off, n));
         off += n;
         out.push_back(std::move(ud));

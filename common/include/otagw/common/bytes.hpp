@@ -17,7 +17,9 @@ namespace otagw {
 using Bytes = std::vector<uint8_t>;
 using ByteView = std::span<const uint8_t>;
 
-inline void append(Bytes& out, ByteView data) { out.insert(out.end(), data.begin(), data.end()); }
+inline void append(Bytes& out, ByteView data) {
+    out.insert(out.end(), data.begin(), data.end());
+}
 // Literal bytes; push_back keeps GCC 12's -Wstringop-overflow false positive on
 // vector::insert(initializer_list) away.
 inline void append_bytes(Bytes& out, std::initializer_list<uint8_t> bytes) {
@@ -28,7 +30,9 @@ inline void append_be16(Bytes& out, uint16_t v) {
     out.push_back(static_cast<uint8_t>(v >> 8));
     out.push_back(static_cast<uint8_t>(v));
 }
-inline uint16_t load_be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+inline uint16_t load_be16(const uint8_t* p) {
+    return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
 inline void store_be16(uint8_t* p, uint16_t v) {
     p[0] = static_cast<uint8_t>(v >> 8);
     p[1] = static_cast<uint8_t>(v);

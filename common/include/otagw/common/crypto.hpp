@@ -19,7 +19,9 @@ const char* block_algo_name(BlockAlgo algo);
 // Key sizes: DES 8, 2-key 3DES 16, 3-key 3DES 24, AES 16/24/32.
 bool key_size_valid(BlockAlgo algo, size_t size);
 const char* key_sizes_text(BlockAlgo algo);
-constexpr size_t block_size(BlockAlgo algo) { return algo == BlockAlgo::Aes ? 16 : 8; }
+constexpr size_t block_size(BlockAlgo algo) {
+    return algo == BlockAlgo::Aes ? 16 : 8;
+}
 constexpr size_t kMaxBlockSize = 16;
 
 // A key with its encryption and decryption schedules. Move-only: mbedTLS AES contexts point

@@ -20,7 +20,7 @@ constexpr size_t kMaxBerLength = 0xFFFFFF;
 enum class TagClass : uint8_t { Universal = 0, Application = 1, Context = 2, Private = 3 };
 
 struct BerTag {
-    uint32_t value = 0;      // encoded bytes as a big-endian integer
+    uint32_t value = 0;       // encoded bytes as a big-endian integer
     uint8_t encoded_size = 0; // 1..3
     TagClass tag_class() const;
     bool constructed() const;

@@ -99,7 +99,7 @@ struct InstallForInstall {
     Aid load_file;
     Aid module;
     Aid instance;
-    Privileges privileges;                  // default: 1 byte '00'
+    Privileges privileges;                   // default: 1 byte '00'
     Bytes install_parameters = {0xc9, 0x00}; // whole field: C9 [EF] ...; GP requires C9 at least
     Bytes token;
     bool make_selectable = false; // [for install and make selectable], P1 = '0C'
@@ -114,7 +114,7 @@ Result<Apdu> install_for_personalization(const Aid& instance);
 //   EF { C8 <non-volatile quota> C7 <volatile quota> CA <SIM file access and toolkit
 //        parameters> EA <UICC toolkit application specific parameters> }   (EF when any is set)
 struct InstallParameters {
-    Bytes c9;                                // application specific parameters (may be empty)
+    Bytes c9;                                   // application specific parameters (may be empty)
     std::optional<uint16_t> non_volatile_quota; // C8
     std::optional<uint16_t> volatile_quota;     // C7
     std::optional<Bytes> sim_toolkit;           // CA, TS 102 226 §8.2.1.3.2.1
@@ -147,8 +147,8 @@ Apdu set_status(uint8_t p1, uint8_t p2, const std::optional<Aid>& aid);
 // ---- GET STATUS (§11.4) -----------------------------------------------------------------------
 struct GetStatusRequest {
     StatusScope scope = StatusScope::Applications;
-    Bytes aid_filter;      // search criteria '4F' value; empty matches every AID
-    Bytes tag_list;        // optional '5C' tag list (GP 2.3); empty omits it
+    Bytes aid_filter;       // search criteria '4F' value; empty matches every AID
+    Bytes tag_list;         // optional '5C' tag list (GP 2.3); empty omits it
     bool tlv_format = true; // P2 b2: GP 2.2+ TLV response format; false asks the legacy format
     bool next_occurrence = false; // P2 b1: continue after 6310
 };
@@ -160,10 +160,10 @@ struct RegistryEntry {
     Aid aid;
     uint8_t life_cycle = 0;
     std::optional<Privileges> privileges;
-    std::optional<Aid> load_file;        // C4: the executable load file of an application
-    std::optional<Aid> security_domain;  // CC: the associated security domain
-    Bytes version;                       // CE: load file version
-    std::vector<Aid> modules;            // 84: executable modules of a load file
+    std::optional<Aid> load_file;       // C4: the executable load file of an application
+    std::optional<Aid> security_domain; // CC: the associated security domain
+    Bytes version;                      // CE: load file version
+    std::vector<Aid> modules;           // 84: executable modules of a load file
 };
 // Parses the data of one GET STATUS response (without SW); `scope` and `tlv_format` as sent.
 Result<std::vector<RegistryEntry>> parse_get_status_response(ByteView data, StatusScope scope,
@@ -172,10 +172,10 @@ Result<std::vector<RegistryEntry>> parse_get_status_response(ByteView data, Stat
 // ---- STORE DATA (§11.11) ----------------------------------------------------------------------
 enum StoreDataP1 : uint8_t {
     kStoreDataLastBlock = 0x80,
-    kStoreDataEncrypted = 0x60,      // b7b6 = 11
+    kStoreDataEncrypted = 0x60,       // b7b6 = 11
     kStoreDataAppDependentEnc = 0x20, // b7b6 = 01
-    kStoreDataBerTlv = 0x10,         // b5b4 = 10
-    kStoreDataDgi = 0x08,            // b5b4 = 01
+    kStoreDataBerTlv = 0x10,          // b5b4 = 10
+    kStoreDataDgi = 0x08,             // b5b4 = 01
     kStoreDataResponseExpected = 0x01,
 };
 // Cuts `data` into blocks of at most `max_block_size`; P1 = `p1_flags`, with b8 set on the last

@@ -16,24 +16,24 @@ std::string describe_status_word(uint16_t sw);
 
 // What a GlobalPlatform card-content-management status word means for the caller.
 enum class GpStatus : uint8_t {
-    Success,                  // 9000
-    ResponseAvailable,        // 61xx: more response bytes available (T=0 / compact RAM)
-    MoreData,                 // 6310: GET STATUS has more entries, ask for the next occurrence
-    WrongLength,              // 6700
+    Success,                    // 9000
+    ResponseAvailable,          // 61xx: more response bytes available (T=0 / compact RAM)
+    MoreData,                   // 6310: GET STATUS has more entries, ask for the next occurrence
+    WrongLength,                // 6700
     SecurityStatusNotSatisfied, // 6982
-    ConditionsNotSatisfied,   // 6985: e.g. invalid life-cycle transition, locked application
-    IncorrectData,            // 6A80: incorrect values in the command data
-    NotFound,                 // 6A82: application / load file not found
-    NotEnoughMemory,          // 6A84
-    IncorrectP1P2,            // 6A86
-    ReferencedDataNotFound,   // 6A88: the AID or key referenced is not on the card
-    MemoryFailure,            // 6581
-    InvalidKeyCheckValue,     // 9485
-    AlgorithmNotSupported,    // 9484
-    InsNotSupported,          // 6D00
-    ClaNotSupported,          // 6E00
-    OtherError,               // anything else not in 9000 / 61xx / 62xx / 63xx
-    Warning,                  // other 62xx / 63xx: processed with a warning
+    ConditionsNotSatisfied,     // 6985: e.g. invalid life-cycle transition, locked application
+    IncorrectData,              // 6A80: incorrect values in the command data
+    NotFound,                   // 6A82: application / load file not found
+    NotEnoughMemory,            // 6A84
+    IncorrectP1P2,              // 6A86
+    ReferencedDataNotFound,     // 6A88: the AID or key referenced is not on the card
+    MemoryFailure,              // 6581
+    InvalidKeyCheckValue,       // 9485
+    AlgorithmNotSupported,      // 9484
+    InsNotSupported,            // 6D00
+    ClaNotSupported,            // 6E00
+    OtherError,                 // anything else not in 9000 / 61xx / 62xx / 63xx
+    Warning,                    // other 62xx / 63xx: processed with a warning
 };
 
 GpStatus classify_gp_status(uint16_t sw);

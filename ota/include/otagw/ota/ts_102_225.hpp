@@ -64,7 +64,9 @@ Result<CcSpec> kid_cc(uint8_t kid);
 // KID used for an RC: b2b1 '01' CRC, b4b3 '00' CRC-16, '01' CRC-32.
 enum class RcAlgo : uint8_t { Crc16, Crc32 };
 Result<RcAlgo> kid_rc(uint8_t kid);
-inline uint8_t key_version(uint8_t kic_or_kid) { return kic_or_kid >> 4; }
+inline uint8_t key_version(uint8_t kic_or_kid) {
+    return kic_or_kid >> 4;
+}
 
 // Length of the RC/CC/DS field for `integrity` with this KID: CRC-16 2, CRC-32 4, CC 8.
 Result<size_t> integrity_length(Integrity integrity, uint8_t kid);
@@ -99,7 +101,7 @@ private:
 
 using Tar = std::array<uint8_t, 3>;
 Result<Tar> parse_tar(std::string_view hex);
-constexpr uint64_t kMaxCounter = 0xffffffffffULL; // CNTR is 5 bytes
+constexpr uint64_t kMaxCounter = 0xffffffffffULL;     // CNTR is 5 bytes
 Result<uint64_t> parse_counter(std::string_view hex); // 10 hex digits
 
 // ---- Command packet (TS 102 225 §5.1.1, TS 31.115 §4.2) ----------------------------------------
@@ -113,8 +115,8 @@ struct CommandHeader {
 
 // Writes CPL..end (the SMS user data without its UDH '027000') into `out`, which is cleared
 // first; keep one buffer per worker to build packets without allocating.
-Status build_command_packet(const CommandHeader& header, const OtaKeys& keys,
-                            ByteView secured_data, Bytes& out);
+Status build_command_packet(const CommandHeader& header, const OtaKeys& keys, ByteView secured_data,
+                            Bytes& out);
 
 enum class IntegrityCheck : uint8_t { Ok, Failed, Absent };
 const char* integrity_check_name(IntegrityCheck c); // "ok", "failed", "absent"

@@ -16,11 +16,11 @@
 namespace otagw::ota::ram {
 
 // TARs (ETSI TS 101 220 annex D, TS 102 226 §8.1).
-constexpr Tar kTarIsdRam = {0x00, 0x00, 0x00};     // RAM of the Issuer Security Domain
-constexpr Tar kTarRfmUicc = {0xb0, 0x00, 0x00};    // RFM of the UICC shared file system
-constexpr Tar kTarRfmUsim = {0xb0, 0x00, 0x01};    // RFM of the USIM ADF
-constexpr Tar kTarRfmIsim = {0xb0, 0x00, 0x02};    // RFM of the ISIM ADF
-constexpr Tar kTarRfmGsm = {0xb0, 0x00, 0x10};     // RFM of the GSM SIM (DF GSM)
+constexpr Tar kTarIsdRam = {0x00, 0x00, 0x00};  // RAM of the Issuer Security Domain
+constexpr Tar kTarRfmUicc = {0xb0, 0x00, 0x00}; // RFM of the UICC shared file system
+constexpr Tar kTarRfmUsim = {0xb0, 0x00, 0x01}; // RFM of the USIM ADF
+constexpr Tar kTarRfmIsim = {0xb0, 0x00, 0x02}; // RFM of the ISIM ADF
+constexpr Tar kTarRfmGsm = {0xb0, 0x00, 0x10};  // RFM of the GSM SIM (DF GSM)
 
 constexpr uint8_t kTagCommandDefinite = 0xaa;
 constexpr uint8_t kTagCommandIndefinite = 0xae;
@@ -43,9 +43,9 @@ Bytes compact_script(const std::vector<Apdu>& apdus);
 Result<std::vector<Apdu>> parse_compact_script(ByteView script);
 
 struct CompactResponse {
-    uint8_t executed = 0;    // number of commands executed
-    uint16_t last_sw = 0;    // status word of the last executed command
-    Bytes last_data;         // its response data
+    uint8_t executed = 0; // number of commands executed
+    uint16_t last_sw = 0; // status word of the last executed command
+    Bytes last_data;      // its response data
 };
 Result<CompactResponse> parse_compact_response(ByteView data);
 Bytes encode_compact_response(const CompactResponse& r);
@@ -66,10 +66,10 @@ Result<ExpandedScript> parse_expanded_script(ByteView data);
 
 struct ExpandedResponse {
     bool indefinite = false;
-    std::optional<uint8_t> executed;      // '80': number of executed C-APDU TLVs
-    std::vector<ResponseApdu> r_apdus;    // '23' in order
-    std::optional<Bytes> bad_format;      // '90'
-    std::vector<ScriptItem> other;        // '81', '83', ...
+    std::optional<uint8_t> executed;   // '80': number of executed C-APDU TLVs
+    std::vector<ResponseApdu> r_apdus; // '23' in order
+    std::optional<Bytes> bad_format;   // '90'
+    std::vector<ScriptItem> other;     // '81', '83', ...
 };
 Result<ExpandedResponse> parse_expanded_response(ByteView data);
 Bytes encode_expanded_response(const ExpandedResponse& r);

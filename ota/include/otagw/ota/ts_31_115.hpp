@@ -75,7 +75,7 @@ private:
         uint64_t first_seen = 0;
         std::vector<Bytes> parts;
         std::vector<bool> have;
-        Bytes first_ies;          // IEs of segment 1 other than concatenation
+        Bytes first_ies; // IEs of segment 1 other than concatenation
         size_t received = 0;
     };
     using Key = std::tuple<std::string, uint16_t, uint8_t>;
