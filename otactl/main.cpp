@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // otactl: the operator's command line. Offline packet and APDU tools for now.
+#include <cctype>
 #include <cstdio>
 #include <iostream>
-#include <regex>
 
 #include "cli.hpp"
 
@@ -39,8 +39,22 @@ void print_json(const Json& j) {
 // CLI11 quotes unexpected arguments in its messages; a mistyped option name could put a key
 // there. Long hex runs are masked before anything reaches stderr.
 static std::string redact(const std::string& message) {
-    static const std::regex long_hex("[0-9A-Fa-f]{16,}");
-    return std::regex_replace(message, long_hex, "<hex redacted>");
+    std::string out;
+    size_t i = 0;
+    while (i < message.size()) {
+        size_t j = i;
+        while (j < message.size() && std::isxdigit(static_cast<unsigned char>(message[j])))
+            j++;
+        if (j - i >= 16) {
+            out.append("<hex redacted>");
+        } else if (j > i) {
+            out.append(message, i, j - i);
+        } else {
+            out.push_back(message[j++]);
+        }
+        i = j;
+    }
+    return out;
 }
 
 int main(int argc, char** argv) {
