@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "otagw/ota/globalplatform.hpp"
 #include "otagw/ota/ts_102_225.hpp"
@@ -62,6 +63,49 @@ double run_build(const Case& c, double seconds, size_t& packet_size) {
     return static_cast<double>(n) / std::chrono::duration<double>(now - start).count();
 }
 
+// The batch builder: `batch` packets per call, for `cards` keysets (different cards) in turn.
+double run_build_batch(const Case& c, double seconds, size_t batch, size_t cards) {
+    std::vector<OtaKeys> keys;
+    for (size_t k = 0; k < cards; k++) {
+        Bytes kic_key = *parse_hex(c.key), kid_key = *parse_hex(c.key);
+        kic_key[1] = static_cast<uint8_t>(k);
+        kid_key[0] ^= 0x55;
+        keys.push_back(OtaKeys::create(c.kic_kid, kic_key, c.kic_kid, kid_key));
+    }
+    std::vector<CommandHeader> headers(batch);
+    for (auto& h : headers) {
+        h.spi = *Spi::parse(c.spi);
+        h.kic = h.kid = c.kic_kid;
+        h.tar = {0x00, 0x00, 0x00};
+    }
+    const Bytes apdu = set_status_apdu();
+    std::vector<Bytes> outs(batch);
+    for (auto& o : outs)
+        o.reserve(256);
+    std::vector<CommandJob> jobs(batch);
+    uint64_t n = 0;
+    const auto start = Clock::now();
+    const auto end = start + std::chrono::duration<double>(seconds);
+    auto now = start;
+    while (now < end) {
+        for (int i = 0; i < 64; i++) {
+            for (size_t j = 0; j < batch; j++) {
+                headers[j].counter = ++n;
+                jobs[j] = {&headers[j], &keys[n % cards], apdu, &outs[j], {}};
+            }
+            build_command_packets(jobs);
+            for (const auto& j : jobs)
+                if (!j.status.ok()) {
+                    std::fprintf(stderr, "batch build failed\n");
+                    std::exit(1);
+                }
+            sink = outs[batch - 1].back();
+        }
+        now = Clock::now();
+    }
+    return static_cast<double>(n) / std::chrono::duration<double>(now - start).count();
+}
+
 double run_decode_por(const Case& c, double seconds) {
     Bytes kic_key = *parse_hex(c.key), kid_key = *parse_hex(c.key);
     kid_key[0] ^= 0x55;
@@ -107,6 +151,10 @@ int main(int argc, char** argv) {
         size_t size = 0;
         double rate = run_build(c, seconds, size);
         std::printf("build   %-26s %10.0f packets/s  (%zu-byte packet)\n", c.name, rate, size);
+    }
+    for (const Case& c : cases) {
+        double rate = run_build_batch(c, seconds, 64, 16);
+        std::printf("batch   %-26s %10.0f packets/s  (64 per call, 16 keysets)\n", c.name, rate);
     }
     for (const Case& c : cases) {
         double rate = run_decode_por(c, seconds);

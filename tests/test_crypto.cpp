@@ -3,7 +3,10 @@
 // against the CC inputs of the SCP80 vectors, CRC check values, GP key check values.
 #include <cstring>
 
+#include <random>
+
 #include "otagw/common/crypto.hpp"
+#include "otagw/common/des_lanes.hpp"
 #include "test_support.hpp"
 
 using namespace otagw;
@@ -143,6 +146,51 @@ void test_key_check_values(void**) {
     assert_hex_equal(*des, "8baf47");
 }
 
+// The four-lane DES must give exactly what mbedTLS gives, for every key kind and lane count.
+void test_des_lanes_match_mbedtls(void**) {
+    // FIPS 46 worked example (key 133457799BBCDFF1): single DES runs as EDE with equal keys.
+    auto fips = DesLaneKey::create(BlockAlgo::Des, hex("133457799bbcdff1"));
+    assert_ok(fips);
+    const DesLaneKey* one[1] = {&*fips};
+    uint64_t block[1] = {0x0123456789abcdefULL};
+    des_encrypt_lanes(one, block, 1);
+    assert_int_equal(block[0], 0x85e813540f0ab405ULL);
+
+    std::mt19937 rng(2024);
+    const BlockAlgo algos[] = {BlockAlgo::Des, BlockAlgo::TripleDes2Key, BlockAlgo::TripleDes3Key};
+    for (size_t trial = 0; trial < 200; trial++) {
+        const size_t n = 1 + trial % kMaxDesLanes;
+        std::vector<DesLaneKey> lane_keys;
+        std::vector<BlockCipher> refs;
+        lane_keys.reserve(n);
+        const DesLaneKey* ptrs[kMaxDesLanes];
+        uint64_t blocks[kMaxDesLanes];
+        for (size_t i = 0; i < n; i++) {
+            BlockAlgo algo = algos[(trial + i) % 3];
+            Bytes key(algo == BlockAlgo::Des ? 8 : algo == BlockAlgo::TripleDes2Key ? 16 : 24);
+            for (auto& b : key)
+                b = static_cast<uint8_t>(rng());
+            lane_keys.push_back(*DesLaneKey::create(algo, key));
+            refs.push_back(BlockCipher::create(algo, key).value());
+            blocks[i] = static_cast<uint64_t>(rng()) << 32 | rng();
+        }
+        uint64_t in[kMaxDesLanes];
+        for (size_t i = 0; i < n; i++) {
+            ptrs[i] = &lane_keys[i];
+            in[i] = blocks[i];
+        }
+        des_encrypt_lanes(ptrs, blocks, n);
+        for (size_t i = 0; i < n; i++) {
+            uint8_t b[8];
+            store_be64(b, in[i]);
+            refs[i].encrypt_block(b, b);
+            assert_int_equal(blocks[i], load_be64(b));
+        }
+    }
+    assert_false(DesLaneKey::create(BlockAlgo::Aes, Bytes(16)).ok());
+    assert_false(DesLaneKey::create(BlockAlgo::TripleDes2Key, Bytes(8)).ok());
+}
+
 } // namespace
 
 int main() {
@@ -153,6 +201,7 @@ int main() {
         cmocka_unit_test(test_known_3des_and_aes_blocks),
         cmocka_unit_test(test_crc_check_values),
         cmocka_unit_test(test_key_check_values),
+        cmocka_unit_test(test_des_lanes_match_mbedtls),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -2,6 +2,7 @@
 // ETSI TS 102 225 / 3GPP TS 31.115 secured command and response packets (SMS-PP dialect).
 #include "otagw/ota/ts_102_225.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -207,6 +208,8 @@ OtaKeys OtaKeys::create(uint8_t kic, ByteView kic_key, uint8_t kid, ByteView kid
                             std::to_string(kic_key.size());
     } else {
         k.cipher_.emplace(std::move(*c));
+        if (*algo != crypto::BlockAlgo::Aes)
+            k.cipher_lanes_.emplace(crypto::DesLaneKey::create(*algo, kic_key).value());
     }
     if (kid_key.empty()) {
         k.cc_problem_ = "no KID key given";
@@ -221,6 +224,7 @@ OtaKeys OtaKeys::create(uint8_t kic, ByteView kic_key, uint8_t kid, ByteView kid
         k.cc_cmac_.emplace(crypto::Cmac::create(spec->block, kid_key).value());
     } else {
         k.cc_cbc_.emplace(crypto::BlockCipher::create(spec->block, kid_key).value());
+        k.cc_lanes_.emplace(crypto::DesLaneKey::create(spec->block, kid_key).value());
     }
     return k;
 }
@@ -289,8 +293,17 @@ const char* integrity_check_name(IntegrityCheck c) {
 constexpr size_t kCmdCipherOffset = 10;
 constexpr size_t kCmdIntegrityOffset = 16;
 
-Status build_command_packet(const CommandHeader& h, const OtaKeys& keys, ByteView secured_data,
-                            Bytes& out) {
+namespace {
+
+// Where the packet's secured parts sit once laid out.
+struct CommandLayout {
+    size_t ilen = 0;  // RC/CC/DS length
+    size_t pcntr = 0; // padding octets
+};
+
+// Writes everything but the RC/CC/DS and the ciphering: header, counter, data, '00' padding.
+Status layout_command(const CommandHeader& h, const OtaKeys& keys, ByteView secured_data,
+                      Bytes& out, CommandLayout& layout) {
     auto ilen = integrity_length(h.spi.integrity(), h.kid);
     if (!ilen)
         return ilen.take_error();
@@ -322,20 +335,147 @@ Status build_command_packet(const CommandHeader& h, const OtaKeys& keys, ByteVie
     if (!secured_data.empty())
         std::memcpy(data, secured_data.data(), secured_data.size());
     std::memset(data + secured_data.size(), 0, pcntr);
+    layout = {*ilen, pcntr};
+    return {};
+}
 
-    if (*ilen > 0) {
-        // TS 31.115 §4.2: the RC/CC/DS covers CPL..PCNTR and the secured data with padding.
-        ByteView head(p, kCmdIntegrityOffset);
-        ByteView tail(data, secured_data.size() + pcntr);
-        OTAGW_TRY_STATUS(compute_integrity(h.spi.integrity(), h.kid, keys, {head, tail},
-                                           p + kCmdIntegrityOffset));
-    }
+// The RC/CC/DS covers CPL..PCNTR and the secured data with padding (TS 31.115 §4.2).
+ByteView integrity_head(const Bytes& out) {
+    return ByteView(out.data(), kCmdIntegrityOffset);
+}
+ByteView integrity_tail(const Bytes& out, const CommandLayout& l) {
+    return ByteView(out).subspan(kCmdIntegrityOffset + l.ilen);
+}
+
+Status secure_command(const CommandHeader& h, const OtaKeys& keys, Bytes& out,
+                      const CommandLayout& l) {
+    if (l.ilen > 0)
+        OTAGW_TRY_STATUS(compute_integrity(h.spi.integrity(), h.kid, keys,
+                                           {integrity_head(out), integrity_tail(out, l)},
+                                           out.data() + kCmdIntegrityOffset));
     if (h.spi.ciphered()) {
         uint8_t iv[crypto::kMaxBlockSize] = {};
-        keys.cipher()->cbc_encrypt(iv, p + kCmdCipherOffset, p + kCmdCipherOffset,
+        keys.cipher()->cbc_encrypt(iv, out.data() + kCmdCipherOffset, out.data() + kCmdCipherOffset,
                                    out.size() - kCmdCipherOffset);
     }
     return {};
+}
+
+// A job the lanes can take: a DES-family CC, and DES-family ciphering if any.
+bool lane_eligible(const CommandJob& j) {
+    const Spi spi = j.header->spi;
+    return spi.integrity() == Integrity::Cc && j.keys->cc_lanes() &&
+           (!spi.ciphered() || j.keys->cipher_lanes());
+}
+
+// Block k of the zero-padded CC input: the 16-byte head, then the data and padding.
+uint64_t mac_block(const Bytes& out, const CommandLayout& l, size_t k) {
+    if (k < 2)
+        return crypto::load_be64(out.data() + 8 * k);
+    ByteView tail = integrity_tail(out, l);
+    const size_t off = (k - 2) * 8;
+    if (off + 8 <= tail.size())
+        return crypto::load_be64(tail.data() + off);
+    uint8_t last[8] = {};
+    std::memcpy(last, tail.data() + off, tail.size() - off);
+    return crypto::load_be64(last);
+}
+
+// CBC chains of up to four jobs at once. `blocks(i)` is the number of blocks of lane i,
+// `input(i, k)` its k-th input, `output(i, k, v)` receives the k-th chained result.
+template <typename Count, typename Input, typename Output>
+void run_lanes(size_t n, const crypto::DesLaneKey* const keys[], Count blocks, Input input,
+               Output output) {
+    uint64_t state[crypto::kMaxDesLanes] = {};
+    size_t steps = 0;
+    for (size_t i = 0; i < n; i++)
+        steps = std::max(steps, blocks(i));
+    for (size_t k = 0; k < steps; k++) {
+        const crypto::DesLaneKey* active_keys[crypto::kMaxDesLanes];
+        uint64_t v[crypto::kMaxDesLanes];
+        size_t lane[crypto::kMaxDesLanes], m = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (k < blocks(i)) {
+                active_keys[m] = keys[i];
+                v[m] = state[i] ^ input(i, k);
+                lane[m++] = i;
+            }
+        }
+        crypto::des_encrypt_lanes(active_keys, v, m);
+        for (size_t a = 0; a < m; a++) {
+            state[lane[a]] = v[a];
+            output(lane[a], k, v[a]);
+        }
+    }
+}
+
+void secure_on_lanes(CommandJob* const group[], const CommandLayout layouts[], size_t n) {
+    const crypto::DesLaneKey* keys[crypto::kMaxDesLanes];
+    // CC: CBC-MAC over the zero-padded head and tail; the last chained block is the CC.
+    for (size_t i = 0; i < n; i++)
+        keys[i] = group[i]->keys->cc_lanes();
+    run_lanes(
+        n, keys,
+        [&](size_t i) {
+            return (kCmdIntegrityOffset + integrity_tail(*group[i]->out, layouts[i]).size() + 7) /
+                   8;
+        },
+        [&](size_t i, size_t k) { return mac_block(*group[i]->out, layouts[i], k); },
+        [&](size_t i, size_t, uint64_t v) {
+            crypto::store_be64(group[i]->out->data() + kCmdIntegrityOffset, v);
+        });
+    // Ciphering: CBC with a zero IV over CNTR..padding, in place.
+    size_t m = 0;
+    CommandJob* ciphered[crypto::kMaxDesLanes];
+    for (size_t i = 0; i < n; i++) {
+        if (group[i]->header->spi.ciphered()) {
+            keys[m] = group[i]->keys->cipher_lanes();
+            ciphered[m++] = group[i];
+        }
+    }
+    if (m == 0)
+        return;
+    run_lanes(
+        m, keys, [&](size_t i) { return (ciphered[i]->out->size() - kCmdCipherOffset) / 8; },
+        [&](size_t i, size_t k) {
+            return crypto::load_be64(ciphered[i]->out->data() + kCmdCipherOffset + 8 * k);
+        },
+        [&](size_t i, size_t k, uint64_t v) {
+            crypto::store_be64(ciphered[i]->out->data() + kCmdCipherOffset + 8 * k, v);
+        });
+}
+
+} // namespace
+
+Status build_command_packet(const CommandHeader& h, const OtaKeys& keys, ByteView secured_data,
+                            Bytes& out) {
+    CommandLayout layout;
+    OTAGW_TRY_STATUS(layout_command(h, keys, secured_data, out, layout));
+    return secure_command(h, keys, out, layout);
+}
+
+void build_command_packets(std::span<CommandJob> jobs) {
+    CommandJob* group[crypto::kMaxDesLanes];
+    CommandLayout layouts[crypto::kMaxDesLanes];
+    size_t n = 0;
+    for (CommandJob& j : jobs) {
+        CommandLayout layout;
+        j.status = layout_command(*j.header, *j.keys, j.secured_data, *j.out, layout);
+        if (!j.status)
+            continue;
+        if (!lane_eligible(j)) {
+            j.status = secure_command(*j.header, *j.keys, *j.out, layout);
+            continue;
+        }
+        group[n] = &j;
+        layouts[n++] = layout;
+        if (n == crypto::kMaxDesLanes) {
+            secure_on_lanes(group, layouts, n);
+            n = 0;
+        }
+    }
+    if (n > 0)
+        secure_on_lanes(group, layouts, n);
 }
 
 Result<DecodedCommand> decode_command_packet(ByteView packet, const OtaKeys& keys) {
