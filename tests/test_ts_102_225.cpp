@@ -358,6 +358,59 @@ void test_batch_builder_matches_single(void**) {
     assert_true(failures >= 1);
 }
 
+// Padding: TS 102 225 defines the padding of a ciphered packet only by its count (PCNTR, §5.1.1)
+// and leaves the octets' value to the sender, so a receiver must discard PCNTR octets whatever
+// they hold. pySim and asterix pad with '00', cards (e.g. the onomondo-uicc PoR) with '80 00..'.
+// We send '00' and accept both; the checksum covers the padding as sent, so an '80'-padded
+// packet verifies only over its own padding bytes. (The CBC-MAC's own padding, which is not
+// transmitted, is '00': the vectors' cc_input values show it.)
+void test_padding_values(void**) {
+    OtaKeys keys = OtaKeys::create(0x22, hex("200102030405060708090a0b0c0d0e0f"), 0x22,
+                                   hex("201102030405060708090a0b0c0d0e0f"));
+    const Spi spi = spi_of("1639");
+    // A PoR as a card pads it: CNTR PCNTR status CC data 80 00 ...
+    const Bytes udh = hex("027100");
+    const Bytes data = hex("019000");
+    const size_t pcntr = 16 - (5 + 1 + 1 + 8 + data.size()) % 16;
+    Bytes padded = data;
+    padded.push_back(0x80);
+    padded.resize(data.size() + pcntr, 0x00);
+    const size_t rpl = 1 + 18 + padded.size();
+    Bytes head = udh;
+    append_be16(head, static_cast<uint16_t>(rpl));
+    append(head, hex("12000000"
+                     "0000000005"));
+    head.push_back(static_cast<uint8_t>(pcntr));
+    head.push_back(0x00); // status
+    uint8_t cc[8];
+    keys.compute_cc({head, padded}, cc);
+    Bytes body(head.begin() + 3 + 6, head.end()); // CNTR PCNTR status
+    append(body, ByteView(cc, 8));
+    append(body, padded);
+    uint8_t iv[16] = {};
+    keys.cipher()->cbc_encrypt(iv, body.data(), body.data(), body.size());
+    Bytes por(head.begin(), head.begin() + 3 + 6);
+    append(por, body);
+    auto r = decode_response_packet(por, spi, keys);
+    assert_ok(r);
+    assert_int_equal(static_cast<int>(r->integrity), static_cast<int>(IntegrityCheck::Ok));
+    assert_hex_equal(r->data, "019000");
+    assert_int_equal(r->pcntr, pcntr);
+    // Our own packets pad with '00'.
+    ResponseHeader h;
+    h.spi = spi;
+    h.kic = h.kid = 0x22;
+    h.counter = 5;
+    Bytes ours;
+    assert_ok(build_response_packet(h, keys, data, true, ours));
+    auto back = decode_response_packet(ours, spi, keys);
+    assert_ok(back);
+    Bytes plain(ours.begin() + 9, ours.end());
+    uint8_t iv2[16] = {};
+    keys.cipher()->cbc_decrypt(iv2, plain.data(), plain.data(), plain.size());
+    assert_hex_equal(ByteView(plain).last(pcntr), std::string(2 * pcntr, '0'));
+}
+
 // A card that cannot check the command's security answers in clear without RC/CC/DS: such a
 // PoR is decoded (its status matters) with integrity "absent", never "ok".
 void test_clear_error_por(void**) {
@@ -442,6 +495,7 @@ int main() {
         cmocka_unit_test(test_command_roundtrip_and_bit_flips),
         cmocka_unit_test(test_response_roundtrip_and_bit_flips),
         cmocka_unit_test(test_clear_error_por),
+        cmocka_unit_test(test_padding_values),
         cmocka_unit_test(test_batch_builder_matches_single),
         cmocka_unit_test(test_rejections),
     };
