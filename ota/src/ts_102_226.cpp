@@ -229,6 +229,19 @@ Result<ByteView> template_body(ByteView data, uint8_t definite_tag, uint8_t inde
     return t->value;
 }
 
+// The items of a template that fills `data` (definite or indefinite form).
+Result<std::vector<tlv::BerTlv>> template_items(ByteView data, uint8_t definite_tag,
+                                                uint8_t indefinite_tag, bool& indefinite,
+                                                const char* what) {
+    auto body = template_body(data, definite_tag, indefinite_tag, indefinite, what);
+    if (!body)
+        return body.take_error();
+    auto items = tlv::parse_ber_tlvs(*body);
+    if (!items)
+        return make_error(std::string(what) + ": " + items.error().message);
+    return items;
+}
+
 } // namespace
 
 Bytes expanded_script(const std::vector<Apdu>& apdus, bool indefinite_length) {
@@ -248,13 +261,10 @@ std::vector<Apdu> ExpandedScript::apdus() const {
 
 Result<ExpandedScript> parse_expanded_script(ByteView data) {
     ExpandedScript s;
-    auto body = template_body(data, kTagCommandDefinite, kTagCommandIndefinite, s.indefinite,
-                              "expanded script");
-    if (!body)
-        return body.take_error();
-    auto items = tlv::parse_ber_tlvs(*body);
+    auto items = template_items(data, kTagCommandDefinite, kTagCommandIndefinite, s.indefinite,
+                                "expanded script");
     if (!items)
-        return make_error("expanded script: " + items.error().message);
+        return items.take_error();
     for (const auto& t : *items) {
         if (t.tag > 0xff)
             return make_error("expanded script: unexpected tag " + to_hex(t.encoded.first(2)));
@@ -271,13 +281,10 @@ Result<ExpandedScript> parse_expanded_script(ByteView data) {
 
 Result<ExpandedResponse> parse_expanded_response(ByteView data) {
     ExpandedResponse r;
-    auto body = template_body(data, kTagResponseDefinite, kTagResponseIndefinite, r.indefinite,
-                              "expanded response");
-    if (!body)
-        return body.take_error();
-    auto items = tlv::parse_ber_tlvs(*body);
+    auto items = template_items(data, kTagResponseDefinite, kTagResponseIndefinite, r.indefinite,
+                                "expanded response");
     if (!items)
-        return make_error("expanded response: " + items.error().message);
+        return items.take_error();
     for (const auto& t : *items) {
         switch (t.tag) {
         case kTagExecutedCount:
