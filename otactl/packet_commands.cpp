@@ -37,9 +37,10 @@ std::string spi_hex(Spi s) {
     return to_hex(ByteView(b, 2));
 }
 
-// Checks that the keys fit the algorithms their KIc/KID name, and that the keys this packet
-// needs (ciphering `cipher`, checksum `integrity`) are there. Messages name the option.
-Parsed parse_keys(const KeyOptions& o, bool cipher, Integrity integrity, const char* purpose) {
+// Checks that the keys fit the algorithms their KIc/KID name, and, for a command packet, that
+// the keys its SPI needs are there (a PoR's needs are known once it is read: a card may answer
+// a security error in clear). Messages name the option.
+Parsed parse_keys(const KeyOptions& o, bool command) {
     Parsed p;
     p.spi = take(Spi::parse(o.spi), "--spi");
     p.kic = byte_option("--kic", o.kic);
@@ -64,14 +65,15 @@ Parsed parse_keys(const KeyOptions& o, bool cipher, Integrity integrity, const c
     if (!p.kid_key.empty() && kid_algo)
         check_key("--kid-key", p.kid_key, kid_algo->block, "KID", p.kid);
 
-    const std::string why = std::string("SPI ") + spi_hex(p.spi) + " asks for " + purpose;
-    if (cipher) {
+    const std::string why = "SPI " + spi_hex(p.spi) + " asks for";
+    const Integrity integrity = command ? p.spi.integrity() : p.spi.por_integrity();
+    if (command && p.spi.ciphered()) {
         if (!kic_algo)
             usage_error("--kic", kic_algo.error().message);
         if (p.kic_key.empty())
             usage_error("--kic-key", "required: " + why + " ciphering");
     }
-    if (integrity == Integrity::Cc) {
+    if (command && integrity == Integrity::Cc) {
         if (!kid_algo)
             usage_error("--kid", kid_algo.error().message);
         if (p.kid_key.empty())
@@ -139,8 +141,7 @@ void add_packet_commands(CLI::App& app) {
     encode->add_option("--concat-ref", *ref, "concatenation reference for segments (0-255)")
         ->check(CLI::Range(0, 255));
     encode->callback([=] {
-        Spi spi = take(Spi::parse(enc->spi), "--spi");
-        Parsed p = parse_keys(*enc, spi.ciphered(), spi.integrity(), "");
+        Parsed p = parse_keys(*enc, true);
         CommandHeader h;
         h.spi = p.spi;
         h.kic = p.kic;
@@ -169,17 +170,10 @@ void add_packet_commands(CLI::App& app) {
     dec->add(decode);
     decode->add_option("--data", *por, "PoR user data, with or without its UDH, hex")->required();
     decode->callback([=] {
-        Spi spi = take(Spi::parse(dec->spi), "--spi");
-        Parsed p = parse_keys(*dec, false, Integrity::None, "");
-        // A key the PoR needs is checked when we know the PoR is secured (a card may answer a
-        // security error in clear).
-        if (spi.por_integrity() == Integrity::Rc)
-            take(kid_rc(p.kid), "--kid");
-        if (spi.por_integrity() == Integrity::Ds)
-            usage_error("--spi", "digital signature (DS) is not supported");
+        Parsed p = parse_keys(*dec, false);
         Bytes user_data = hex_option("--data", *por);
         OtaKeys keys = OtaKeys::create(p.kic, p.kic_key, p.kid, p.kid_key);
-        auto r = decode_response_packet(user_data, spi, keys);
+        auto r = decode_response_packet(user_data, p.spi, keys);
         if (!r) {
             std::string msg = r.error().message;
             if (msg.rfind("ciphering: ", 0) == 0)
