@@ -26,7 +26,7 @@ void add_apdu_commands(CLI::App& app) {
     CLI::App* apdu = app.add_subcommand("apdu", "GlobalPlatform command APDU builders");
     apdu->require_subcommand(1);
 
-    // ---- set-status --------------------------------------------------------------------------
+    // ---- set-status -----------------------------------------------------------------------------
     struct SetStatus {
         std::string aid;
         bool lock = false, unlock = false;
@@ -44,7 +44,7 @@ void add_apdu_commands(CLI::App& app) {
         print_apdu(gp::set_application_lock(aid_option("--aid", ss->aid), ss->lock));
     });
 
-    // ---- delete ------------------------------------------------------------------------------
+    // ---- delete ---------------------------------------------------------------------------------
     struct Delete {
         std::string aid;
         bool related = false;
@@ -56,7 +56,7 @@ void add_apdu_commands(CLI::App& app) {
     delete_cmd->callback(
         [del] { print_apdu(gp::delete_object(aid_option("--aid", del->aid), del->related)); });
 
-    // ---- install -----------------------------------------------------------------------------
+    // ---- install --------------------------------------------------------------------------------
     struct Install {
         std::string package, module, instance, privileges = "00", params, c9, toolkit;
         bool selectable = false;
@@ -98,7 +98,7 @@ void add_apdu_commands(CLI::App& app) {
         print_apdu(take(gp::install_for_install(p), params->count() ? "--params" : ""));
     });
 
-    // ---- get-status --------------------------------------------------------------------------
+    // ---- get-status -----------------------------------------------------------------------------
     struct GetStatus {
         std::string scope, aid_filter;
     };

@@ -127,7 +127,7 @@ void add_packet_commands(CLI::App& app) {
     CLI::App* packet = app.add_subcommand("packet", "offline secured packet tools");
     packet->require_subcommand(1);
 
-    // ---- encode ------------------------------------------------------------------------------
+    // ---- encode ---------------------------------------------------------------------------------
     auto enc = std::make_shared<KeyOptions>();
     auto tar = std::make_shared<std::string>();
     auto cntr = std::make_shared<std::string>();
@@ -163,7 +163,7 @@ void add_packet_commands(CLI::App& app) {
                         {"segments", segs}});
     });
 
-    // ---- decode-por --------------------------------------------------------------------------
+    // ---- decode-por -----------------------------------------------------------------------------
     auto dec = std::make_shared<KeyOptions>();
     auto por = std::make_shared<std::string>();
     CLI::App* decode = packet->add_subcommand("decode-por", "decode and verify a PoR");

@@ -78,7 +78,7 @@ std::map<std::string, Handler> handlers() {
     const std::string ff8 = "ffffffffffffffff";
     const std::string app = "a0000000871002ff49ff0589";
 
-    // ---- DELETE -------------------------------------------------------------------------------
+    // ---- DELETE ---------------------------------------------------------------------------------
     h["gpnet-delete-card-content"] = [=](const Json& v) {
         check(gp::delete_object(aid(ff8), false), v);
     };
@@ -107,7 +107,7 @@ std::map<std::string, Handler> handlers() {
         check(ok(gp::delete_key(0x01, 0x30)), v);
     };
 
-    // ---- GET DATA -----------------------------------------------------------------------------
+    // ---- GET DATA -------------------------------------------------------------------------------
     h["gpnet-get-data-list-applications-2f00-with-tag-list-5c00"] = [](const Json& v) {
         check(gp::get_data(0x2f00, hex("5c00")), v);
     };
@@ -115,7 +115,7 @@ std::map<std::string, Handler> handlers() {
         check(gp::get_data(0x00e0), v);
     };
 
-    // ---- GET STATUS ---------------------------------------------------------------------------
+    // ---- GET STATUS -----------------------------------------------------------------------------
     h["gpnet-get-status-isd"] = [](const Json& v) {
         auto r = req(gp::StatusScope::Isd, {}, {}, false);
         check(ok(gp::get_status(r)), v);
@@ -145,7 +145,7 @@ std::map<std::string, Handler> handlers() {
         check(ok(gp::get_status(r)), v);
     };
 
-    // ---- GET STATUS responses -----------------------------------------------------------------
+    // ---- GET STATUS responses -------------------------------------------------------------------
     auto parse_entries = [](const Json& v, gp::StatusScope scope) {
         auto entries = ok(gp::parse_get_status_response(hex(v["inputs"]["response_data"]), scope));
         const auto& want = v["expected"]["entries"];
@@ -199,7 +199,7 @@ std::map<std::string, Handler> handlers() {
         assert_string_equal(names[0].c_str(), "SecurityDomain");
     };
 
-    // ---- SELECT -------------------------------------------------------------------------------
+    // ---- SELECT ---------------------------------------------------------------------------------
     h["gpnet-select-isd-no-aid"] = [](const Json& v) {
         check(gp::select_default(), v);
     };
@@ -210,7 +210,7 @@ std::map<std::string, Handler> handlers() {
         check(gp::select_by_aid(aid(ff8), true), v);
     };
 
-    // ---- SET STATUS ---------------------------------------------------------------------------
+    // ---- SET STATUS -----------------------------------------------------------------------------
     h["gpnet-set-status-isd---initialized-07"] = [](const Json& v) {
         check(gp::set_card_status(gp::CardLifeCycle::Initialized), v);
     };
@@ -250,7 +250,7 @@ std::map<std::string, Handler> handlers() {
         check(unlock, v);
     };
 
-    // ---- INSTALL ------------------------------------------------------------------------------
+    // ---- INSTALL --------------------------------------------------------------------------------
     h["pysim-install-params"] = [](const Json& v) {
         for (const auto& c : v["cases"]) {
             gp::InstallParameters p;
@@ -290,7 +290,7 @@ std::map<std::string, Handler> handlers() {
         check(ok(gp::install_for_personalization(aid(app))), v);
     };
 
-    // ---- STORE DATA ---------------------------------------------------------------------------
+    // ---- STORE DATA -----------------------------------------------------------------------------
     h["gppro-store-data-p1"] = [](const Json& v) {
         for (const auto& c : v["cases"]) {
             Bytes all;
@@ -324,7 +324,7 @@ std::map<std::string, Handler> handlers() {
             assert_hex_equal(apdus[i].encode(), want[i].get<std::string>());
     };
 
-    // ---- PUT KEY ------------------------------------------------------------------------------
+    // ---- PUT KEY --------------------------------------------------------------------------------
     auto keys_of = [](crypto::BlockAlgo algo, std::initializer_list<const char*> hexes) {
         std::vector<gp::KeyComponent> out;
         for (const char* k : hexes)
@@ -390,7 +390,7 @@ std::map<std::string, Handler> handlers() {
         }
     };
 
-    // ---- Key information and privileges ------------------------------------------------------
+    // ---- Key information and privileges ---------------------------------------------------------
     h["pysim-key-information-data"] = [](const Json& v) {
         for (const auto& c : v["cases"]) {
             Bytes c0 = hex(c["tlv"]);

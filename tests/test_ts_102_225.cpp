@@ -149,7 +149,7 @@ void test_scp80_vectors(void**) {
     assert_true(n >= 15);
 }
 
-// ---- Properties over every algorithm and SPI combination ---------------------------------------
+// ---- Properties over every algorithm and SPI combination ----------------------------------------
 
 struct Algo {
     const char* name;

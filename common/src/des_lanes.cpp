@@ -9,7 +9,7 @@ namespace otagw::crypto {
 
 namespace {
 
-// ---- FIPS 46-3 constants (bit positions are 1-based, bit 1 = most significant) ---------------
+// ---- FIPS 46-3 constants (bit positions are 1-based, bit 1 = most significant) ------------------
 constexpr uint8_t kSBoxes[8][64] = {
     {14, 4,  13, 1, 2,  15, 11, 8, 3, 10, 6, 12, 5,  9,  0,  7,  0,  15, 7,  4,  14, 2,
      13, 1,  10, 6, 12, 11, 9,  5, 3, 8,  4, 1,  14, 8,  13, 6,  2,  11, 15, 12, 9,  7,

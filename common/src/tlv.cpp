@@ -13,7 +13,7 @@ std::string at(size_t pos) {
 }
 } // namespace
 
-// ---- BER-TLV --------------------------------------------------------------------------------
+// ---- BER-TLV ------------------------------------------------------------------------------------
 
 TagClass BerTag::tag_class() const {
     uint8_t first = static_cast<uint8_t>(value >> (8 * (encoded_size - 1)));
@@ -202,7 +202,7 @@ Bytes ber_tlv(uint32_t tag, ByteView value) {
     return out;
 }
 
-// ---- COMPREHENSION-TLV ------------------------------------------------------------------------
+// ---- COMPREHENSION-TLV --------------------------------------------------------------------------
 
 Result<ComprehensionTag> parse_comprehension_tag(ByteView in, size_t& pos) {
     size_t start = pos;
@@ -336,7 +336,7 @@ Status append_dgi_tlv(Bytes& out, uint16_t dgi, ByteView value) {
     return {};
 }
 
-// ---- COMPACT-TLV ------------------------------------------------------------------------------
+// ---- COMPACT-TLV --------------------------------------------------------------------------------
 
 Result<std::vector<CompactTlv>> parse_compact_tlvs(ByteView in) {
     std::vector<CompactTlv> list;

@@ -131,8 +131,7 @@ std::vector<std::string> Privileges::names() const {
     return out;
 }
 
-// ---- SELECT
-// ---------------------------------------------------------------------------------------
+// ---- SELECT -------------------------------------------------------------------------------------
 
 Apdu select_by_aid(const Aid& aid, bool next_occurrence) {
     Bytes data(aid.bytes().begin(), aid.bytes().end());
@@ -145,8 +144,7 @@ Apdu select_default() {
     return Apdu{kClaIso, kInsSelect, 0x04, 0x00, {}, 0x00};
 }
 
-// ---- INSTALL
-// ----------------------------------------------------------------------------------------
+// ---- INSTALL ------------------------------------------------------------------------------------
 
 Result<Apdu> install_for_load(const InstallForLoad& p) {
     OTAGW_TRY_STATUS(check_aid(p.load_file, "INSTALL [for load]"));
@@ -227,8 +225,7 @@ Result<Bytes> InstallParameters::encode() const {
     return out;
 }
 
-// ---- LOAD
-// ---------------------------------------------------------------------------------------------
+// ---- LOAD ---------------------------------------------------------------------------------------
 
 Result<std::vector<Apdu>> load_blocks(ByteView load_file, size_t max_block_size,
                                       ByteView dap_blocks) {
@@ -256,8 +253,7 @@ Result<std::vector<Apdu>> load_blocks(ByteView load_file, size_t max_block_size,
     return out;
 }
 
-// ---- DELETE
-// --------------------------------------------------------------------------------------------
+// ---- DELETE -------------------------------------------------------------------------------------
 
 Apdu delete_object(const Aid& aid, bool related_objects, ByteView token) {
     Bytes d = tlv::ber_tlv(0x4f, aid.bytes());
@@ -278,8 +274,7 @@ Result<Apdu> delete_key(std::optional<uint8_t> key_id, std::optional<uint8_t> kv
     return Apdu{kClaGp, kInsDelete, 0x00, 0x00, std::move(d), 0x00};
 }
 
-// ---- SET STATUS
-// ----------------------------------------------------------------------------------------
+// ---- SET STATUS ---------------------------------------------------------------------------------
 
 Apdu set_status(uint8_t p1, uint8_t p2, const std::optional<Aid>& aid) {
     Bytes d;
@@ -296,8 +291,7 @@ Apdu set_card_status(CardLifeCycle state) {
     return set_status(0x80, static_cast<uint8_t>(state), std::nullopt);
 }
 
-// ---- GET STATUS
-// ----------------------------------------------------------------------------------------
+// ---- GET STATUS ---------------------------------------------------------------------------------
 
 Result<Apdu> get_status(const GetStatusRequest& req) {
     if (req.aid_filter.size() > 16)
@@ -456,8 +450,7 @@ Result<std::vector<RegistryEntry>> parse_get_status_response(ByteView data, Stat
     return out;
 }
 
-// ---- STORE DATA
-// -----------------------------------------------------------------------------------------
+// ---- STORE DATA ---------------------------------------------------------------------------------
 
 Result<std::vector<Apdu>> store_data(ByteView data, size_t max_block_size, uint8_t p1_flags) {
     if (data.empty())
@@ -481,8 +474,7 @@ Result<std::vector<Apdu>> store_data(ByteView data, size_t max_block_size, uint8
     return out;
 }
 
-// ---- PUT KEY
-// ----------------------------------------------------------------------------------------------
+// ---- PUT KEY ------------------------------------------------------------------------------------
 
 Result<Apdu> put_key(const PutKeyRequest& req, const crypto::BlockCipher* dek) {
     if (req.keys.empty())
@@ -530,8 +522,7 @@ Result<Apdu> put_key(const PutKeyRequest& req, const crypto::BlockCipher* dek) {
     return make_apdu(kClaGp, kInsPutKey, req.old_kvn, p2, std::move(d), 0x00, "PUT KEY");
 }
 
-// ---- GET DATA
-// -------------------------------------------------------------------------------------------
+// ---- GET DATA -----------------------------------------------------------------------------------
 
 Apdu get_data(uint16_t tag, ByteView data) {
     return Apdu{kClaGp,

@@ -33,7 +33,7 @@ uint64_t load_counter(const uint8_t* p) {
 // Standard UDH of a response packet (TS 31.115 §4.3): UDHL 02, IEI 71, IEIDL 00.
 constexpr uint8_t kResponseUdh[3] = {0x02, 0x71, 0x00};
 
-// Computes the RC or CC over `parts` into `out` (which has room for `len` bytes).
+// Computes the RC or CC over `parts` into `out` (2, 4 or 8 bytes, as integrity_length says).
 Status compute_integrity(Integrity integrity, uint8_t kid, const OtaKeys& keys, crypto::Parts parts,
                          uint8_t* out) {
     if (integrity == Integrity::Cc) {
@@ -286,8 +286,7 @@ const char* integrity_check_name(IntegrityCheck c) {
     return "?";
 }
 
-// ---- Command packet
-// -------------------------------------------------------------------------------
+// ---- Command packet -----------------------------------------------------------------------------
 //  CPL(2) CHL(1) SPI(2) KIc(1) KID(1) TAR(3) | CNTR(5) PCNTR(1) RC/CC/DS(n) data padding
 //  offsets:  0      2      3       5      6      7 |  10       15       16
 constexpr size_t kCmdCipherOffset = 10;
@@ -541,8 +540,7 @@ Result<DecodedCommand> decode_command_packet(ByteView packet, const OtaKeys& key
     return d;
 }
 
-// ---- Response packet
-// -------------------------------------------------------------------------------
+// ---- Response packet ----------------------------------------------------------------------------
 //  [UDH 027100] RPL(2) RHL(1) TAR(3) | CNTR(5) PCNTR(1) Status(1) RC/CC/DS(n) data padding
 //  packet offsets: 0       2      3   |  6        11        12         13
 

@@ -8,7 +8,7 @@
 
 namespace otagw::ota::ram {
 
-// ---- Compact format ----------------------------------------------------------------------------
+// ---- Compact format -----------------------------------------------------------------------------
 
 Bytes compact_script(const std::vector<Apdu>& apdus) {
     size_t size = 0;
@@ -174,7 +174,7 @@ Bytes encode_compact_response(const CompactResponse& r) {
     return out;
 }
 
-// ---- Expanded format ---------------------------------------------------------------------------
+// ---- Expanded format ----------------------------------------------------------------------------
 
 namespace {
 

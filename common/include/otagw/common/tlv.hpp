@@ -12,7 +12,7 @@
 
 namespace otagw::tlv {
 
-// ---- BER-TLV --------------------------------------------------------------------------------
+// ---- BER-TLV ------------------------------------------------------------------------------------
 // Tags are 1 to 3 bytes, held as the big-endian integer of their encoding (0x9F70, 0xE3, ...).
 // Lengths are definite, 1 to 4 bytes ('00'-'7F', '81 xx', '82 xxxx', '83 xxxxxx').
 constexpr size_t kMaxBerLength = 0xFFFFFF;
@@ -57,7 +57,7 @@ void append_ber_length(Bytes& out, size_t length);
 void append_ber_tlv(Bytes& out, uint32_t tag, ByteView value);
 Bytes ber_tlv(uint32_t tag, ByteView value);
 
-// ---- COMPREHENSION-TLV (ETSI TS 101 220 §7.1.1) ---------------------------------------------
+// ---- COMPREHENSION-TLV (ETSI TS 101 220 §7.1.1) -------------------------------------------------
 // Single-byte tags '01'-'7E' (b8 = comprehension required) or the three-byte form
 // '7F' + 2 bytes (b16 = CR, 15-bit tag value). Lengths as BER-TLV.
 struct ComprehensionTag {
@@ -74,7 +74,7 @@ Result<ComprehensionTlv> parse_comprehension_tlv(ByteView in, size_t& pos);
 Status append_comprehension_tag(Bytes& out, ComprehensionTag tag);
 Status append_comprehension_tlv(Bytes& out, ComprehensionTag tag, ByteView value);
 
-// ---- SIMPLE-TLV and DGI (GlobalPlatform Card Spec §11.11, ISO/IEC 7816-4 §5.2) ----------------
+// ---- SIMPLE-TLV and DGI (GlobalPlatform Card Spec §11.11, ISO/IEC 7816-4 §5.2) ------------------
 // Length: one byte '00'-'FE', or 'FF' followed by two bytes (up to 65535).
 constexpr size_t kMaxSimpleLength = 0xFFFF;
 Result<size_t> parse_simple_length(ByteView in, size_t& pos);
@@ -91,7 +91,7 @@ struct DgiTlv {
 Result<DgiTlv> parse_dgi_tlv(ByteView in, size_t& pos);
 Status append_dgi_tlv(Bytes& out, uint16_t dgi, ByteView value);
 
-// ---- COMPACT-TLV (ISO/IEC 7816-4 §5.2.2): one byte tag (high nibble) || length (low nibble) --
+// ---- COMPACT-TLV (ISO/IEC 7816-4 §5.2.2): one byte tag (high nibble) || length (low nibble) -----
 struct CompactTlv {
     uint8_t tag = 0;
     ByteView value;

@@ -35,7 +35,7 @@ enum Ins : uint8_t {
     kInsGetResponse = 0xc0,
 };
 
-// ---- Life cycle states (GP Card Spec §5.1, §11.1.1) -----------------------------------------
+// ---- Life cycle states (GP Card Spec §5.1, §11.1.1) ---------------------------------------------
 constexpr uint8_t kAppInstalled = 0x03;
 constexpr uint8_t kAppSelectable = 0x07;
 constexpr uint8_t kAppLockedBit = 0x80; // b8 set on top of the previous state
@@ -61,7 +61,7 @@ const char* status_scope_name(StatusScope scope);
 // "SELECTABLE", "LOCKED (was SELECTABLE)", "OP_READY", "LOADED", ...
 std::string life_cycle_name(StatusScope scope, uint8_t state);
 
-// ---- Privileges (§6.6.1, table 11-7): 1 byte, or 3 bytes since GP 2.2 ------------------------
+// ---- Privileges (§6.6.1, table 11-7): 1 byte, or 3 bytes since GP 2.2 ---------------------------
 struct Privileges {
     std::array<uint8_t, 3> bytes{};
     uint8_t size = 1;
@@ -72,11 +72,11 @@ struct Privileges {
     std::vector<std::string> names() const; // "SecurityDomain", "TrustedPath", ...
 };
 
-// ---- SELECT (ISO/IEC 7816-4 §7.1.1, GP §11.9) ------------------------------------------------
+// ---- SELECT (ISO/IEC 7816-4 §7.1.1, GP §11.9) ---------------------------------------------------
 Apdu select_by_aid(const Aid& aid, bool next_occurrence = false);
 Apdu select_default(); // SELECT with no AID: the ISD (or default application)
 
-// ---- INSTALL (§11.5) -------------------------------------------------------------------------
+// ---- INSTALL (§11.5) ----------------------------------------------------------------------------
 enum InstallP1 : uint8_t {
     kInstallForLoad = 0x02,
     kInstallForInstall = 0x04,
@@ -122,17 +122,17 @@ struct InstallParameters {
     Result<Bytes> encode() const;
 };
 
-// ---- LOAD (§11.6): the load file wrapped in 'C4' and cut into numbered blocks -----------------
+// ---- LOAD (§11.6): the load file wrapped in 'C4' and cut into numbered blocks -------------------
 // `dap_blocks` (E2 TLVs) precede the C4 object when present. At most 256 blocks.
 Result<std::vector<Apdu>> load_blocks(ByteView load_file, size_t max_block_size,
                                       ByteView dap_blocks = {});
 
-// ---- DELETE (§11.2) ---------------------------------------------------------------------------
+// ---- DELETE (§11.2) -----------------------------------------------------------------------------
 Apdu delete_object(const Aid& aid, bool related_objects, ByteView token = {});
 // Delete a key by identifier and/or version ('D0' / 'D2'); at least one must be given.
 Result<Apdu> delete_key(std::optional<uint8_t> key_id, std::optional<uint8_t> kvn);
 
-// ---- SET STATUS (§11.10) ----------------------------------------------------------------------
+// ---- SET STATUS (§11.10) ------------------------------------------------------------------------
 // Application lock/unlock: P1 '40', P2 b8 = 1 locks, b8 = 0 unlocks, b7..b1 '0000000'. This is
 // the coding of GP Card Spec 2.3 §11.10.2.2 (the card sets or clears b8 of the application's
 // life cycle state and keeps b7..b1), and what GlobalPlatformPro sends ('80' / '00'). pySim
@@ -144,7 +144,7 @@ Apdu set_card_status(CardLifeCycle state);
 // Generic form: any P1/P2, optional target AID.
 Apdu set_status(uint8_t p1, uint8_t p2, const std::optional<Aid>& aid);
 
-// ---- GET STATUS (§11.4) -----------------------------------------------------------------------
+// ---- GET STATUS (§11.4) -------------------------------------------------------------------------
 struct GetStatusRequest {
     StatusScope scope = StatusScope::Applications;
     Bytes aid_filter;       // search criteria '4F' value; empty matches every AID
@@ -169,7 +169,7 @@ struct RegistryEntry {
 Result<std::vector<RegistryEntry>> parse_get_status_response(ByteView data, StatusScope scope,
                                                              bool tlv_format = true);
 
-// ---- STORE DATA (§11.11) ----------------------------------------------------------------------
+// ---- STORE DATA (§11.11) ------------------------------------------------------------------------
 enum StoreDataP1 : uint8_t {
     kStoreDataLastBlock = 0x80,
     kStoreDataEncrypted = 0x60,       // b7b6 = 11
@@ -182,7 +182,7 @@ enum StoreDataP1 : uint8_t {
 // block; P2 = block number 0..255.
 Result<std::vector<Apdu>> store_data(ByteView data, size_t max_block_size, uint8_t p1_flags);
 
-// ---- PUT KEY (§11.8) --------------------------------------------------------------------------
+// ---- PUT KEY (§11.8) ----------------------------------------------------------------------------
 struct KeyComponent {
     crypto::BlockAlgo algo; // DES family -> key type '80', AES -> '88'
     Bytes key;
@@ -200,7 +200,7 @@ struct PutKeyRequest {
 // AES keys); `dek` null sends them in clear (test keys only). Each key carries its 3-byte KCV.
 Result<Apdu> put_key(const PutKeyRequest& req, const crypto::BlockCipher* dek);
 
-// ---- GET DATA (§11.3) -------------------------------------------------------------------------
+// ---- GET DATA (§11.3) ---------------------------------------------------------------------------
 Apdu get_data(uint16_t tag, ByteView data = {});
 
 // Key information template 'E0' (GET DATA '00E0'): 'C0' entries.

@@ -26,7 +26,7 @@
 
 namespace otagw::ota {
 
-// ---- Security parameter indicator (TS 102 225 §5.1.1) ------------------------------------------
+// ---- Security parameter indicator (TS 102 225 §5.1.1) -------------------------------------------
 enum class Integrity : uint8_t { None = 0, Rc = 1, Cc = 2, Ds = 3 };
 enum class CounterMode : uint8_t {
     None = 0,      // no counter available
@@ -53,7 +53,7 @@ struct Spi {
 const char* integrity_name(Integrity i);
 const char* counter_mode_name(CounterMode m);
 
-// ---- Algorithms named by KIc and KID (TS 102 225 §5.1.2, §5.1.3) -------------------------------
+// ---- Algorithms named by KIc and KID (TS 102 225 §5.1.2, §5.1.3) --------------------------------
 // KIc: b2b1 '01' DES family / '10' AES; for DES b4b3 '00' DES-CBC, '01' 3DES 2-key, '10' 3DES
 // 3-key ('11' DES-ECB is not supported); for AES b4b3 '00' AES-CBC. b8..b5 is the key version.
 Result<crypto::BlockAlgo> kic_cipher(uint8_t kic);
@@ -113,7 +113,7 @@ Result<Tar> parse_tar(std::string_view hex);
 constexpr uint64_t kMaxCounter = 0xffffffffffULL;     // CNTR is 5 bytes
 Result<uint64_t> parse_counter(std::string_view hex); // 10 hex digits
 
-// ---- Command packet (TS 102 225 §5.1.1, TS 31.115 §4.2) ----------------------------------------
+// ---- Command packet (TS 102 225 §5.1.1, TS 31.115 §4.2) -----------------------------------------
 struct CommandHeader {
     Spi spi;
     uint8_t kic = 0;
@@ -153,7 +153,7 @@ struct DecodedCommand {
 // a checksum mismatch is reported in `integrity`.
 Result<DecodedCommand> decode_command_packet(ByteView packet, const OtaKeys& keys);
 
-// ---- Response packet / PoR (TS 102 225 §5.2, TS 31.115 §4.3) -----------------------------------
+// ---- Response packet / PoR (TS 102 225 §5.2, TS 31.115 §4.3) ------------------------------------
 enum class PorStatus : uint8_t {
     Ok = 0x00,
     IntegrityFailed = 0x01,
