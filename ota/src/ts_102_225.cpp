@@ -620,33 +620,37 @@ Status build_response_packet(const ResponseHeader& h, const OtaKeys& keys, ByteV
     return {};
 }
 
+// The size of the UDH (TS 23.040 §9.2.3.24) that starts `user_data`, when it is a well-formed
+// UDH holding IE '71' and the RPL after it matches what follows; nullopt otherwise.
+static std::optional<size_t> response_udh_size(ByteView user_data) {
+    if (user_data.empty())
+        return std::nullopt;
+    const size_t end = 1 + user_data[0];
+    if (end == 1 || end > user_data.size())
+        return std::nullopt;
+    bool has_71 = false;
+    for (size_t i = 1; i < end; i += 2 + user_data[i + 1]) {
+        if (i + 2 > end || i + 2 + user_data[i + 1] > end)
+            return std::nullopt;
+        has_71 |= user_data[i] == 0x71;
+    }
+    ByteView packet = user_data.subspan(end);
+    if (!has_71 || packet.size() < 2 || load_be16(packet.data()) != packet.size() - 2)
+        return std::nullopt;
+    return end;
+}
+
 Result<DecodedResponse> decode_response_packet(ByteView user_data, Spi spi, const OtaKeys& keys) {
-    // Split off the UDH, if any (TS 23.040 §9.2.3.24): UDHL then IEs; IE '71' marks a PoR.
     ByteView udh(kResponseUdh, 3);
     ByteView packet = user_data;
-    if (!(user_data.size() >= 2 && load_be16(user_data.data()) == user_data.size() - 2)) {
-        if (user_data.empty())
-            return make_error("response packet: empty");
-        const size_t udhl = user_data[0];
-        if (1 + udhl > user_data.size())
-            return make_error("response packet: UDHL " + std::to_string(udhl) +
-                              " exceeds the user data");
-        bool has_71 = false;
-        for (size_t i = 1; i < 1 + udhl;) {
-            if (i + 2 > 1 + udhl || i + 2 + user_data[i + 1] > 1 + udhl)
-                return make_error("response packet: malformed information element in the UDH");
-            has_71 |= user_data[i] == 0x71;
-            i += 2 + user_data[i + 1];
-        }
-        if (!has_71)
-            return make_error("response packet: neither RPL matches the length nor does a UDH "
-                              "with the response packet identifier (IE 71) precede it");
-        udh = user_data.first(1 + udhl);
-        packet = user_data.subspan(1 + udhl);
-        if (packet.size() < 2 || load_be16(packet.data()) != packet.size() - 2)
-            return make_error("response packet: RPL does not match the " +
-                              std::to_string(packet.size() < 2 ? 0 : packet.size() - 2) +
-                              " bytes that follow it");
+    if (auto n = response_udh_size(user_data)) {
+        udh = user_data.first(*n);
+        packet = user_data.subspan(*n);
+    } else if (user_data.size() < 2 || load_be16(user_data.data()) != user_data.size() - 2) {
+        return make_error("response packet: the RPL matches neither the " +
+                          std::to_string(user_data.size()) +
+                          " bytes given nor what follows a UDH with the response packet "
+                          "identifier (IE 71)");
     }
     if (packet.size() < 13)
         return make_error("response packet: " + std::to_string(packet.size()) +
