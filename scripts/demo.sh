@@ -5,5 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-scripts/build.sh >/dev/null
-exec "${BUILD_DIR:-build}/demo/ota-demo"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! scripts/build.sh >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "demo: the build failed" >&2
+    exit 1
+fi
+"${BUILD_DIR:-build}/demo/ota-demo"
