@@ -497,6 +497,32 @@ void test_get_status_paging_and_legacy(void**) {
     assert_false(gp::parse_get_status_response(hex("07a00000"), gp::StatusScope::Isd, false).ok());
 }
 
+void test_get_status_reader_pages(void**) {
+    gp::GetStatusReader reader(req(gp::StatusScope::Applications));
+    assert_hex_equal(ok(reader.first()).encode(), "80f24002024f0000");
+    // Page 1 ends in 6310: ask for the next occurrence.
+    auto next = reader.on_response({hex("e30e4f05a0000000019f700107c50100"), 0x6310});
+    assert_ok(next);
+    assert_true(next->has_value());
+    assert_hex_equal((*next)->encode(), "80f24003024f0000");
+    // Page 2 ends in 9000: done, both entries read.
+    auto done = reader.on_response({hex("e30e4f05a0000000819f700187c50180"), 0x9000});
+    assert_ok(done);
+    assert_false(done->has_value());
+    assert_int_equal(reader.entries().size(), 2);
+    assert_string_equal(
+        gp::life_cycle_name(gp::StatusScope::Applications, reader.entries()[1].life_cycle).c_str(),
+        "LOCKED (was SELECTABLE)");
+    // Failures are errors naming the status word; nothing matching is an empty listing.
+    gp::GetStatusReader failing(req(gp::StatusScope::Applications));
+    assert_error_contains(failing.on_response({{}, 0x6982}), "6982");
+    gp::GetStatusReader empty(req(gp::StatusScope::LoadFiles, hex("a0000000ff")));
+    auto none = empty.on_response({{}, 0x6a88});
+    assert_ok(none);
+    assert_false(none->has_value());
+    assert_int_equal(empty.entries().size(), 0);
+}
+
 void test_status_words(void**) {
     assert_string_equal(status_word_name(0x6985), "conditions of use not satisfied");
     assert_string_equal(status_word_name(0x6a88), "referenced data not found");
@@ -556,6 +582,7 @@ int main() {
         cmocka_unit_test(test_gp_vectors),
         cmocka_unit_test(test_load_blocks),
         cmocka_unit_test(test_get_status_paging_and_legacy),
+        cmocka_unit_test(test_get_status_reader_pages),
         cmocka_unit_test(test_status_words),
         cmocka_unit_test(test_aid),
         cmocka_unit_test(test_builder_rejections),

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "otagw/common/tlv.hpp"
+#include "otagw/ota/status_words.hpp"
 
 namespace otagw::ota::gp {
 
@@ -448,6 +449,27 @@ Result<std::vector<RegistryEntry>> parse_get_status_response(ByteView data, Stat
         out.push_back(std::move(*e));
     }
     return out;
+}
+
+Result<std::optional<Apdu>> GetStatusReader::on_response(const ResponseApdu& response) {
+    if (response.sw == 0x6a88 && entries_.empty() && response.data.empty())
+        return std::optional<Apdu>(); // no entry matches the search criteria
+    if (response.sw != 0x9000 && response.sw != 0x6310)
+        return make_error("GET STATUS failed: " + describe_status_word(response.sw));
+    auto page = parse_get_status_response(response.data, req_.scope, req_.tlv_format);
+    if (!page)
+        return page.take_error();
+    entries_.insert(entries_.end(), page->begin(), page->end());
+    if (response.sw == 0x9000)
+        return std::optional<Apdu>();
+    if (page->empty())
+        return make_error("GET STATUS: 6310 (more data) with an empty page");
+    GetStatusRequest next = req_;
+    next.next_occurrence = true;
+    auto apdu = get_status(next);
+    if (!apdu)
+        return apdu.take_error();
+    return std::optional<Apdu>(std::move(*apdu));
 }
 
 // ---- STORE DATA ---------------------------------------------------------------------------------

@@ -169,6 +169,23 @@ struct RegistryEntry {
 Result<std::vector<RegistryEntry>> parse_get_status_response(ByteView data, StatusScope scope,
                                                              bool tlv_format = true);
 
+// Reads a whole registry listing across pages: the card answers 6310 while entries remain, and
+// the next command asks for the next occurrence (§11.4.2.2). Over OTA each page is one more
+// secured packet, so the caller sends next() in a new script.
+class GetStatusReader {
+public:
+    explicit GetStatusReader(GetStatusRequest req) : req_(std::move(req)) {}
+    Result<Apdu> first() const { return get_status(req_); }
+    // Takes one response (data and SW). Returns the command for the next page, or nullopt when
+    // the listing is complete (9000, or 6A88 when nothing matches). Other SWs are errors.
+    Result<std::optional<Apdu>> on_response(const ResponseApdu& response);
+    const std::vector<RegistryEntry>& entries() const { return entries_; }
+
+private:
+    GetStatusRequest req_;
+    std::vector<RegistryEntry> entries_;
+};
+
 // ---- STORE DATA (§11.11) ------------------------------------------------------------------------
 enum StoreDataP1 : uint8_t {
     kStoreDataLastBlock = 0x80,
