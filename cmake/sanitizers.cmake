@@ -10,6 +10,7 @@ if(OTAGW_FUZZ)
     message(FATAL_ERROR "OTAGW_FUZZ needs clang (CXX=clang++)")
   endif()
   # Libraries get coverage instrumentation; fuzz/ links the libFuzzer driver.
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+                      -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
 endif()
