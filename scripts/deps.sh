@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(cmake ninja-build pkg-config g++ libmbedtls-dev libcmocka-dev nlohmann-json3-dev
-          libcli11-dev zlib1g-dev)
+          libcli11-dev zlib1g-dev libsmpp34-dev libuv1-dev)
 case "${1:-}" in
 --fuzz) packages+=(clang libclang-rt-14-dev) ;;
 --ci) packages+=(clang libclang-rt-14-dev clang-format) ;;
