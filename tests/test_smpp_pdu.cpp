@@ -45,8 +45,17 @@ void test_submit_sm_bytes(void**) {
     // Header, service_type "", 01 01 "8888", 01 01 "1001", esm 40, pid 7F, prio 0, "" "",
     // registered 01, replace 0, dcs F6, default id 0, sm_length 5 + UD, TLV 0204 0002 1234.
     assert_hex_equal(encoded(p), "00000034000000040000000000000007"
-                                 "00" "0101" "3838383800" "0101" "3130303100" "407f00" "00" "00"
-                                 "0100f60005" "027000aabb" "020400021234");
+                                 "00"
+                                 "0101"
+                                 "3838383800"
+                                 "0101"
+                                 "3130303100"
+                                 "407f00"
+                                 "00"
+                                 "00"
+                                 "0100f60005"
+                                 "027000aabb"
+                                 "020400021234");
     Pdu back = decoded(encoded(p));
     const auto& s = std::get<SubmitSm>(back.body);
     assert_int_equal(back.sequence_number, 7);
@@ -72,7 +81,8 @@ void test_roundtrip_every_command(void**) {
         assert_string_equal(got.system_type.c_str(), "OTA");
         assert_int_equal(got.interface_version, 0x34);
         assert_int_equal(static_cast<int>(got.type), static_cast<int>(t));
-        Pdu resp = decoded(encoded({bind_command(t) | kResponseBit, 0, 1, BindResp{t, "SMSC", 0x34}}));
+        Pdu resp =
+            decoded(encoded({bind_command(t) | kResponseBit, 0, 1, BindResp{t, "SMSC", 0x34}}));
         assert_string_equal(std::get<BindResp>(resp.body).system_id.c_str(), "SMSC");
         assert_int_equal(*std::get<BindResp>(resp.body).sc_interface_version, 0x34);
     }
@@ -91,7 +101,8 @@ void test_roundtrip_every_command(void**) {
     assert_int_equal(*got.message_state(), 2);
     assert_int_equal(*got.user_message_reference(), 77);
     Pdu resp = decoded(encoded({kSubmitSmResp, 0, 9, SubmitSmResp{"msg_id_not_implemented"}}));
-    assert_string_equal(std::get<SubmitSmResp>(resp.body).message_id.c_str(), "msg_id_not_implemented");
+    assert_string_equal(std::get<SubmitSmResp>(resp.body).message_id.c_str(),
+                        "msg_id_not_implemented");
     decoded(encoded({kDeliverSmResp, 0, 9, DeliverSmResp{}}));
     for (uint32_t id : {kEnquireLink, kEnquireLinkResp, kUnbind, kUnbindResp, kGenericNack}) {
         Bytes e = encoded({id, id == kGenericNack ? ESME_RINVCMDID : 0u, 5, NoBody{}});
@@ -121,7 +132,8 @@ void test_encode_rejections(void**) {
     assert_error_contains(st, "password");
     assert_true(st.error().message.find("toolongpassword") == std::string::npos);
     assert_error_contains(encode({kSubmitSm, 0, 0, sms_pp("1", {})}, out), "sequence_number");
-    assert_error_contains(encode({kSubmitSm, 0, 1, sms_pp("1", Bytes(255, 0))}, out), "message_payload");
+    assert_error_contains(encode({kSubmitSm, 0, 1, sms_pp("1", Bytes(255, 0))}, out),
+                          "message_payload");
     assert_error_contains(encode({kSubmitSm, 0, 1, NoBody{}}, out), "body");
     assert_error_contains(encode({kDataSm, 0, 1, NoBody{}}, out), "data_sm");
 }
@@ -152,7 +164,8 @@ void test_decode_rejections(void**) {
     Bytes query = hex("00000010000000030000000000000001");
     assert_int_equal(status_of(query), ESME_RINVCMDID);
     // A bind whose fields are not terminated: the error names the field, not the password.
-    Bytes bind = hex("0000002600000009000000000000000141424300" "7365637265747777777777");
+    Bytes bind = hex("0000002600000009000000000000000141424300"
+                     "7365637265747777777777");
     store_be16(&bind[2], static_cast<uint16_t>(bind.size()));
     auto r = decode(bind);
     auto* e = std::get_if<DecodeError>(&r);
@@ -179,10 +192,8 @@ void test_status_names(void**) {
 
 int main() {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_submit_sm_bytes),
-        cmocka_unit_test(test_roundtrip_every_command),
-        cmocka_unit_test(test_encode_rejections),
-        cmocka_unit_test(test_decode_rejections),
+        cmocka_unit_test(test_submit_sm_bytes),   cmocka_unit_test(test_roundtrip_every_command),
+        cmocka_unit_test(test_encode_rejections), cmocka_unit_test(test_decode_rejections),
         cmocka_unit_test(test_status_names),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -54,7 +54,8 @@ Status put_string(uint8_t* dst, size_t size, const std::string& s, const char* f
 }
 
 std::string get_string(const uint8_t* src, size_t size) {
-    return std::string(reinterpret_cast<const char*>(src), strnlen(reinterpret_cast<const char*>(src), size));
+    return std::string(reinterpret_cast<const char*>(src),
+                       strnlen(reinterpret_cast<const char*>(src), size));
 }
 
 constexpr size_t kMaxTlvs = 16;
@@ -69,25 +70,25 @@ struct TlvSpec {
     uint16_t max; // octet strings
 };
 constexpr TlvSpec kSubmitSmTlvs[] = {
-    {0x0204, TlvKind::U16, 2},     {0x020a, TlvKind::U16, 2},     {0x000d, TlvKind::U08, 1},
-    {0x020b, TlvKind::U16, 2},     {0x0005, TlvKind::U08, 1},     {0x020c, TlvKind::U16, 2},
-    {0x020e, TlvKind::U08, 1},     {0x020f, TlvKind::U08, 1},     {0x0426, TlvKind::U08, 1},
+    {0x0204, TlvKind::U16, 2},     {0x020a, TlvKind::U16, 2},       {0x000d, TlvKind::U08, 1},
+    {0x020b, TlvKind::U16, 2},     {0x0005, TlvKind::U08, 1},       {0x020c, TlvKind::U16, 2},
+    {0x020e, TlvKind::U08, 1},     {0x020f, TlvKind::U08, 1},       {0x0426, TlvKind::U08, 1},
     {0x0019, TlvKind::U08, 1},     {0x0424, TlvKind::Octets, 1024}, {0x0201, TlvKind::U08, 1},
-    {0x0381, TlvKind::Octets, 19}, {0x0302, TlvKind::U08, 1},     {0x0303, TlvKind::Octets, 65},
-    {0x0202, TlvKind::Octets, 23}, {0x0203, TlvKind::Octets, 23}, {0x0205, TlvKind::U08, 1},
-    {0x1201, TlvKind::U08, 1},     {0x1203, TlvKind::U16, 2},     {0x1204, TlvKind::U08, 1},
-    {0x0030, TlvKind::U08, 1},     {0x0304, TlvKind::U08, 1},     {0x130c, TlvKind::Octets, 0},
-    {0x020d, TlvKind::U08, 1},     {0x1380, TlvKind::U08, 1},     {0x1383, TlvKind::U16, 2},
+    {0x0381, TlvKind::Octets, 19}, {0x0302, TlvKind::U08, 1},       {0x0303, TlvKind::Octets, 65},
+    {0x0202, TlvKind::Octets, 23}, {0x0203, TlvKind::Octets, 23},   {0x0205, TlvKind::U08, 1},
+    {0x1201, TlvKind::U08, 1},     {0x1203, TlvKind::U16, 2},       {0x1204, TlvKind::U08, 1},
+    {0x0030, TlvKind::U08, 1},     {0x0304, TlvKind::U08, 1},       {0x130c, TlvKind::Octets, 0},
+    {0x020d, TlvKind::U08, 1},     {0x1380, TlvKind::U08, 1},       {0x1383, TlvKind::U16, 2},
     {0x0501, TlvKind::Octets, 1},
 };
 constexpr TlvSpec kDeliverSmTlvs[] = {
-    {0x0204, TlvKind::U16, 2},     {0x020a, TlvKind::U16, 2},     {0x020b, TlvKind::U16, 2},
-    {0x020c, TlvKind::U16, 2},     {0x020e, TlvKind::U08, 1},     {0x020f, TlvKind::U08, 1},
-    {0x0205, TlvKind::U08, 1},     {0x0201, TlvKind::U08, 1},     {0x0019, TlvKind::U08, 1},
+    {0x0204, TlvKind::U16, 2},       {0x020a, TlvKind::U16, 2},     {0x020b, TlvKind::U16, 2},
+    {0x020c, TlvKind::U16, 2},       {0x020e, TlvKind::U08, 1},     {0x020f, TlvKind::U08, 1},
+    {0x0205, TlvKind::U08, 1},       {0x0201, TlvKind::U08, 1},     {0x0019, TlvKind::U08, 1},
     {0x0424, TlvKind::Octets, 1024}, {0x0381, TlvKind::Octets, 19}, {0x0202, TlvKind::Octets, 23},
-    {0x0203, TlvKind::Octets, 23}, {0x020d, TlvKind::U08, 1},     {0x1383, TlvKind::U16, 2},
-    {0x0423, TlvKind::Octets, 3},  {0x0427, TlvKind::U08, 1},     {0x001e, TlvKind::Octets, 65},
-    {0x0421, TlvKind::U08, 1},     {0x000e, TlvKind::U08, 1},
+    {0x0203, TlvKind::Octets, 23},   {0x020d, TlvKind::U08, 1},     {0x1383, TlvKind::U16, 2},
+    {0x0423, TlvKind::Octets, 3},    {0x0427, TlvKind::U08, 1},     {0x001e, TlvKind::Octets, 65},
+    {0x0421, TlvKind::U08, 1},       {0x000e, TlvKind::U08, 1},
 };
 constexpr TlvSpec kBindRespTlvs[] = {{0x0210, TlvKind::U08, 1}};
 constexpr TlvSpec kAlertTlvs[] = {{0x0422, TlvKind::U08, 1}};
@@ -145,8 +146,8 @@ Status put_tlvs(uint32_t command_id, tlv_t** list, const std::vector<Tlv>& tlvs)
             break;
         case TlvKind::Octets:
             if (t.value.size() > spec.max)
-                return make_error("TLV " + tag_hex(t.tag) + ": longer than " + std::to_string(spec.max) +
-                                  " bytes");
+                return make_error("TLV " + tag_hex(t.tag) + ": longer than " +
+                                  std::to_string(spec.max) + " bytes");
             if (!t.value.empty())
                 std::memcpy(item.value.octet, t.value.data(), t.value.size());
             break;
@@ -170,7 +171,8 @@ std::vector<Tlv> get_tlvs(uint32_t command_id, const tlv_t* list) {
             append_be16(tlv.value, t->value.val16);
             break;
         case TlvKind::Octets:
-            tlv.value.assign(t->value.octet, t->value.octet + std::min<size_t>(t->length, kMaxMessagePayload));
+            tlv.value.assign(t->value.octet,
+                             t->value.octet + std::min<size_t>(t->length, kMaxMessagePayload));
             break;
         }
         out.push_back(std::move(tlv));
@@ -243,14 +245,15 @@ BindResp read_bind_resp(const T& s, BindType type) {
 
 template <typename T>
 Status fill_short_message(T& s, uint32_t command_id, const ShortMessage& m, TlvList& tlvs) {
-    OTAGW_TRY_STATUS(put_string(s.service_type, sizeof s.service_type, m.service_type, "service_type"));
+    OTAGW_TRY_STATUS(
+        put_string(s.service_type, sizeof s.service_type, m.service_type, "service_type"));
     OTAGW_TRY_STATUS(put_string(s.source_addr, sizeof s.source_addr, m.source.addr, "source_addr"));
     OTAGW_TRY_STATUS(
         put_string(s.destination_addr, sizeof s.destination_addr, m.dest.addr, "destination_addr"));
     OTAGW_TRY_STATUS(put_string(s.schedule_delivery_time, sizeof s.schedule_delivery_time,
                                 m.schedule_delivery_time, "schedule_delivery_time"));
-    OTAGW_TRY_STATUS(
-        put_string(s.validity_period, sizeof s.validity_period, m.validity_period, "validity_period"));
+    OTAGW_TRY_STATUS(put_string(s.validity_period, sizeof s.validity_period, m.validity_period,
+                                "validity_period"));
     if (m.short_message.size() > kMaxShortMessage)
         return make_error("short_message: at most 254 bytes, got " +
                           std::to_string(m.short_message.size()) + " (use message_payload)");
@@ -277,19 +280,22 @@ template <typename T, typename M>
 M read_short_message(const T& s, uint32_t command_id) {
     M m;
     m.service_type = get_string(s.service_type, sizeof s.service_type);
-    m.source = {s.source_addr_ton, s.source_addr_npi, get_string(s.source_addr, sizeof s.source_addr)};
+    m.source = {s.source_addr_ton, s.source_addr_npi,
+                get_string(s.source_addr, sizeof s.source_addr)};
     m.dest = {s.dest_addr_ton, s.dest_addr_npi,
               get_string(s.destination_addr, sizeof s.destination_addr)};
     m.esm_class = s.esm_class;
     m.protocol_id = s.protocol_id;
     m.priority_flag = s.priority_flag;
-    m.schedule_delivery_time = get_string(s.schedule_delivery_time, sizeof s.schedule_delivery_time);
+    m.schedule_delivery_time =
+        get_string(s.schedule_delivery_time, sizeof s.schedule_delivery_time);
     m.validity_period = get_string(s.validity_period, sizeof s.validity_period);
     m.registered_delivery = s.registered_delivery;
     m.replace_if_present = s.replace_if_present_flag;
     m.data_coding = s.data_coding;
     m.sm_default_msg_id = s.sm_default_msg_id;
-    m.short_message.assign(s.short_message, s.short_message + std::min<size_t>(s.sm_length, kMaxShortMessage));
+    m.short_message.assign(s.short_message,
+                           s.short_message + std::min<size_t>(s.sm_length, kMaxShortMessage));
     m.tlvs = get_tlvs(command_id, s.tlv);
     return m;
 }
@@ -332,11 +338,14 @@ public:
             const size_t len = load_be16(&in_[pos_ + 2]);
             pos_ += 4;
             if (in_.size() - pos_ < len)
-                return fail("TLV", tag_hex(tag) + " of " + std::to_string(len) + " bytes overruns the PDU");
+                return fail("TLV", tag_hex(tag) + " of " + std::to_string(len) +
+                                       " bytes overruns the PDU");
             const TlvSpec spec = tlv_spec(command_id_, tag);
-            if ((spec.kind == TlvKind::U08 && len != 1) || (spec.kind == TlvKind::U16 && len != 2) ||
+            if ((spec.kind == TlvKind::U08 && len != 1) ||
+                (spec.kind == TlvKind::U16 && len != 2) ||
                 (spec.kind == TlvKind::Octets && len > spec.max))
-                return fail("TLV", tag_hex(tag) + " has a wrong length (" + std::to_string(len) + ")");
+                return fail("TLV",
+                            tag_hex(tag) + " has a wrong length (" + std::to_string(len) + ")");
             pos_ += len;
         }
         return true;
@@ -365,8 +374,10 @@ bool walk_short_message(BodyWalker& w, bool deliver) {
     const size_t time_size = deliver ? 1 : 17;
     return w.c_string(6, "service_type") && w.bytes(2, "source_addr_ton/npi") &&
            w.c_string(21, "source_addr") && w.bytes(2, "dest_addr_ton/npi") &&
-           w.c_string(21, "destination_addr") && w.bytes(3, "esm_class/protocol_id/priority_flag") &&
-           w.c_string(time_size, "schedule_delivery_time") && w.c_string(time_size, "validity_period") &&
+           w.c_string(21, "destination_addr") &&
+           w.bytes(3, "esm_class/protocol_id/priority_flag") &&
+           w.c_string(time_size, "schedule_delivery_time") &&
+           w.c_string(time_size, "validity_period") &&
            w.bytes(4, "registered_delivery..sm_default_msg_id") && w.short_message() && w.tlvs();
 }
 
@@ -480,7 +491,8 @@ Status encode(const Pdu& pdu, Bytes& out) {
                           ": sequence_number must be 1..0x7FFFFFFF");
     TlvList tlvs;
     auto bad_body = [&]() -> Status {
-        return make_error(std::string(command_name(pdu.command_id)) + ": body does not match the command");
+        return make_error(std::string(command_name(pdu.command_id)) +
+                          ": body does not match the command");
     };
     switch (pdu.command_id) {
 #define BIND_CASE(ID, TYPE)                                                                        \
@@ -540,7 +552,8 @@ Status encode(const Pdu& pdu, Bytes& out) {
         submit_sm_resp_t s;
         std::memset(&s, 0, sizeof s);
         set_header(s, pdu);
-        OTAGW_TRY_STATUS(put_string(s.message_id, sizeof s.message_id, r->message_id, "message_id"));
+        OTAGW_TRY_STATUS(
+            put_string(s.message_id, sizeof s.message_id, r->message_id, "message_id"));
         return pack(s, kSubmitSmResp, out, 128);
     }
     case kDeliverSmResp: {
@@ -556,15 +569,17 @@ Status encode(const Pdu& pdu, Bytes& out) {
         alert_notification_t s;
         std::memset(&s, 0, sizeof s);
         set_header(s, pdu);
-        OTAGW_TRY_STATUS(put_string(s.source_addr, sizeof s.source_addr, a->source.addr, "source_addr"));
+        OTAGW_TRY_STATUS(
+            put_string(s.source_addr, sizeof s.source_addr, a->source.addr, "source_addr"));
         OTAGW_TRY_STATUS(put_string(s.esme_addr, sizeof s.esme_addr, a->esme.addr, "esme_addr"));
         s.source_addr_ton = a->source.ton;
         s.source_addr_npi = a->source.npi;
         s.esme_addr_ton = a->esme.ton;
         s.esme_addr_npi = a->esme.npi;
         if (a->ms_availability_status)
-            OTAGW_TRY_STATUS(put_tlvs(kAlertNotification, &tlvs.head,
-                                      {Tlv{kTlvMsAvailabilityStatus, {*a->ms_availability_status}}}));
+            OTAGW_TRY_STATUS(
+                put_tlvs(kAlertNotification, &tlvs.head,
+                         {Tlv{kTlvMsAvailabilityStatus, {*a->ms_availability_status}}}));
         s.tlv = tlvs.head;
         return pack(s, kAlertNotification, out, 256);
     }
@@ -592,7 +607,8 @@ std::variant<Pdu, DecodeError> decode(ByteView in) {
         return DecodeError{ESME_RINVCMDLEN, "PDU shorter than its 16-byte header"};
     if (h->command_length != in.size())
         return DecodeError{ESME_RINVCMDLEN, "command_length " + std::to_string(h->command_length) +
-                                                " but the PDU has " + std::to_string(in.size()) + " bytes"};
+                                                " but the PDU has " + std::to_string(in.size()) +
+                                                " bytes"};
     Pdu pdu;
     pdu.command_id = h->command_id;
     pdu.command_status = h->command_status;
@@ -600,11 +616,12 @@ std::variant<Pdu, DecodeError> decode(ByteView in) {
     const uint8_t* data = in.data();
     const int len = static_cast<int>(in.size());
     auto failed = [&](uint32_t status) {
-        return DecodeError{status, std::string(command_name(h->command_id)) + ": " + libsmpp34_reason()};
+        return DecodeError{status,
+                           std::string(command_name(h->command_id)) + ": " + libsmpp34_reason()};
     };
     // A response with an error status may come without its body (SMPP 3.4 §3.3).
-    const bool bodyless_error = (h->command_id & kResponseBit) && h->command_status != 0 &&
-                                in.size() == kHeaderSize;
+    const bool bodyless_error =
+        (h->command_id & kResponseBit) && h->command_status != 0 && in.size() == kHeaderSize;
     BodyWalker walker(h->command_id, in.subspan(kHeaderSize));
     bool well_formed = true;
     switch (h->command_id) {
@@ -618,9 +635,9 @@ std::variant<Pdu, DecodeError> decode(ByteView in) {
         well_formed = bodyless_error || (walker.c_string(16, "system_id") && walker.tlvs());
         break;
     case kAlertNotification:
-        well_formed = walker.bytes(2, "source_addr_ton/npi") && walker.c_string(65, "source_addr") &&
-                      walker.bytes(2, "esme_addr_ton/npi") && walker.c_string(65, "esme_addr") &&
-                      walker.tlvs();
+        well_formed = walker.bytes(2, "source_addr_ton/npi") &&
+                      walker.c_string(65, "source_addr") && walker.bytes(2, "esme_addr_ton/npi") &&
+                      walker.c_string(65, "esme_addr") && walker.tlvs();
         break;
     default:
         break;
@@ -700,8 +717,10 @@ std::variant<Pdu, DecodeError> decode(ByteView in) {
         if (smpp34_unpack(kAlertNotification, &u.s, data, len) != 0)
             return failed(ESME_RINVCMDLEN);
         AlertNotification a;
-        a.source = {u.s.source_addr_ton, u.s.source_addr_npi, get_string(u.s.source_addr, sizeof u.s.source_addr)};
-        a.esme = {u.s.esme_addr_ton, u.s.esme_addr_npi, get_string(u.s.esme_addr, sizeof u.s.esme_addr)};
+        a.source = {u.s.source_addr_ton, u.s.source_addr_npi,
+                    get_string(u.s.source_addr, sizeof u.s.source_addr)};
+        a.esme = {u.s.esme_addr_ton, u.s.esme_addr_npi,
+                  get_string(u.s.esme_addr, sizeof u.s.esme_addr)};
         for (const Tlv& t : get_tlvs(kAlertNotification, u.s.tlv))
             if (t.tag == kTlvMsAvailabilityStatus && t.value.size() == 1)
                 a.ms_availability_status = t.value[0];
@@ -715,7 +734,8 @@ std::variant<Pdu, DecodeError> decode(ByteView in) {
     case kGenericNack:
         if (in.size() != kHeaderSize)
             return DecodeError{ESME_RINVCMDLEN, std::string(command_name(h->command_id)) +
-                                                    " carries " + std::to_string(in.size() - kHeaderSize) +
+                                                    " carries " +
+                                                    std::to_string(in.size() - kHeaderSize) +
                                                     " body bytes, it has none"};
         pdu.body = NoBody{};
         return pdu;

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Small RAII layer over libuv for the one event loop: timers, TCP streams and a TCP listener.
+// Following libuv's rules (docs/src/design.rst), a handle's memory is freed only in its close
+// callback: each object owns a heap "holder" that outlives it until libuv is done with it, and
+// callbacks that arrive after the owner is gone are dropped. A function that fails returns an
+// error and does not call its callback.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <uv.h>
+
+#include "otagw/common/bytes.hpp"
+
+namespace otagw::uv {
+
+std::string error_name(int uv_error); // "ECONNREFUSED (connection refused)"
+
+class Timer {
+public:
+    explicit Timer(uv_loop_t* loop);
+    ~Timer();
+    Timer(const Timer&) = delete;
+    Timer& operator=(const Timer&) = delete;
+
+    // Calls `cb` after `timeout_ms`, then every `repeat_ms` if non-zero. Restarting replaces.
+    void start(uint64_t timeout_ms, std::function<void()> cb, uint64_t repeat_ms = 0);
+    void stop();
+    bool active() const;
+
+private:
+    struct Holder;
+    Holder* h_;
+};
+
+class TcpStream {
+public:
+    using DataCb = std::function<void(ByteView)>;
+    using ClosedCb = std::function<void(int uv_error)>; // UV_EOF when the peer closed
+
+    explicit TcpStream(uv_loop_t* loop);
+    ~TcpStream(); // closes the socket; no callback runs afterwards
+    TcpStream(const TcpStream&) = delete;
+    TcpStream& operator=(const TcpStream&) = delete;
+
+    // Resolves `host` (without blocking the loop) and connects. `cb(0)` once connected, or a
+    // negative libuv error; a synchronous failure is returned instead.
+    int connect(const std::string& host, uint16_t port, std::function<void(int)> cb);
+    // Starts reading: `on_data` for every chunk, `on_closed` once when the peer closes or the
+    // connection fails (not after close()).
+    int start(DataCb on_data, ClosedCb on_closed);
+    // Queues bytes (copied); writes issued while one is in flight go out together after it.
+    void write(ByteView data);
+    size_t pending_write_bytes() const;
+    // Closes now; idempotent.
+    void close();
+    bool is_open() const;
+    std::string peer() const; // "127.0.0.1:2775"
+
+private:
+    friend class TcpServer;
+    struct Holder;
+    static void on_connected(uv_connect_t* req, int status);
+    int connect_to(const sockaddr* addr);
+    Holder* h_;
+    std::shared_ptr<bool> alive_;
+};
+
+class TcpServer {
+public:
+    using AcceptCb = std::function<void(std::unique_ptr<TcpStream>)>;
+
+    explicit TcpServer(uv_loop_t* loop);
+    ~TcpServer();
+    TcpServer(const TcpServer&) = delete;
+    TcpServer& operator=(const TcpServer&) = delete;
+
+    // Listens on a numeric address; port 0 picks a free one (see port()).
+    int listen(const std::string& ip, uint16_t port, AcceptCb on_accept);
+    uint16_t port() const;
+    void close();
+
+private:
+    struct Holder;
+    Holder* h_;
+    uv_loop_t* loop_;
+};
+
+// Runs `loop` until it has nothing left to do or `timeout_ms` passes (then stops it and returns
+// false). For tests and tools: the daemon runs its loop forever.
+bool run_for(uv_loop_t* loop, uint64_t timeout_ms);
+
+} // namespace otagw::uv

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The libuv layer: timers, a loopback TCP echo with large and coalesced writes, peer close,
+// refused connections, name resolution, and objects destroyed from their own callbacks.
+#include <memory>
+#include <vector>
+
+#include "otagw/common/uv.hpp"
+#include "test_support.hpp"
+
+using namespace otagw;
+
+namespace {
+
+struct Loop {
+    uv_loop_t loop;
+    Loop() { uv_loop_init(&loop); }
+    ~Loop() {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        // A test ends with no handle left open (libuv's own test rule).
+        assert_int_equal(uv_loop_close(&loop), 0);
+    }
+};
+
+void test_timers(void**) {
+    Loop l;
+    int fired = 0, repeats = 0, never = 0;
+    {
+        uv::Timer once(&l.loop), repeat(&l.loop);
+        auto cancelled = std::make_unique<uv::Timer>(&l.loop);
+        once.start(5, [&] { fired++; });
+        repeat.start(1, [&] {
+            if (++repeats == 3)
+                repeat.stop();
+        }, 1);
+        cancelled->start(1, [&] { never++; });
+        cancelled.reset(); // destroyed before firing: its callback never runs
+        assert_true(uv::run_for(&l.loop, 2000));
+    }
+    assert_int_equal(fired, 1);
+    assert_int_equal(repeats, 3);
+    assert_int_equal(never, 0);
+}
+
+void test_echo_large_and_close(void**) {
+    Loop l;
+    std::vector<std::unique_ptr<uv::TcpStream>> accepted;
+    uv::TcpServer server(&l.loop);
+    assert_int_equal(server.listen("127.0.0.1", 0, [&](std::unique_ptr<uv::TcpStream> s) {
+        uv::TcpStream* raw = s.get();
+        accepted.push_back(std::move(s));
+        raw->start([raw](ByteView d) { raw->write(d); }, [](int) {});
+    }), 0);
+    assert_true(server.port() != 0);
+
+    Bytes sent(1 << 20), got;
+    for (size_t i = 0; i < sent.size(); i++)
+        sent[i] = static_cast<uint8_t>(i * 7);
+    int closed = 1;
+    uv::TcpStream client(&l.loop);
+    assert_int_equal(client.connect("127.0.0.1", server.port(), [&](int status) {
+        assert_int_equal(status, 0);
+        client.start(
+            [&](ByteView d) {
+                append(got, d);
+                if (got.size() == sent.size()) {
+                    accepted.clear(); // the server side goes away: the client sees EOF
+                }
+            },
+            [&](int err) {
+                closed = err;
+                server.close();
+            });
+        // Many small writes while one is in flight go out together.
+        for (size_t off = 0; off < sent.size(); off += 4096)
+            client.write(ByteView(sent).subspan(off, 4096));
+    }), 0);
+    assert_true(uv::run_for(&l.loop, 10000));
+    assert_true(got == sent);
+    assert_int_equal(closed, UV_EOF);
+    assert_int_equal(client.pending_write_bytes(), 0);
+    client.close();
+}
+
+void test_refused_resolve_and_self_destruction(void**) {
+    Loop l;
+    // A port nobody listens on.
+    uint16_t free_port;
+    {
+        uv::TcpServer probe(&l.loop);
+        assert_int_equal(probe.listen("127.0.0.1", 0, [](std::unique_ptr<uv::TcpStream>) {}), 0);
+        free_port = probe.port();
+    }
+    uv_run(&l.loop, UV_RUN_NOWAIT);
+    int refused = 0;
+    auto client = std::make_unique<uv::TcpStream>(&l.loop);
+    assert_int_equal(client->connect("127.0.0.1", free_port, [&](int status) {
+        refused = status;
+        client.reset(); // destroyed from inside its own callback
+    }), 0);
+    // Resolution of a name goes through the thread pool, not the loop.
+    uv::TcpServer server(&l.loop);
+    std::unique_ptr<uv::TcpStream> peer;
+    assert_int_equal(server.listen("127.0.0.1", 0, [&](std::unique_ptr<uv::TcpStream> s) {
+        peer = std::move(s);
+        server.close();
+    }), 0);
+    int resolved = 1;
+    uv::TcpStream named(&l.loop);
+    assert_int_equal(named.connect("localhost", server.port(), [&](int status) { resolved = status; }), 0);
+    // A connect abandoned half way: no callback after destruction.
+    int abandoned = 0;
+    {
+        uv::TcpStream gone(&l.loop);
+        assert_int_equal(gone.connect("localhost", server.port(), [&](int) { abandoned++; }), 0);
+    }
+    assert_true(uv::run_for(&l.loop, 5000));
+    assert_int_equal(refused, UV_ECONNREFUSED);
+    assert_int_equal(resolved, 0);
+    assert_int_equal(abandoned, 0);
+    assert_true(uv::error_name(UV_ECONNREFUSED).find("ECONNREFUSED") == 0);
+    named.close();
+    peer.reset();
+}
+
+} // namespace
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_timers),
+        cmocka_unit_test(test_echo_large_and_close),
+        cmocka_unit_test(test_refused_resolve_and_self_destruction),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
