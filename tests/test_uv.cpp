@@ -28,10 +28,13 @@ void test_timers(void**) {
         uv::Timer once(&l.loop), repeat(&l.loop);
         auto cancelled = std::make_unique<uv::Timer>(&l.loop);
         once.start(5, [&] { fired++; });
-        repeat.start(1, [&] {
-            if (++repeats == 3)
-                repeat.stop();
-        }, 1);
+        repeat.start(
+            1,
+            [&] {
+                if (++repeats == 3)
+                    repeat.stop();
+            },
+            1);
         cancelled->start(1, [&] { never++; });
         cancelled.reset(); // destroyed before firing: its callback never runs
         assert_true(uv::run_for(&l.loop, 2000));
@@ -45,11 +48,13 @@ void test_echo_large_and_close(void**) {
     Loop l;
     std::vector<std::unique_ptr<uv::TcpStream>> accepted;
     uv::TcpServer server(&l.loop);
-    assert_int_equal(server.listen("127.0.0.1", 0, [&](std::unique_ptr<uv::TcpStream> s) {
-        uv::TcpStream* raw = s.get();
-        accepted.push_back(std::move(s));
-        raw->start([raw](ByteView d) { raw->write(d); }, [](int) {});
-    }), 0);
+    assert_int_equal(server.listen("127.0.0.1", 0,
+                                   [&](std::unique_ptr<uv::TcpStream> s) {
+                                       uv::TcpStream* raw = s.get();
+                                       accepted.push_back(std::move(s));
+                                       raw->start([raw](ByteView d) { raw->write(d); }, [](int) {});
+                                   }),
+                     0);
     assert_true(server.port() != 0);
 
     Bytes sent(1 << 20), got;
@@ -57,23 +62,27 @@ void test_echo_large_and_close(void**) {
         sent[i] = static_cast<uint8_t>(i * 7);
     int closed = 1;
     uv::TcpStream client(&l.loop);
-    assert_int_equal(client.connect("127.0.0.1", server.port(), [&](int status) {
-        assert_int_equal(status, 0);
-        client.start(
-            [&](ByteView d) {
-                append(got, d);
-                if (got.size() == sent.size()) {
-                    accepted.clear(); // the server side goes away: the client sees EOF
-                }
-            },
-            [&](int err) {
-                closed = err;
-                server.close();
-            });
-        // Many small writes while one is in flight go out together.
-        for (size_t off = 0; off < sent.size(); off += 4096)
-            client.write(ByteView(sent).subspan(off, 4096));
-    }), 0);
+    assert_int_equal(
+        client.connect(
+            "127.0.0.1", server.port(),
+            [&](int status) {
+                assert_int_equal(status, 0);
+                client.start(
+                    [&](ByteView d) {
+                        append(got, d);
+                        if (got.size() == sent.size()) {
+                            accepted.clear(); // the server side goes away: the client sees EOF
+                        }
+                    },
+                    [&](int err) {
+                        closed = err;
+                        server.close();
+                    });
+                // Many small writes while one is in flight go out together.
+                for (size_t off = 0; off < sent.size(); off += 4096)
+                    client.write(ByteView(sent).subspan(off, 4096));
+            }),
+        0);
     assert_true(uv::run_for(&l.loop, 10000));
     assert_true(got == sent);
     assert_int_equal(closed, UV_EOF);
@@ -93,20 +102,25 @@ void test_refused_resolve_and_self_destruction(void**) {
     uv_run(&l.loop, UV_RUN_NOWAIT);
     int refused = 0;
     auto client = std::make_unique<uv::TcpStream>(&l.loop);
-    assert_int_equal(client->connect("127.0.0.1", free_port, [&](int status) {
-        refused = status;
-        client.reset(); // destroyed from inside its own callback
-    }), 0);
+    assert_int_equal(client->connect("127.0.0.1", free_port,
+                                     [&](int status) {
+                                         refused = status;
+                                         client.reset(); // destroyed from inside its own callback
+                                     }),
+                     0);
     // Resolution of a name goes through the thread pool, not the loop.
     uv::TcpServer server(&l.loop);
     std::unique_ptr<uv::TcpStream> peer;
-    assert_int_equal(server.listen("127.0.0.1", 0, [&](std::unique_ptr<uv::TcpStream> s) {
-        peer = std::move(s);
-        server.close();
-    }), 0);
+    assert_int_equal(server.listen("127.0.0.1", 0,
+                                   [&](std::unique_ptr<uv::TcpStream> s) {
+                                       peer = std::move(s);
+                                       server.close();
+                                   }),
+                     0);
     int resolved = 1;
     uv::TcpStream named(&l.loop);
-    assert_int_equal(named.connect("localhost", server.port(), [&](int status) { resolved = status; }), 0);
+    assert_int_equal(
+        named.connect("localhost", server.port(), [&](int status) { resolved = status; }), 0);
     // A connect abandoned half way: no callback after destruction.
     int abandoned = 0;
     {

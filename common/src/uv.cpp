@@ -45,9 +45,13 @@ void Timer::start(uint64_t timeout_ms, std::function<void()> cb, uint64_t repeat
         timeout_ms, repeat_ms);
 }
 
-void Timer::stop() { uv_timer_stop(&h_->timer); }
+void Timer::stop() {
+    uv_timer_stop(&h_->timer);
+}
 
-bool Timer::active() const { return uv_is_active(reinterpret_cast<const uv_handle_t*>(&h_->timer)); }
+bool Timer::active() const {
+    return uv_is_active(reinterpret_cast<const uv_handle_t*>(&h_->timer));
+}
 
 // ---- TcpStream ------------------------------------------------------------------------------
 
@@ -239,14 +243,18 @@ void TcpStream::write(ByteView data) {
     h_->flush();
 }
 
-size_t TcpStream::pending_write_bytes() const { return h_->pending.size() + h_->in_flight.size(); }
+size_t TcpStream::pending_write_bytes() const {
+    return h_->pending.size() + h_->in_flight.size();
+}
 
 void TcpStream::close() {
     h_->on_closed = nullptr;
     h_->begin_close();
 }
 
-bool TcpStream::is_open() const { return !h_->closing; }
+bool TcpStream::is_open() const {
+    return !h_->closing;
+}
 
 std::string TcpStream::peer() const {
     if (h_->closing)
@@ -307,17 +315,18 @@ int TcpServer::listen(const std::string& ip, uint16_t port, AcceptCb on_accept) 
     if (rc < 0)
         return rc;
     h_->on_accept = std::move(on_accept);
-    return uv_listen(reinterpret_cast<uv_stream_t*>(&h_->tcp), 128, [](uv_stream_t* server, int status) {
-        auto* h = static_cast<Holder*>(server->data);
-        if (status < 0 || !h->owner || h->closing)
-            return;
-        auto stream = std::make_unique<TcpStream>(h->owner->loop_);
-        if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&stream->h_->tcp)) != 0)
-            return;
-        uv_tcp_nodelay(&stream->h_->tcp, 1);
-        if (h->on_accept)
-            h->on_accept(std::move(stream));
-    });
+    return uv_listen(
+        reinterpret_cast<uv_stream_t*>(&h_->tcp), 128, [](uv_stream_t* server, int status) {
+            auto* h = static_cast<Holder*>(server->data);
+            if (status < 0 || !h->owner || h->closing)
+                return;
+            auto stream = std::make_unique<TcpStream>(h->owner->loop_);
+            if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&stream->h_->tcp)) != 0)
+                return;
+            uv_tcp_nodelay(&stream->h_->tcp, 1);
+            if (h->on_accept)
+                h->on_accept(std::move(stream));
+        });
 }
 
 uint16_t TcpServer::port() const {
@@ -343,6 +352,29 @@ void TcpServer::close() {
         if (!h->owner)
             delete h;
     });
+}
+
+// ---- defer -------------------------------------------------------------------------------------
+
+void defer(uv_loop_t* loop, std::function<void()> fn) {
+    struct Deferred {
+        uv_timer_t timer;
+        std::function<void()> fn;
+    };
+    auto* d = new Deferred{{}, std::move(fn)};
+    uv_timer_init(loop, &d->timer);
+    d->timer.data = d;
+    uv_timer_start(
+        &d->timer,
+        [](uv_timer_t* t) {
+            auto* dd = static_cast<Deferred*>(t->data);
+            auto run = std::move(dd->fn);
+            uv_close(reinterpret_cast<uv_handle_t*>(&dd->timer),
+                     [](uv_handle_t* h) { delete static_cast<Deferred*>(h->data); });
+            if (run)
+                run();
+        },
+        0, 0);
 }
 
 // ---- run_for ----------------------------------------------------------------------------------

@@ -89,6 +89,10 @@ private:
     uv_loop_t* loop_;
 };
 
+// Runs `fn` on the loop's next iteration, outside whatever callback is running now: the way to
+// destroy an object from its own callback.
+void defer(uv_loop_t* loop, std::function<void()> fn);
+
 // Runs `loop` until it has nothing left to do or `timeout_ms` passes (then stops it and returns
 // false). For tests and tools: the daemon runs its loop forever.
 bool run_for(uv_loop_t* loop, uint64_t timeout_ms);

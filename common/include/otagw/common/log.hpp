@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Minimal logging with one category per module and a replaceable sink (the daemon routes it to
+// libosmocore logging). Lines that follow a card carry its ICCID and TAR; key material never
+// goes into a log line.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace otagw::log {
+
+enum class Level { Debug, Info, Notice, Error };
+
+using Sink = std::function<void(Level, std::string_view category, std::string_view message)>;
+// Default: lines at or above the level of OTAGW_LOG (debug|info|notice|error, default notice)
+// go to stderr.
+void set_sink(Sink sink);
+void write(Level level, std::string_view category, std::string_view message);
+
+inline void debug(std::string_view cat, std::string_view msg) { write(Level::Debug, cat, msg); }
+inline void info(std::string_view cat, std::string_view msg) { write(Level::Info, cat, msg); }
+inline void notice(std::string_view cat, std::string_view msg) { write(Level::Notice, cat, msg); }
+inline void error(std::string_view cat, std::string_view msg) { write(Level::Error, cat, msg); }
+
+} // namespace otagw::log
