@@ -37,5 +37,7 @@ void print_json(const Json& j);
 
 void add_packet_commands(CLI::App& app);
 void add_apdu_commands(CLI::App& app);
+// Online tools set `exit_code` (0 done, 1 failed).
+void add_smpp_commands(CLI::App& app, int& exit_code);
 
 } // namespace otactl

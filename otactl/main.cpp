@@ -60,8 +60,10 @@ static std::string redact(const std::string& message) {
 int main(int argc, char** argv) {
     CLI::App app{"otactl: ota-gateway operator tool"};
     app.require_subcommand(1);
+    int exit_code = 0;
     otactl::add_packet_commands(app);
     otactl::add_apdu_commands(app);
+    otactl::add_smpp_commands(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -75,5 +77,5 @@ int main(int argc, char** argv) {
         std::cerr << "otactl: " << e.what() << '\n';
         return 2;
     }
-    return 0;
+    return exit_code;
 }

@@ -50,8 +50,12 @@ struct Scenario {
     }
     void start_esme(EsmeConfig ec) {
         Esme::Handlers h;
-        h.on_receipt = [this](const Receipt& r) { receipts.push_back(r); };
-        h.on_mo = [this](const Mo& m) { mos.push_back(m); };
+        h.on_receipt = [this](const Receipt& r) {
+            receipts.push_back(r);
+        };
+        h.on_mo = [this](const Mo& m) {
+            mos.push_back(m);
+        };
         esme = std::make_unique<Esme>(&l.loop, std::move(ec), std::move(h), &counters);
         esme->start();
     }
@@ -64,7 +68,8 @@ struct Scenario {
         start_esme(ec);
     }
     bool wait_bound(size_t n = 1) {
-        return test::run_until(&l.loop, [&] { return esme->bound_sessions() >= n; }, 5000);
+        return test::run_until(
+            &l.loop, [&] { return esme->bound_sessions() >= n; }, 5000);
     }
     uint64_t submit(SmsPp m) {
         return esme->submit(std::move(m), [this](const SubmitResult& r) {
@@ -73,12 +78,14 @@ struct Scenario {
         });
     }
     bool wait_results(size_t n, uint64_t ms = 10000) {
-        return test::run_until(&l.loop, [&] { return results.size() >= n; }, ms);
+        return test::run_until(
+            &l.loop, [&] { return results.size() >= n; }, ms);
     }
     void shutdown() {
         bool stopped = false;
         esme->stop([&] { stopped = true; });
-        test::run_until(&l.loop, [&] { return stopped; }, 5000);
+        test::run_until(
+            &l.loop, [&] { return stopped; }, 5000);
         assert_true(stopped);
         esme.reset();
         smsc.reset();
@@ -90,7 +97,8 @@ void test_bind_credentials(void**) {
     BindConfig b = test::bind_to(bad.smsc->port());
     b.password = "wrong";
     bad.start_esme(b);
-    test::run_until(&bad.l.loop, [&] { return bad.counters.get("smpp:bind:refused") >= 2; }, 5000);
+    test::run_until(
+        &bad.l.loop, [&] { return bad.counters.get("smpp:bind:refused") >= 2; }, 5000);
     assert_true(bad.counters.get("smpp:bind:refused") >= 2); // refused, and tried again later
     assert_int_equal(bad.esme->bound_sessions(), 0);
     bad.shutdown();
@@ -109,7 +117,8 @@ void test_sms_pp_bytes_and_receipt(void**) {
     Bytes ud = hex("02700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f");
     uint64_t id = s.submit(sms_to("1001", ud));
     assert_true(s.wait_results(1));
-    assert_true(test::run_until(&s.l.loop, [&] { return s.receipts.size() == 1; }, 3000));
+    assert_true(test::run_until(
+        &s.l.loop, [&] { return s.receipts.size() == 1; }, 3000));
     const SubmitResult& r = s.results[id];
     assert_true(r.ok);
     assert_int_equal(r.segments.size(), 1);
@@ -140,9 +149,11 @@ void test_receipts_correlate_by_reference_with_constant_ids(void**) {
     assert_true(s.wait_bound());
     std::vector<uint64_t> ids;
     for (int i = 0; i < 5; i++)
-        ids.push_back(s.submit(sms_to("100" + std::to_string(i), command_ud(20, static_cast<uint8_t>(i)))));
+        ids.push_back(
+            s.submit(sms_to("100" + std::to_string(i), command_ud(20, static_cast<uint8_t>(i)))));
     assert_true(s.wait_results(5));
-    assert_true(test::run_until(&s.l.loop, [&] { return s.receipts.size() == 5; }, 3000));
+    assert_true(test::run_until(
+        &s.l.loop, [&] { return s.receipts.size() == 5; }, 3000));
     std::set<uint64_t> correlated;
     for (const Receipt& r : s.receipts) {
         assert_string_equal(r.message_id.c_str(), "msg_id_not_implemented");
@@ -215,7 +226,8 @@ void test_mo_and_concatenated_por(void**) {
     text.dest = {1, 1, "8888"};
     text.short_message = Bytes{'S', 'U', 'S', ' ', '0', '1'};
     s.smsc->deliver(text);
-    assert_true(test::run_until(&s.l.loop, [&] { return s.mos.size() == 2; }, 3000));
+    assert_true(test::run_until(
+        &s.l.loop, [&] { return s.mos.size() == 2; }, 3000));
     const Mo& p = s.mos[0].udhi ? s.mos[0] : s.mos[1];
     const Mo& t = s.mos[0].udhi ? s.mos[1] : s.mos[0];
     Bytes want{0x02, 0x71, 0x00};
@@ -236,7 +248,8 @@ void test_window_and_tps(void**) {
     assert_true(s.wait_bound());
     size_t max_in_flight = 0;
     uv::Timer sample(&s.l.loop);
-    sample.start(0, [&] { max_in_flight = std::max(max_in_flight, s.esme->in_flight()); }, 1);
+    sample.start(
+        0, [&] { max_in_flight = std::max(max_in_flight, s.esme->in_flight()); }, 1);
     for (int i = 0; i < 40; i++)
         s.submit(sms_to("1003", command_ud(10, static_cast<uint8_t>(i))));
     assert_true(s.wait_results(40));
@@ -273,7 +286,8 @@ void check_outcomes(Scenario& s, size_t n) {
     uint64_t attempts = 0;
     for (const auto& [id, r] : s.results) {
         if (!r.ok) {
-            print_error("message %llu failed: %s\n", static_cast<unsigned long long>(id), r.error.c_str());
+            print_error("message %llu failed: %s\n", static_cast<unsigned long long>(id),
+                        r.error.c_str());
             fail();
         }
         for (const SegmentResult& seg : r.segments) {
@@ -367,8 +381,8 @@ void test_dead_enquire_link_and_failover(void**) {
     s.start_esme(ec);
     assert_true(s.wait_bound(2));
     // The first SMSC stops answering enquire_link: its bind is dropped and rebuilt.
-    assert_true(test::run_until(&s.l.loop, [&] { return s.counters.get("smpp:enquire_link:timeout") >= 1; },
-                                3000));
+    assert_true(test::run_until(
+        &s.l.loop, [&] { return s.counters.get("smpp:enquire_link:timeout") >= 1; }, 3000));
     // The first SMSC goes away entirely: traffic continues over the second.
     s.smsc->stop();
     for (int i = 0; i < 20; i++)
@@ -379,7 +393,8 @@ void test_dead_enquire_link_and_failover(void**) {
     assert_true(via_second.size() >= 20);
     bool stopped = false;
     s.esme->stop([&] { stopped = true; });
-    test::run_until(&s.l.loop, [&] { return stopped; }, 3000);
+    test::run_until(
+        &s.l.loop, [&] { return stopped; }, 3000);
     s.esme.reset();
     second.stop();
     s.smsc.reset();
@@ -393,7 +408,8 @@ void test_stop_fails_what_is_left(void**) {
     assert_true(s.wait_bound());
     for (int i = 0; i < 10; i++)
         s.submit(sms_to("6000", command_ud(10, static_cast<uint8_t>(i))));
-    test::run_until(&s.l.loop, [&] { return !s.results.empty(); }, 3000);
+    test::run_until(
+        &s.l.loop, [&] { return !s.results.empty(); }, 3000);
     s.shutdown();
     assert_int_equal(s.results.size(), 10);
     size_t stopped = 0;

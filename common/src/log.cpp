@@ -49,7 +49,9 @@ Sink& sink() {
 
 } // namespace
 
-void set_sink(Sink s) { sink() = std::move(s); }
+void set_sink(Sink s) {
+    sink() = std::move(s);
+}
 
 void write(Level level, std::string_view category, std::string_view message) {
     if (sink())

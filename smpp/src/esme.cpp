@@ -22,7 +22,7 @@ const char* kCategory = "smpp";
 struct Esme::Segment {
     Message* message = nullptr;
     size_t index = 0;
-    Bytes user_data;     // TP-UD of this segment (or the whole UD with message_payload)
+    Bytes user_data; // TP-UD of this segment (or the whole UD with message_payload)
     bool payload = false;
     uint16_t reference = 0;
     uint32_t attempts = 0;
@@ -96,8 +96,9 @@ public:
     void returned_one() { in_flight_--; }
 
     void throttled(uint64_t now) {
-        backoff_ms_ = backoff_ms_ ? std::min<uint64_t>(backoff_ms_ * 2, esme_.config_.throttle_backoff_max_ms)
-                                  : esme_.config_.throttle_backoff_min_ms;
+        backoff_ms_ =
+            backoff_ms_ ? std::min<uint64_t>(backoff_ms_ * 2, esme_.config_.throttle_backoff_max_ms)
+                        : esme_.config_.throttle_backoff_min_ms;
         backoff_until_ = now + backoff_ms_;
     }
     void accepted() { backoff_ms_ = 0; }
@@ -128,7 +129,8 @@ private:
     double capacity() const { return std::max(1.0, cfg_.tps / 100.0); }
     void refill(uint64_t now) {
         if (now > last_refill_) {
-            tokens_ = std::min(capacity(), tokens_ + static_cast<double>(now - last_refill_) * cfg_.tps / 1000.0);
+            tokens_ = std::min(capacity(), tokens_ + static_cast<double>(now - last_refill_) *
+                                                         cfg_.tps / 1000.0);
             last_refill_ = now;
         }
     }
@@ -145,15 +147,21 @@ private:
 
     void on_connected(int status) {
         if (status < 0) {
-            log::notice(kCategory, name_ + ": cannot connect to " + cfg_.host + ":" +
-                                       std::to_string(cfg_.port) + ": " + uv::error_name(status));
+            const std::string why = "cannot connect to " + cfg_.host + ":" +
+                                    std::to_string(cfg_.port) + ": " + uv::error_name(status);
+            log::notice(kCategory, name_ + ": " + why);
             discard(std::move(pending_stream_));
+            esme_.on_bind_error(*this, why);
             down();
             return;
         }
         Link::Handlers h;
-        h.on_request = [this](Pdu pdu) { on_request(std::move(pdu)); };
-        h.on_closed = [this](int, const std::string& why) { lost(why); };
+        h.on_request = [this](Pdu pdu) {
+            on_request(std::move(pdu));
+        };
+        h.on_closed = [this](int, const std::string& why) {
+            lost(why);
+        };
         link_ = std::make_unique<Link>(esme_.loop_, std::move(pending_stream_), std::move(h),
                                        esme_.counters_, name_);
         state_ = State::Binding;
@@ -173,11 +181,13 @@ private:
         const uint32_t status = r.pdu ? r.pdu->command_status : uint32_t{ESME_RSYSERR};
         if (r.error != LinkError::None || status != ESME_ROK) {
             esme_.counters_->inc("smpp:bind:refused");
-            log::error(kCategory, name_ + ": bind refused: " +
-                                      (r.error == LinkError::Timeout ? std::string("no answer")
-                                                                     : status_name(status)));
+            const std::string why =
+                "bind refused: " + (r.error == LinkError::Timeout ? std::string("no bind response")
+                                                                  : status_name(status));
+            log::error(kCategory, name_ + ": " + why);
             close_link();
             down();
+            esme_.on_bind_error(*this, why);
             return;
         }
         state_ = State::Bound;
@@ -185,19 +195,21 @@ private:
         esme_.counters_->inc("smpp:bind:up");
         log::info(kCategory, name_ + ": bound to " + cfg_.host + ":" + std::to_string(cfg_.port));
         if (cfg_.enquire_link_ms)
-            enquire_timer_.start(cfg_.enquire_link_ms, [this] { enquire(); }, cfg_.enquire_link_ms);
+            enquire_timer_.start(
+                cfg_.enquire_link_ms, [this] { enquire(); }, cfg_.enquire_link_ms);
         esme_.on_session_state(*this, true);
     }
 
     void enquire() {
         if (!link_ || state_ != State::Bound)
             return;
-        link_->request({kEnquireLink, 0, 0, NoBody{}}, cfg_.response_timeout_ms, [this](const Response& r) {
-            if (r.error == LinkError::Timeout) {
-                esme_.counters_->inc("smpp:enquire_link:timeout");
-                lost("enquire_link unanswered");
-            }
-        });
+        link_->request({kEnquireLink, 0, 0, NoBody{}}, cfg_.response_timeout_ms,
+                       [this](const Response& r) {
+                           if (r.error == LinkError::Timeout) {
+                               esme_.counters_->inc("smpp:enquire_link:timeout");
+                               lost("enquire_link unanswered");
+                           }
+                       });
     }
 
     void on_request(Pdu pdu) {
@@ -242,8 +254,9 @@ private:
 
     void down() {
         state_ = State::Down;
-        const uint64_t base = std::min<uint64_t>(
-            cfg_.reconnect_max_ms, static_cast<uint64_t>(cfg_.reconnect_min_ms) << std::min(attempt_, 16u));
+        const uint64_t base =
+            std::min<uint64_t>(cfg_.reconnect_max_ms, static_cast<uint64_t>(cfg_.reconnect_min_ms)
+                                                          << std::min(attempt_, 16u));
         attempt_++;
         // Full jitter over the upper half keeps many gateways from reconnecting in step.
         std::uniform_int_distribution<uint64_t> jitter(base / 2, std::max<uint64_t>(base, 1));
@@ -291,8 +304,10 @@ Esme::Esme(uv_loop_t* loop, EsmeConfig config, Handlers handlers, Counters* coun
         if (b.mode == BindMode::Transceiver) {
             sessions_.push_back(std::make_unique<Session>(*this, b, BindType::Transceiver, b.name));
         } else {
-            sessions_.push_back(std::make_unique<Session>(*this, b, BindType::Transmitter, b.name + "/tx"));
-            sessions_.push_back(std::make_unique<Session>(*this, b, BindType::Receiver, b.name + "/rx"));
+            sessions_.push_back(
+                std::make_unique<Session>(*this, b, BindType::Transmitter, b.name + "/tx"));
+            sessions_.push_back(
+                std::make_unique<Session>(*this, b, BindType::Receiver, b.name + "/rx"));
         }
     }
 }
@@ -363,7 +378,9 @@ size_t Esme::bound_sessions() const {
     return n;
 }
 
-uint16_t Esme::next_reference() { return ++next_ref_ == 0 ? ++next_ref_ : next_ref_; }
+uint16_t Esme::next_reference() {
+    return ++next_ref_ == 0 ? ++next_ref_ : next_ref_;
+}
 
 uint64_t Esme::submit(SmsPp sms, SubmitCallback cb) {
     auto m = std::make_unique<Message>();
@@ -384,13 +401,15 @@ uint64_t Esme::submit(SmsPp sms, SubmitCallback cb) {
         // TS 31.115 puts it in the first segment only.
         const Bytes& ud = sms.user_data;
         if (ud.size() >= 3 && ud[0] == 2 && ud[2] == 0 && (ud[1] == 0x70 || ud[1] == 0x71)) {
-            auto segs = ota::sms::segment_packet(ByteView(ud).subspan(3), ud[1], next_concat_ref_++);
+            auto segs =
+                ota::sms::segment_packet(ByteView(ud).subspan(3), ud[1], next_concat_ref_++);
             if (segs)
                 parts = std::move(*segs);
             else
                 error = segs.error().message;
         } else {
-            error = "user data longer than one SMS needs the UDH '027000' (or '027100') to be split";
+            error =
+                "user data longer than one SMS needs the UDH '027000' (or '027100') to be split";
         }
     }
     m->sms = std::move(sms);
@@ -505,7 +524,8 @@ void Esme::on_submit_resp(Session& s, Segment* seg, const Response& r) {
         // Never acknowledged: it goes to another bind (or this one once it is back).
         counters_->inc("smpp:submit_sm:requeued");
         if (seg->attempts >= config_.max_attempts * 2)
-            finish_segment(seg, ESME_RSYSERR, "the bind went down " + std::to_string(seg->attempts) + " times");
+            finish_segment(seg, ESME_RSYSERR,
+                           "the bind went down " + std::to_string(seg->attempts) + " times");
         else
             requeue_front(seg);
         pump();
@@ -514,8 +534,9 @@ void Esme::on_submit_resp(Session& s, Segment* seg, const Response& r) {
     if (r.error == LinkError::Timeout) {
         counters_->inc("smpp:submit_sm:timeout");
         if (seg->attempts - seg->throttled >= config_.max_attempts)
-            finish_segment(seg, ESME_RSYSERR, "no submit_sm_resp after " + std::to_string(seg->attempts) +
-                                                  " attempts");
+            finish_segment(seg, ESME_RSYSERR,
+                           "no submit_sm_resp after " + std::to_string(seg->attempts) +
+                               " attempts");
         else
             retry_later(seg, config_.retry_delay_ms);
         pump();
@@ -569,7 +590,9 @@ void Esme::on_submit_resp(Session& s, Segment* seg, const Response& r) {
     pump();
 }
 
-void Esme::requeue_front(Segment* seg) { ready_.push_front(seg); }
+void Esme::requeue_front(Segment* seg) {
+    ready_.push_front(seg);
+}
 
 void Esme::retry_later(Segment* seg, uint32_t delay_ms) {
     auto it = retry_timers_.insert(retry_timers_.end(), {std::make_unique<uv::Timer>(loop_), seg});
@@ -592,7 +615,8 @@ void Esme::finish_segment(Segment* seg, uint32_t status, const std::string& erro
     if (status != ESME_ROK) {
         counters_->inc("smpp:submit_sm:failed");
         log::notice(kCategory, "message " + std::to_string(m->id) + " to " + m->sms.dest.addr +
-                                   ": segment " + std::to_string(seg->index + 1) + " failed: " + error);
+                                   ": segment " + std::to_string(seg->index + 1) +
+                                   " failed: " + error);
     }
     if (m->sms.ordered && status == ESME_ROK && m->next_to_queue < m->segments.size() && !stopping_)
         ready_.push_back(&m->segments[m->next_to_queue++]);
@@ -641,6 +665,11 @@ void Esme::finish_message(Message* m) {
     messages_.erase(m->id);
     if (cb)
         cb(result);
+}
+
+void Esme::on_bind_error(Session& s, const std::string& why) {
+    if (handlers_.on_bind_error)
+        handlers_.on_bind_error(s.name(), why);
 }
 
 void Esme::on_session_state(Session& s, bool up) {
@@ -705,7 +734,8 @@ void Esme::on_deliver(Session& s, const DeliverSm& sm) {
         auto whole = reassembler_.add(sm.source.addr, ud, uv_now(loop_));
         if (!whole) {
             counters_->inc("smpp:mo:malformed");
-            log::notice(kCategory, s.name() + ": MO from " + sm.source.addr + ": " + whole.error().message);
+            log::notice(kCategory,
+                        s.name() + ": MO from " + sm.source.addr + ": " + whole.error().message);
             return;
         }
         if (!*whole)

@@ -11,8 +11,9 @@ Link::Link(uv_loop_t* loop, std::unique_ptr<uv::TcpStream> stream, Handlers hand
            Counters* counters, std::string name)
     : loop_(loop), stream_(std::move(stream)), handlers_(std::move(handlers)), counters_(counters),
       name_(std::move(name)), timer_(loop), alive_(std::make_shared<bool>(true)) {
-    stream_->start([this](ByteView d) { on_data(d); },
-                   [this](int err) { fail(err, err == UV_EOF ? "closed by the peer" : uv::error_name(err)); });
+    stream_->start(
+        [this](ByteView d) { on_data(d); },
+        [this](int err) { fail(err, err == UV_EOF ? "closed by the peer" : uv::error_name(err)); });
 }
 
 Link::~Link() {
@@ -193,8 +194,9 @@ void Link::on_pdu(ByteView bytes) {
         if (it == pending_.end()) {
             if (counters_)
                 counters_->inc("smpp:response:unexpected");
-            log::info("smpp", name_ + ": " + command_name(pdu.command_id) + " for unknown sequence " +
-                                  std::to_string(pdu.sequence_number) + " (late or duplicate)");
+            log::info("smpp", name_ + ": " + command_name(pdu.command_id) +
+                                  " for unknown sequence " + std::to_string(pdu.sequence_number) +
+                                  " (late or duplicate)");
             return;
         }
         Pending p = std::move(it->second);

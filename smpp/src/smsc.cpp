@@ -36,7 +36,9 @@ int Smsc::start() {
                           [this](std::unique_ptr<uv::TcpStream> s) { on_accept(std::move(s)); });
 }
 
-uint16_t Smsc::port() const { return server_.port(); }
+uint16_t Smsc::port() const {
+    return server_.port();
+}
 
 void Smsc::stop() {
     server_.close();
@@ -68,8 +70,12 @@ void Smsc::on_accept(std::unique_ptr<uv::TcpStream> stream) {
     auto session = std::make_unique<Session>();
     Session* s = session.get();
     Link::Handlers h;
-    h.on_request = [this, s](Pdu pdu) { on_request(*s, std::move(pdu)); };
-    h.on_closed = [this, s](int, const std::string&) { remove(s); };
+    h.on_request = [this, s](Pdu pdu) {
+        on_request(*s, std::move(pdu));
+    };
+    h.on_closed = [this, s](int, const std::string&) {
+        remove(s);
+    };
     s->link = std::make_unique<Link>(loop_, std::move(stream), std::move(h), counters_, "smsc");
     sessions_.push_back(std::move(session));
 }
@@ -118,8 +124,9 @@ void Smsc::on_request(Session& s, Pdu pdu) {
 void Smsc::on_bind(Session& s, const Pdu& pdu) {
     const Bind& b = std::get<Bind>(pdu.body);
     auto reply = [&](uint32_t status) {
-        s.link->respond({pdu.command_id | kResponseBit, status, pdu.sequence_number,
-                         BindResp{b.type, status == ESME_ROK ? config_.system_id : "", std::nullopt}});
+        s.link->respond(
+            {pdu.command_id | kResponseBit, status, pdu.sequence_number,
+             BindResp{b.type, status == ESME_ROK ? config_.system_id : "", std::nullopt}});
     };
     if (s.bound)
         return reply(ESME_RALYBND);
@@ -143,7 +150,8 @@ void Smsc::on_bind(Session& s, const Pdu& pdu) {
 }
 
 void Smsc::answer_submit(Session& s, uint32_t seq, uint32_t status, const std::string& message_id) {
-    s.link->respond({kSubmitSmResp, status, seq, SubmitSmResp{status == ESME_ROK ? message_id : ""}});
+    s.link->respond(
+        {kSubmitSmResp, status, seq, SubmitSmResp{status == ESME_ROK ? message_id : ""}});
 }
 
 void Smsc::on_submit(Session& s, const Pdu& pdu) {
@@ -186,12 +194,14 @@ void Smsc::on_submit(Session& s, const Pdu& pdu) {
     if (auto it = f.fail_destinations.find(sm.dest.addr); it != f.fail_destinations.end())
         status = it->second;
     if (status != ESME_ROK) {
-        counters_->inc(is_throttling(status) ? "smsc:submit_sm:throttled" : "smsc:submit_sm:refused");
+        counters_->inc(is_throttling(status) ? "smsc:submit_sm:throttled"
+                                             : "smsc:submit_sm:refused");
         answer_submit(s, seq, status, "");
         return;
     }
     MtMessage mt{s.system_id, sm,
-                 f.constant_message_id ? "msg_id_not_implemented" : std::to_string(next_message_id_++)};
+                 f.constant_message_id ? "msg_id_not_implemented"
+                                       : std::to_string(next_message_id_++)};
     if (f.delay_response_ms) {
         Session* sp = &s;
         auto it = delayed_.insert(delayed_.end(), std::make_unique<uv::Timer>(loop_));
@@ -213,7 +223,8 @@ void Smsc::accept_submit(Session& s, uint32_t seq, const MtMessage& mt) {
     const MtHandler* handler = nullptr;
     size_t best = 0;
     for (const auto& [prefix, h] : routes_)
-        if (mt.sm.dest.addr.compare(0, prefix.size(), prefix) == 0 && (!handler || prefix.size() >= best)) {
+        if (mt.sm.dest.addr.compare(0, prefix.size(), prefix) == 0 &&
+            (!handler || prefix.size() >= best)) {
             handler = &h;
             best = prefix.size();
         }

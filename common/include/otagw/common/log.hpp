@@ -18,9 +18,17 @@ using Sink = std::function<void(Level, std::string_view category, std::string_vi
 void set_sink(Sink sink);
 void write(Level level, std::string_view category, std::string_view message);
 
-inline void debug(std::string_view cat, std::string_view msg) { write(Level::Debug, cat, msg); }
-inline void info(std::string_view cat, std::string_view msg) { write(Level::Info, cat, msg); }
-inline void notice(std::string_view cat, std::string_view msg) { write(Level::Notice, cat, msg); }
-inline void error(std::string_view cat, std::string_view msg) { write(Level::Error, cat, msg); }
+inline void debug(std::string_view cat, std::string_view msg) {
+    write(Level::Debug, cat, msg);
+}
+inline void info(std::string_view cat, std::string_view msg) {
+    write(Level::Info, cat, msg);
+}
+inline void notice(std::string_view cat, std::string_view msg) {
+    write(Level::Notice, cat, msg);
+}
+inline void error(std::string_view cat, std::string_view msg) {
+    write(Level::Error, cat, msg);
+}
 
 } // namespace otagw::log

@@ -46,8 +46,8 @@ struct BindConfig {
     std::string password;
     std::string system_type;
     Address address_range;
-    uint32_t window = 10;           // outstanding submit_sm per session
-    double tps = 0;                 // submit_sm per second on this bind; 0: no limit
+    uint32_t window = 10; // outstanding submit_sm per session
+    double tps = 0;       // submit_sm per second on this bind; 0: no limit
     uint32_t enquire_link_ms = 30000;
     uint32_t response_timeout_ms = 10000;
     uint32_t reconnect_min_ms = 1000;
@@ -57,10 +57,10 @@ struct BindConfig {
 
 struct EsmeConfig {
     std::vector<BindConfig> binds;
-    uint32_t max_attempts = 5;             // per segment, for failures worth another try
+    uint32_t max_attempts = 5;              // per segment, for failures worth another try
     uint32_t throttle_backoff_min_ms = 100; // doubled while throttling lasts
     uint32_t throttle_backoff_max_ms = 10000;
-    uint32_t retry_delay_ms = 1000;         // before another try after a transient failure
+    uint32_t retry_delay_ms = 1000; // before another try after a transient failure
     uint32_t reassembly_timeout_ms = 60000;
     uint32_t unbind_timeout_ms = 2000;
 };
@@ -72,7 +72,7 @@ struct SmsPp {
     Address dest;
     Bytes user_data;
     bool registered_delivery = true;
-    bool ordered = false; // wait for the previous ordered message to this destination
+    bool ordered = false;       // wait for the previous ordered message to this destination
     uint8_t protocol_id = 0x7f; // SIM data download
     uint8_t data_coding = 0xf6; // class 2, 8-bit
 };
@@ -121,6 +121,9 @@ public:
         std::function<void(const Mo&)> on_mo;
         std::function<void(const Receipt&)> on_receipt;
         std::function<void(const std::string& bind, bool up)> on_bind_state;
+        // A connection or bind attempt failed (it is tried again later): why, for tools that
+        // give up at once.
+        std::function<void(const std::string& bind, const std::string& why)> on_bind_error;
     };
     using SubmitCallback = std::function<void(const SubmitResult&)>;
 
@@ -157,6 +160,7 @@ private:
     void finish_message(Message* m);
     void on_deliver(Session& s, const DeliverSm& sm);
     void on_session_state(Session& s, bool up);
+    void on_bind_error(Session& s, const std::string& why);
     void schedule_pump_at(uint64_t delay_ms);
     uint16_t next_reference();
 

@@ -30,7 +30,7 @@ struct Response {
 class Link {
 public:
     struct Handlers {
-        std::function<void(Pdu)> on_request;           // the owner answers with respond()
+        std::function<void(Pdu)> on_request; // the owner answers with respond()
         std::function<void(int uv_error, const std::string& why)> on_closed; // once
     };
     using ResponseCb = std::function<void(const Response&)>;

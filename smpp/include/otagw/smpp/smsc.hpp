@@ -27,15 +27,15 @@ struct SmscAccount {
 };
 
 struct SmscFaults {
-    uint32_t throttle_every = 0;       // every n-th submit_sm answered ESME_RTHROTTLED
-    uint32_t queue_full_every = 0;     // every n-th submit_sm answered ESME_RMSGQFUL
-    uint32_t drop_response_every = 0;  // every n-th submit_sm never answered
-    uint32_t delay_response_ms = 0;    // submit_sm answered this late
-    uint32_t disconnect_after = 0;     // the connection is cut after n submit_sm, unanswered
+    uint32_t throttle_every = 0;          // every n-th submit_sm answered ESME_RTHROTTLED
+    uint32_t queue_full_every = 0;        // every n-th submit_sm answered ESME_RMSGQFUL
+    uint32_t drop_response_every = 0;     // every n-th submit_sm never answered
+    uint32_t delay_response_ms = 0;       // submit_sm answered this late
+    uint32_t disconnect_after = 0;        // the connection is cut after n submit_sm, unanswered
     uint32_t duplicate_deliver_every = 0; // every n-th deliver_sm sent twice
-    uint32_t tps_limit = 0;            // per bind; beyond it, ESME_RTHROTTLED
-    bool constant_message_id = false;  // "msg_id_not_implemented", as osmo-msc answers
-    bool ignore_enquire_link = false;  // never answer enquire_link (a half-dead SMSC)
+    uint32_t tps_limit = 0;               // per bind; beyond it, ESME_RTHROTTLED
+    bool constant_message_id = false;     // "msg_id_not_implemented", as osmo-msc answers
+    bool ignore_enquire_link = false;     // never answer enquire_link (a half-dead SMSC)
     std::map<std::string, uint32_t> fail_destinations; // destination -> command_status
 };
 
