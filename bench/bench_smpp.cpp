@@ -28,7 +28,8 @@ static void pin(int cpu) {
 
 int main(int argc, char** argv) {
     const size_t total = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 200000;
-    const uint32_t window = argc > 2 ? static_cast<uint32_t>(std::strtoul(argv[2], nullptr, 10)) : 64;
+    const uint32_t window =
+        argc > 2 ? static_cast<uint32_t>(std::strtoul(argv[2], nullptr, 10)) : 64;
     log::set_sink({});
     int ports[2];
     if (pipe(ports) != 0)
@@ -95,11 +96,13 @@ int main(int argc, char** argv) {
     esme_ptr = &esme;
     esme.start();
     uv_run(&loop, UV_RUN_DEFAULT);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     kill(child, SIGTERM);
     waitpid(child, nullptr, 0);
-    std::printf("bench_smpp: %zu submit_sm acknowledged (%zu failed) in %.2f s over loopback, window %u: "
-                "%.0f submit_sm/s\n",
-                done - failed, failed, secs, window, static_cast<double>(done - failed) / secs);
+    std::printf(
+        "bench_smpp: %zu submit_sm acknowledged (%zu failed) in %.2f s over loopback, window %u: "
+        "%.0f submit_sm/s\n",
+        done - failed, failed, secs, window, static_cast<double>(done - failed) / secs);
     return failed ? 1 : 0;
 }

@@ -83,7 +83,9 @@ int run_submit(const SubmitOptions& o) {
         }
     };
     Esme::Handlers h;
-    h.on_bind_error = [&](const std::string&, const std::string& why) { finish(why); };
+    h.on_bind_error = [&](const std::string&, const std::string& why) {
+        finish(why);
+    };
     h.on_mo = [&](const Mo& mo) {
         if (!result || por || mo.source.addr != o.dest)
             return;
@@ -93,8 +95,8 @@ int run_submit(const SubmitOptions& o) {
     esme = std::make_unique<Esme>(&loop, cfg, h);
     esme->start();
     SmsPp sms;
-    sms.source = {static_cast<uint8_t>(o.source.empty() ? 0 : 1), static_cast<uint8_t>(o.source.empty() ? 0 : 1),
-                  o.source};
+    sms.source = {static_cast<uint8_t>(o.source.empty() ? 0 : 1),
+                  static_cast<uint8_t>(o.source.empty() ? 0 : 1), o.source};
     sms.dest = {1, 1, o.dest};
     sms.user_data = ud;
     sms.registered_delivery = !o.no_receipt;
@@ -104,8 +106,9 @@ int run_submit(const SubmitOptions& o) {
             return finish("submit_sm failed: " + r.error);
         if (o.wait_por <= 0)
             return finish("");
-        por_wait.start(static_cast<uint64_t>(o.wait_por * 1000),
-                       [&] { finish("no PoR from " + o.dest + " within " + std::to_string(o.wait_por) + " s"); });
+        por_wait.start(static_cast<uint64_t>(o.wait_por * 1000), [&] {
+            finish("no PoR from " + o.dest + " within " + std::to_string(o.wait_por) + " s");
+        });
     });
     deadline.start(static_cast<uint64_t>(o.timeout * 1000), [&] {
         finish("no answer from the SMSC within " + std::to_string(o.timeout) + " s");
@@ -145,7 +148,8 @@ void add_smpp_commands(CLI::App& app, int& exit_code) {
     CLI::App* smpp = app.add_subcommand("smpp", "SMPP link tools");
     smpp->require_subcommand(1);
     auto o = std::make_shared<SubmitOptions>();
-    CLI::App* submit = smpp->add_subcommand("submit", "bind, submit SMS-PP user data, wait, unbind");
+    CLI::App* submit =
+        smpp->add_subcommand("submit", "bind, submit SMS-PP user data, wait, unbind");
     submit->add_option("--host", o->host, "SMSC address (default 127.0.0.1)");
     submit->add_option("--port", o->port, "SMSC port (default 2775)");
     submit->add_option("--system-id", o->system_id, "ESME system_id")->required();
@@ -153,7 +157,8 @@ void add_smpp_commands(CLI::App& app, int& exit_code) {
     submit->add_option("--system-type", o->system_type, "ESME system_type");
     submit->add_option("--dest", o->dest, "destination MSISDN")->required();
     submit->add_option("--source", o->source, "source address (where PoRs come back)");
-    submit->add_option("--user-data", o->user_data, "TP-UD with its UDH, hex (e.g. 027000...)")->required();
+    submit->add_option("--user-data", o->user_data, "TP-UD with its UDH, hex (e.g. 027000...)")
+        ->required();
     submit->add_option("--wait-por", o->wait_por, "seconds to wait for a PoR after the submit");
     submit->add_option("--timeout", o->timeout, "seconds to wait for the SMSC (default 30)");
     submit->add_flag("--no-receipt", o->no_receipt, "do not ask for a delivery receipt");

@@ -101,14 +101,19 @@ std::string base(const SmscThread& s, const std::string& password = "otapass") {
 
 void test_submit_with_por(void**) {
     SmscThread s;
-    Run r = otactl(base(s) + " --dest 1001 --user-data 02700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f --wait-por 5");
+    Run r = otactl(
+        base(s) +
+        " --dest 1001 --user-data "
+        "02700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f --wait-por 5");
     assert_int_equal(r.status, 0);
     auto j = test::Json::parse(r.out);
     assert_true(j["ok"].get<bool>());
     assert_int_equal(j["segments"].size(), 1);
     assert_string_equal(j["segments"][0]["status_name"].get<std::string>().c_str(), "ESME_ROK");
-    assert_string_equal(j["segments"][0]["command_status"].get<std::string>().c_str(), "0x00000000");
-    assert_string_equal(j["por"].get<std::string>().c_str(), "027100000e0ab000110000000000010000019000");
+    assert_string_equal(j["segments"][0]["command_status"].get<std::string>().c_str(),
+                        "0x00000000");
+    assert_string_equal(j["por"].get<std::string>().c_str(),
+                        "027100000e0ab000110000000000010000019000");
     std::lock_guard<std::mutex> g(s.mu);
     assert_int_equal(s.mt.size(), 1);
     assert_int_equal(s.mt[0].sm.protocol_id, 0x7f);
@@ -135,13 +140,15 @@ void test_segments_and_failures(void**) {
     Run refused = otactl(base(s) + " --dest 9999 --user-data 027000aa");
     assert_int_equal(refused.status, 1);
     auto rj = test::Json::parse(refused.out);
-    assert_string_equal(rj["segments"][0]["status_name"].get<std::string>().c_str(), "ESME_RINVDSTADR");
+    assert_string_equal(rj["segments"][0]["status_name"].get<std::string>().c_str(),
+                        "ESME_RINVDSTADR");
     // No PoR comes from 1002.
     Run nopor = otactl(base(s) + " --dest 1002 --user-data 027000aa --wait-por 0.3");
     assert_int_equal(nopor.status, 1);
     assert_true(nopor.err.find("no PoR") != std::string::npos);
     // Nobody listening.
-    Run down = otactl("smpp submit --port 1 --system-id OTAGW --password otapass --dest 1 --user-data 00");
+    Run down =
+        otactl("smpp submit --port 1 --system-id OTAGW --password otapass --dest 1 --user-data 00");
     assert_int_equal(down.status, 1);
     assert_true(down.err.find("ECONNREFUSED") != std::string::npos);
     // Bad input is exit 2.
