@@ -66,7 +66,8 @@ bool vty(uint16_t port, const std::vector<std::string>& commands) {
     bool ok = wait_prompt();
     for (const auto& c : commands) {
         std::string line = c + "\r\n";
-        ok = ok && write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && wait_prompt();
+        ok = ok && write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+             wait_prompt();
     }
     close(fd);
     return ok;
@@ -86,13 +87,17 @@ std::vector<Row> sms_rows(const std::string& db_path) {
         return rows;
     }
     sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT protocol_id, data_coding_scheme, ud_hdr_ind, dest_addr, user_data "
-                           "FROM SMS ORDER BY id",
-                           -1, &st, nullptr) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT protocol_id, data_coding_scheme, ud_hdr_ind, dest_addr, user_data "
+            "FROM SMS ORDER BY id",
+            -1, &st, nullptr) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW) {
-            Row r{sqlite3_column_int(st, 0), sqlite3_column_int(st, 1), sqlite3_column_int(st, 2),
-                  reinterpret_cast<const char*>(sqlite3_column_text(st, 3)), {}};
+            Row r{sqlite3_column_int(st, 0),
+                  sqlite3_column_int(st, 1),
+                  sqlite3_column_int(st, 2),
+                  reinterpret_cast<const char*>(sqlite3_column_text(st, 3)),
+                  {}};
             const auto* blob = static_cast<const uint8_t*>(sqlite3_column_blob(st, 4));
             r.user_data.assign(blob, blob + sqlite3_column_bytes(st, 4));
             rows.push_back(std::move(r));
@@ -114,10 +119,18 @@ BindConfig osmo_bind(uint16_t port, const std::string& password = "otapass",
 }
 
 void test_osmo_msc(void**) {
+    // osmo-hlr and osmo-msc 1.x keep their VTY/CTRL/GSUP ports fixed.
+    for (uint16_t fixed : {4222, 4254, 4255, 4258, 4259})
+        if (interop::port_open(fixed)) {
+            print_error("port %u is in use (a packaged osmo-msc/osmo-hlr service running?)\n",
+                        fixed);
+            fail();
+        }
     const uint16_t smpp_port = interop::free_port();
-    write_file(g_dir + "/hlr.cfg", "log stderr\n logging filter all 1\n logging color 0\n"
-                                   " logging level set-all notice\nline vty\n no login\n bind 127.0.0.1\n"
-                                   "ctrl\n bind 127.0.0.1\nhlr\n gsup\n  bind ip 127.0.0.1\n");
+    write_file(g_dir + "/hlr.cfg",
+               "log stderr\n logging filter all 1\n logging color 0\n"
+               " logging level set-all notice\nline vty\n no login\n bind 127.0.0.1\n"
+               "ctrl\n bind 127.0.0.1\nhlr\n gsup\n  bind ip 127.0.0.1\n");
     write_file(g_dir + "/msc.cfg",
                "log stderr\n logging filter all 1\n logging color 0\n logging print category 1\n"
                " logging level set-all notice\n logging level smpp info\n"
@@ -125,12 +138,16 @@ void test_osmo_msc(void**) {
                "cs7 instance 0\n point-code 0.23.1\n"
                "network\n network country code 1\n mobile network code 1\n"
                "msc\n mgw remote-ip 127.0.0.1\n mgw local-ip 127.0.0.1\n"
-               "sgs\n local-ip 127.0.0.1\n local-port " + std::to_string(interop::free_port()) + "\n"
-               "hlr\n remote-ip 127.0.0.1\n remote-port 4222\n"
-               "smsc\n database sms.db\n validity-period default 10080\n"
-               "smpp\n local-tcp-ip 127.0.0.1 " + std::to_string(smpp_port) + "\n system-id OSMO-SMSC\n"
-               " policy closed\n no smpp-first\n esme OTAGW\n  password otapass\n"
-               "  route prefix international isdn 8888\n  default-route\n  dcs-transparent\n");
+               "sgs\n local-ip 127.0.0.1\n local-port " +
+                   std::to_string(interop::free_port()) +
+                   "\n"
+                   "hlr\n remote-ip 127.0.0.1\n remote-port 4222\n"
+                   "smsc\n database sms.db\n validity-period default 10080\n"
+                   "smpp\n local-tcp-ip 127.0.0.1 " +
+                   std::to_string(smpp_port) +
+                   "\n system-id OSMO-SMSC\n"
+                   " policy closed\n no smpp-first\n esme OTAGW\n  password otapass\n"
+                   "  route prefix international isdn 8888\n  default-route\n  dcs-transparent\n");
 
     interop::Process hlr("osmo-hlr", {"osmo-hlr", "-c", "hlr.cfg", "-l", "hlr.db"}, g_dir);
     assert_true(hlr.wait_port(4258));
@@ -155,14 +172,18 @@ void test_osmo_msc(void**) {
         ec.binds.push_back(osmo_bind(smpp_port, password, system_id));
         std::string why;
         Esme::Handlers h;
-        h.on_bind_error = [&](const std::string&, const std::string& w) { why = w; };
+        h.on_bind_error = [&](const std::string&, const std::string& w) {
+            why = w;
+        };
         Esme refused(&l.loop, ec, h);
         refused.start();
-        assert_true(test::run_until(&l.loop, [&] { return !why.empty(); }, 5000));
+        assert_true(test::run_until(
+            &l.loop, [&] { return !why.empty(); }, 5000));
         assert_true(why.find(status) != std::string::npos);
         bool stopped = false;
         refused.stop([&] { stopped = true; });
-        test::run_until(&l.loop, [&] { return stopped; }, 2000);
+        test::run_until(
+            &l.loop, [&] { return stopped; }, 2000);
     }
 
     // The right credentials: bound, enquire_link answered, submissions stored.
@@ -175,8 +196,10 @@ void test_osmo_msc(void**) {
     ec.retry_delay_ms = 50;
     Esme esme(&l.loop, ec, {}, &counters);
     esme.start();
-    assert_true(test::run_until(&l.loop, [&] { return esme.bound_sessions() == 1; }, 5000));
-    test::run_until(&l.loop, [] { return false; }, 500); // several enquire_link rounds
+    assert_true(test::run_until(
+        &l.loop, [&] { return esme.bound_sessions() == 1; }, 5000));
+    test::run_until(
+        &l.loop, [] { return false; }, 500); // several enquire_link rounds
     assert_int_equal(counters.get("smpp:enquire_link:timeout"), 0);
     assert_int_equal(esme.bound_sessions(), 1);
 
@@ -189,16 +212,20 @@ void test_osmo_msc(void**) {
         m.data_coding = dcs;
         esme.submit(m, [&](const SubmitResult& r) { results.push_back(r); });
     };
-    const Bytes single = test::hex("02700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f");
+    const Bytes single =
+        test::hex("02700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f");
     Bytes packet(300);
     for (size_t i = 0; i < packet.size(); i++)
         packet[i] = static_cast<uint8_t>(i * 3);
     submit(single, 0xf6);
-    assert_true(test::run_until(&l.loop, [&] { return results.size() == 1; }, 5000));
+    assert_true(test::run_until(
+        &l.loop, [&] { return results.size() == 1; }, 5000));
     submit(ota::sms::command_user_data(packet), 0xf6);
-    assert_true(test::run_until(&l.loop, [&] { return results.size() == 2; }, 5000));
+    assert_true(test::run_until(
+        &l.loop, [&] { return results.size() == 2; }, 5000));
     submit(test::hex("027000aa"), 0x03); // osmo-msc answers data_coding 3 with ESME_RUNKNOWNERR
-    assert_true(test::run_until(&l.loop, [&] { return results.size() == 3; }, 10000));
+    assert_true(test::run_until(
+        &l.loop, [&] { return results.size() == 3; }, 10000));
     assert_true(results[0].ok);
     assert_string_equal(results[0].segments[0].message_id.c_str(), "msg_id_not_implemented");
     assert_true(results[1].ok);
@@ -208,7 +235,8 @@ void test_osmo_msc(void**) {
     assert_string_equal(results[2].error.c_str(), "ESME_RUNKNOWNERR");
     bool stopped = false;
     esme.stop([&] { stopped = true; });
-    assert_true(test::run_until(&l.loop, [&] { return stopped; }, 3000));
+    assert_true(test::run_until(
+        &l.loop, [&] { return stopped; }, 3000));
 
     // osmo-msc stored what we sent, byte for byte.
     auto rows = sms_rows(g_dir + "/sms.db");

@@ -33,7 +33,8 @@ inline void require_or_skip(const std::vector<std::string>& programs) {
         if (have_program(p))
             continue;
         const char* required = std::getenv("OTAGW_REQUIRE_INTEROP");
-        std::fprintf(stderr, "%s: %s is not installed\n", required ? "FAILED" : "SKIPPED", p.c_str());
+        std::fprintf(stderr, "%s: %s is not installed\n", required ? "FAILED" : "SKIPPED",
+                     p.c_str());
         std::exit(required ? 1 : 77);
     }
 }
@@ -153,13 +154,15 @@ private:
 // SMPP, and no SMPP frame is malformed or carries an expert warning or error.
 class Capture {
 public:
-    Capture(const std::string& dir, std::vector<uint16_t> ports) : dir_(dir), ports_(std::move(ports)) {
+    Capture(const std::string& dir, std::vector<uint16_t> ports)
+        : dir_(dir), ports_(std::move(ports)) {
         pcap_ = dir + "/smpp.pcap";
         std::string filter;
         for (uint16_t p : ports_)
             filter += (filter.empty() ? "" : " or ") + std::string("tcp port ") + std::to_string(p);
-        proc_ = std::make_unique<Process>("tshark", std::vector<std::string>{"tshark", "-i", "lo", "-f", filter, "-w", pcap_},
-                                          dir);
+        proc_ = std::make_unique<Process>(
+            "tshark", std::vector<std::string>{"tshark", "-i", "lo", "-f", filter, "-w", pcap_},
+            dir);
         ready_ = proc_->wait_log("Capturing on", 15);
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
     }
@@ -173,8 +176,8 @@ public:
             decode += " -d tcp.port==" + std::to_string(p) + ",smpp";
         auto count = [&](const std::string& filter) {
             std::string out = dir_ + "/tshark-count.txt";
-            std::string cmd = "tshark -r " + pcap_ + decode + " -Y '" + filter + "' -T fields -e frame.number > " +
-                              out + " 2>/dev/null";
+            std::string cmd = "tshark -r " + pcap_ + decode + " -Y '" + filter +
+                              "' -T fields -e frame.number > " + out + " 2>/dev/null";
             if (std::system(cmd.c_str()) != 0)
                 return -1;
             std::string text = read_file(out);
