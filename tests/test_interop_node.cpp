@@ -24,7 +24,8 @@ const std::string kPeerDir = OTAGW_NODE_PEER_DIR;
 
 void test_node_peer(void**) {
     const uint16_t port = interop::free_port();
-    interop::Process peer("node-peer", {"node", kPeerDir + "/peer.js", "--port", std::to_string(port)}, g_dir);
+    interop::Process peer("node-peer",
+                          {"node", kPeerDir + "/peer.js", "--port", std::to_string(port)}, g_dir);
     if (!peer.wait_log("listening")) {
         print_error("the node peer did not start: %s\n", peer.log().c_str());
         fail();
@@ -42,14 +43,18 @@ void test_node_peer(void**) {
         ec.binds.push_back(b);
         std::string why;
         Esme::Handlers h;
-        h.on_bind_error = [&](const std::string&, const std::string& w) { why = w; };
+        h.on_bind_error = [&](const std::string&, const std::string& w) {
+            why = w;
+        };
         Esme refused(&l.loop, ec, h);
         refused.start();
-        assert_true(test::run_until(&l.loop, [&] { return !why.empty(); }, 5000));
+        assert_true(test::run_until(
+            &l.loop, [&] { return !why.empty(); }, 5000));
         assert_true(why.find("ESME_RINVPASWD") != std::string::npos);
         bool stopped = false;
         refused.stop([&] { stopped = true; });
-        test::run_until(&l.loop, [&] { return stopped; }, 2000);
+        test::run_until(
+            &l.loop, [&] { return stopped; }, 2000);
     }
 
     EsmeConfig ec;
@@ -60,11 +65,16 @@ void test_node_peer(void**) {
     std::vector<Mo> mos;
     Counters counters;
     Esme::Handlers h;
-    h.on_receipt = [&](const Receipt& r) { receipts.push_back(r); };
-    h.on_mo = [&](const Mo& m) { mos.push_back(m); };
+    h.on_receipt = [&](const Receipt& r) {
+        receipts.push_back(r);
+    };
+    h.on_mo = [&](const Mo& m) {
+        mos.push_back(m);
+    };
     Esme esme(&l.loop, ec, h, &counters);
     esme.start();
-    assert_true(test::run_until(&l.loop, [&] { return esme.bound_sessions() == 1; }, 5000));
+    assert_true(test::run_until(
+        &l.loop, [&] { return esme.bound_sessions() == 1; }, 5000));
 
     std::vector<SubmitResult> results;
     for (int i = 0; i < 3; i++) {
@@ -72,12 +82,13 @@ void test_node_peer(void**) {
         m.source = {1, 1, "8888"};
         m.dest = {1, 1, "100" + std::to_string(i)};
         // pySim's SJA5 3DES command packet: SPI 0619 asks for a PoR.
-        m.user_data = test::hex("02700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f");
+        m.user_data =
+            test::hex("02700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f");
         esme.submit(m, [&](const SubmitResult& r) { results.push_back(r); });
     }
-    assert_true(test::run_until(&l.loop,
-                                [&] { return results.size() == 3 && receipts.size() == 3 && mos.size() == 3; },
-                                5000));
+    assert_true(test::run_until(
+        &l.loop, [&] { return results.size() == 3 && receipts.size() == 3 && mos.size() == 3; },
+        5000));
     std::set<uint64_t> submitted, correlated;
     for (const SubmitResult& r : results) {
         assert_true(r.ok);
@@ -99,16 +110,19 @@ void test_node_peer(void**) {
         assert_ok(por);
         assert_hex_equal(por->tar, "b00011");
         assert_int_equal(por->status, 0);
-        assert_int_equal(static_cast<int>(por->integrity), static_cast<int>(IntegrityCheck::Absent));
+        assert_int_equal(static_cast<int>(por->integrity),
+                         static_cast<int>(IntegrityCheck::Absent));
         auto compact = ram::parse_compact_response(por->data);
         assert_ok(compact);
         assert_int_equal(compact->last_sw, 0x9000);
     }
-    test::run_until(&l.loop, [] { return false; }, 300); // enquire_link rounds
+    test::run_until(
+        &l.loop, [] { return false; }, 300); // enquire_link rounds
     assert_int_equal(counters.get("smpp:enquire_link:timeout"), 0);
     bool stopped = false;
     esme.stop([&] { stopped = true; });
-    assert_true(test::run_until(&l.loop, [&] { return stopped; }, 3000));
+    assert_true(test::run_until(
+        &l.loop, [&] { return stopped; }, 3000));
     std::string problem = capture.check();
     if (!problem.empty()) {
         print_error("capture: %s\n", problem.c_str());
@@ -124,7 +138,8 @@ int main() {
     interop::require_or_skip({"node", "tshark"});
     if (access((kPeerDir + "/node_modules/smpp").c_str(), F_OK) != 0) {
         const char* required = std::getenv("OTAGW_REQUIRE_INTEROP");
-        std::fprintf(stderr, "%s: run 'npm ci' in %s\n", required ? "FAILED" : "SKIPPED", kPeerDir.c_str());
+        std::fprintf(stderr, "%s: run 'npm ci' in %s\n", required ? "FAILED" : "SKIPPED",
+                     kPeerDir.c_str());
         return required ? 1 : 77;
     }
     char dir[] = "/tmp/otagw-interop-node-XXXXXX";

@@ -400,6 +400,31 @@ void test_dead_enquire_link_and_failover(void**) {
     s.smsc.reset();
 }
 
+void test_transmitter_receiver_pair(void**) {
+    Scenario s;
+    BindConfig b = test::bind_to(s.smsc->port());
+    b.mode = BindMode::TransmitterReceiver;
+    s.start_esme(b);
+    assert_true(s.wait_bound(2)); // a transmitter and a receiver session
+    assert_int_equal(s.smsc->bound("OTAGW"), 2);
+    uint64_t id = s.submit(sms_to("7000", command_ud(20, 1)));
+    assert_true(s.wait_results(1));
+    assert_true(s.results[id].ok);
+    assert_string_equal(s.results[id].segments[0].bind.c_str(), "smsc/tx");
+    // The receipt and an MO arrive over the receiver.
+    assert_true(test::run_until(
+        &s.l.loop, [&] { return s.receipts.size() == 1; }, 3000));
+    assert_string_equal(s.receipts[0].bind.c_str(), "smsc/rx");
+    DeliverSm mo;
+    mo.source = {1, 1, "7000"};
+    mo.short_message = Bytes{'Q', 'R', 'Y'};
+    s.smsc->deliver(mo);
+    assert_true(test::run_until(
+        &s.l.loop, [&] { return s.mos.size() == 1; }, 3000));
+    assert_string_equal(s.mos[0].bind.c_str(), "smsc/rx");
+    s.shutdown();
+}
+
 void test_stop_fails_what_is_left(void**) {
     Scenario s;
     BindConfig b = test::bind_to(s.smsc->port());
@@ -442,6 +467,7 @@ int main() {
         cmocka_unit_test(test_disconnects_and_dropped_responses),
         cmocka_unit_test(test_permanent_error_and_ordering),
         cmocka_unit_test(test_dead_enquire_link_and_failover),
+        cmocka_unit_test(test_transmitter_receiver_pair),
         cmocka_unit_test(test_stop_fails_what_is_left),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
