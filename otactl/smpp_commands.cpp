@@ -69,55 +69,54 @@ int run_submit(const SubmitOptions& o) {
     std::string failure;
     std::optional<SubmitResult> result;
     std::optional<Mo> por;
-    bool stopped = false;
-    std::unique_ptr<Esme> esme;
-    uv::Timer deadline(&loop), por_wait(&loop);
-    auto finish = [&](const std::string& why) {
-        if (!why.empty() && failure.empty())
-            failure = why;
-        deadline.stop();
-        por_wait.stop();
-        if (esme && !stopped) {
-            stopped = true;
-            esme->stop([&] { uv_stop(&loop); });
-        }
-    };
-    Esme::Handlers h;
-    h.on_bind_error = [&](const std::string&, const std::string& why) {
-        finish(why);
-    };
-    h.on_mo = [&](const Mo& mo) {
-        if (!result || por || mo.source.addr != o.dest)
-            return;
-        por = mo;
-        finish("");
-    };
-    esme = std::make_unique<Esme>(&loop, cfg, h);
-    esme->start();
-    SmsPp sms;
-    sms.source = {static_cast<uint8_t>(o.source.empty() ? 0 : 1),
-                  static_cast<uint8_t>(o.source.empty() ? 0 : 1), o.source};
-    sms.dest = {1, 1, o.dest};
-    sms.user_data = ud;
-    sms.registered_delivery = !o.no_receipt;
-    esme->submit(sms, [&](const SubmitResult& r) {
-        result = r;
-        if (!r.ok)
-            return finish("submit_sm failed: " + r.error);
-        if (o.wait_por <= 0)
-            return finish("");
-        por_wait.start(static_cast<uint64_t>(o.wait_por * 1000), [&] {
-            finish("no PoR from " + o.dest + " within " + std::to_string(o.wait_por) + " s");
+    {
+        bool stopped = false;
+        uv::Timer deadline(&loop), por_wait(&loop);
+        std::unique_ptr<Esme> esme;
+        auto finish = [&](const std::string& why) {
+            if (!why.empty() && failure.empty())
+                failure = why;
+            deadline.stop();
+            por_wait.stop();
+            if (esme && !stopped) {
+                stopped = true;
+                esme->stop([&] { uv_stop(&loop); });
+            }
+        };
+        Esme::Handlers h;
+        h.on_bind_error = [&](const std::string&, const std::string& why) {
+            finish(why);
+        };
+        h.on_mo = [&](const Mo& mo) {
+            if (!result || por || mo.source.addr != o.dest)
+                return;
+            por = mo;
+            finish("");
+        };
+        esme = std::make_unique<Esme>(&loop, cfg, h);
+        esme->start();
+        SmsPp sms;
+        const uint8_t source_ton_npi = o.source.empty() ? 0 : 1;
+        sms.source = {source_ton_npi, source_ton_npi, o.source};
+        sms.dest = {1, 1, o.dest};
+        sms.user_data = ud;
+        sms.registered_delivery = !o.no_receipt;
+        esme->submit(sms, [&](const SubmitResult& r) {
+            result = r;
+            if (!r.ok)
+                return finish("submit_sm failed: " + r.error);
+            if (o.wait_por <= 0)
+                return finish("");
+            por_wait.start(static_cast<uint64_t>(o.wait_por * 1000), [&] {
+                finish("no PoR from " + o.dest + " within " + std::to_string(o.wait_por) + " s");
+            });
         });
-    });
-    deadline.start(static_cast<uint64_t>(o.timeout * 1000), [&] {
-        finish("no answer from the SMSC within " + std::to_string(o.timeout) + " s");
-    });
-    uv_run(&loop, UV_RUN_DEFAULT);
-    esme.reset();
-    deadline.stop();
-    por_wait.stop();
-    uv_run(&loop, UV_RUN_NOWAIT);
+        deadline.start(static_cast<uint64_t>(o.timeout * 1000), [&] {
+            finish("no answer from the SMSC within " + std::to_string(o.timeout) + " s");
+        });
+        uv_run(&loop, UV_RUN_DEFAULT);
+    }
+    uv_run(&loop, UV_RUN_DEFAULT); // close callbacks of what the block owned
     uv_loop_close(&loop);
 
     Json segments = Json::array();

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -69,6 +70,20 @@ inline std::string read_file(const std::string& path) {
     return ss.str();
 }
 
+// Every child still running, so that a test that fails half way (CMocka leaves the test by
+// longjmp, skipping destructors) still leaves nothing behind: kill_all() runs at exit.
+inline std::vector<pid_t>& live_children() {
+    static std::vector<pid_t> pids;
+    return pids;
+}
+inline void kill_all() {
+    for (pid_t pid : live_children()) {
+        kill(-pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+    }
+    live_children().clear();
+}
+
 class Process {
 public:
     Process(const std::string& name, std::vector<std::string> argv, const std::string& cwd,
@@ -91,6 +106,9 @@ public:
             execvp(args[0], args.data());
             _exit(127);
         }
+        static const bool registered = std::atexit(kill_all) == 0;
+        (void)registered;
+        live_children().push_back(pid_);
     }
     ~Process() { stop(); }
     Process(const Process&) = delete;
@@ -101,6 +119,7 @@ public:
             return false;
         int st;
         if (waitpid(pid_, &st, WNOHANG) == pid_) {
+            std::erase(live_children(), pid_);
             pid_ = -1;
             return false;
         }
@@ -130,6 +149,7 @@ public:
     void stop(int signal = SIGTERM) {
         if (pid_ <= 0)
             return;
+        std::erase(live_children(), pid_);
         kill(-pid_, signal);
         for (int i = 0; i < 100; i++) {
             int st;
