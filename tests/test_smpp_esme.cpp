@@ -400,6 +400,51 @@ void test_dead_enquire_link_and_failover(void**) {
     s.smsc.reset();
 }
 
+void test_smsc_restart_and_duplicate_deliveries(void**) {
+    Scenario s;
+    const uint16_t port = s.smsc->port();
+    s.start_esme(test::bind_to(port));
+    assert_true(s.wait_bound());
+    for (int i = 0; i < 10; i++)
+        s.submit(sms_to("8000", command_ud(10, static_cast<uint8_t>(i))));
+    // The SMSC restarts mid-stream: same port, a fresh process state.
+    s.smsc.reset();
+    SmscConfig sc = test::smsc_config();
+    sc.port = port;
+    sc.faults.duplicate_deliver_every = 1; // and now delivers everything twice
+    s.smsc = std::make_unique<Smsc>(&s.l.loop, sc);
+    assert_int_equal(s.smsc->start(), 0);
+    s.smsc->route("", [&](const MtMessage& m) { s.mt.push_back(m); });
+    for (int i = 10; i < 20; i++)
+        s.submit(sms_to("8000", command_ud(10, static_cast<uint8_t>(i))));
+    assert_true(s.wait_results(20, 15000));
+    for (const auto& [id, r] : s.results)
+        assert_true(r.ok);
+    assert_true(s.counters.get("smpp:bind:lost") >= 1);
+    // A concatenated PoR delivered twice over: one MO, the duplicates dropped by reassembly.
+    auto segs = ota::sms::segment_packet(Bytes(200, 0x42), ota::sms::kIeiResponsePacket, 3);
+    assert_ok(segs);
+    for (const Bytes& seg : *segs) {
+        DeliverSm d;
+        d.source = {1, 1, "8000"};
+        d.esm_class = 0x40;
+        d.short_message = seg;
+        s.smsc->deliver(d);
+    }
+    auto pors = [&] {
+        size_t n = 0;
+        for (const Mo& m : s.mos)
+            n += m.udhi;
+        return n;
+    };
+    assert_true(test::run_until(
+        &s.l.loop, [&] { return pors() >= 1; }, 3000));
+    test::run_until(
+        &s.l.loop, [] { return false; }, 300); // the duplicates arrive too
+    assert_int_equal(pors(), 1);
+    s.shutdown();
+}
+
 void test_transmitter_receiver_pair(void**) {
     Scenario s;
     BindConfig b = test::bind_to(s.smsc->port());
@@ -467,6 +512,7 @@ int main() {
         cmocka_unit_test(test_disconnects_and_dropped_responses),
         cmocka_unit_test(test_permanent_error_and_ordering),
         cmocka_unit_test(test_dead_enquire_link_and_failover),
+        cmocka_unit_test(test_smsc_restart_and_duplicate_deliveries),
         cmocka_unit_test(test_transmitter_receiver_pair),
         cmocka_unit_test(test_stop_fails_what_is_left),
     };
