@@ -142,17 +142,8 @@ int main() {
                      kPeerDir.c_str());
         return required ? 1 : 77;
     }
-    char dir[] = "/tmp/otagw-interop-node-XXXXXX";
-    if (!mkdtemp(dir))
-        return 1;
-    g_dir = dir;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_node_peer),
     };
-    int rc = cmocka_run_group_tests(tests, nullptr, nullptr);
-    if (rc == 0)
-        std::system(("rm -rf " + g_dir).c_str());
-    else
-        std::fprintf(stderr, "logs and capture kept in %s\n", g_dir.c_str());
-    return rc;
+    return test::run_in_temp_dir("otagw-interop-node", g_dir, tests);
 }

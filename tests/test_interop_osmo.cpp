@@ -269,17 +269,8 @@ void test_osmo_msc(void**) {
 
 int main() {
     interop::require_or_skip({"osmo-msc", "osmo-hlr", "tshark"});
-    char dir[] = "/tmp/otagw-interop-osmo-XXXXXX";
-    if (!mkdtemp(dir))
-        return 1;
-    g_dir = dir;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_osmo_msc),
     };
-    int rc = cmocka_run_group_tests(tests, nullptr, nullptr);
-    if (rc == 0)
-        std::system(("rm -rf " + g_dir).c_str());
-    else
-        std::fprintf(stderr, "logs and capture kept in %s\n", g_dir.c_str());
-    return rc;
+    return test::run_in_temp_dir("otagw-interop-osmo", g_dir, tests);
 }

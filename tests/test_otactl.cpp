@@ -12,10 +12,7 @@
 
 namespace {
 
-struct Run {
-    int status = -1;
-    std::string out, err;
-};
+using Run = test::CommandRun;
 
 std::string quote(const std::string& s) {
     std::string q(1, '\'');
@@ -35,28 +32,7 @@ Run run(const std::vector<std::string>& args) {
         cmd.push_back(' ');
         cmd.append(quote(a));
     }
-    char err_path[] = "/tmp/otactl-test-XXXXXX";
-    int fd = mkstemp(err_path);
-    assert_true(fd >= 0);
-    close(fd);
-    cmd.append(" 2>");
-    cmd.append(err_path);
-    Run r;
-    FILE* p = popen(cmd.c_str(), "r");
-    assert_non_null(p);
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
-        r.out.append(buf.data(), n);
-    int st = pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    FILE* e = fopen(err_path, "r");
-    while (e && (n = fread(buf.data(), 1, buf.size(), e)) > 0)
-        r.err.append(buf.data(), n);
-    if (e)
-        fclose(e);
-    unlink(err_path);
-    return r;
+    return test::run_command(cmd);
 }
 
 test::Json json_of(const Run& r) {

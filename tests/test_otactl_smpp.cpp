@@ -71,27 +71,8 @@ struct SmscThread {
     }
 };
 
-struct Run {
-    int status = -1;
-    std::string out, err;
-};
-
-Run otactl(const std::string& args) {
-    std::string cmd = std::string(OTACTL_PATH) + " " + args + " 2>/tmp/otactl-smpp-err";
-    Run r;
-    FILE* p = popen(cmd.c_str(), "r");
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
-        r.out.append(buf.data(), n);
-    int st = pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    FILE* e = fopen("/tmp/otactl-smpp-err", "r");
-    while (e && (n = fread(buf.data(), 1, buf.size(), e)) > 0)
-        r.err.append(buf.data(), n);
-    if (e)
-        fclose(e);
-    return r;
+test::CommandRun otactl(const std::string& args) {
+    return test::run_command(std::string(OTACTL_PATH) + " " + args);
 }
 
 std::string base(const SmscThread& s, const std::string& password = "otapass") {
@@ -101,7 +82,7 @@ std::string base(const SmscThread& s, const std::string& password = "otapass") {
 
 void test_submit_with_por(void**) {
     SmscThread s;
-    Run r = otactl(
+    auto r = otactl(
         base(s) +
         " --dest 1001 --user-data "
         "02700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f --wait-por 5");
@@ -126,35 +107,35 @@ void test_segments_and_failures(void**) {
     std::string longud = "027000";
     for (int i = 0; i < 300; i++)
         longud += "5a";
-    Run seg = otactl(base(s) + " --dest 1002 --user-data " + longud);
+    auto seg = otactl(base(s) + " --dest 1002 --user-data " + longud);
     assert_int_equal(seg.status, 0);
     auto j = test::Json::parse(seg.out);
     assert_int_equal(j["segments"].size(), 3);
     // Wrong password: exit 1, the status named, the password nowhere.
-    Run bad = otactl(base(s, "wrongpw") + " --dest 1002 --user-data 027000aa");
+    auto bad = otactl(base(s, "wrongpw") + " --dest 1002 --user-data 027000aa");
     assert_int_equal(bad.status, 1);
     assert_true(bad.err.find("ESME_RINVPASWD") != std::string::npos);
     assert_true(bad.err.find("wrongpw") == std::string::npos);
     assert_true(bad.out.find("wrongpw") == std::string::npos);
     // A refused destination.
-    Run refused = otactl(base(s) + " --dest 9999 --user-data 027000aa");
+    auto refused = otactl(base(s) + " --dest 9999 --user-data 027000aa");
     assert_int_equal(refused.status, 1);
     auto rj = test::Json::parse(refused.out);
     assert_string_equal(rj["segments"][0]["status_name"].get<std::string>().c_str(),
                         "ESME_RINVDSTADR");
     // No PoR comes from 1002.
-    Run nopor = otactl(base(s) + " --dest 1002 --user-data 027000aa --wait-por 0.3");
+    auto nopor = otactl(base(s) + " --dest 1002 --user-data 027000aa --wait-por 0.3");
     assert_int_equal(nopor.status, 1);
     assert_true(nopor.err.find("no PoR") != std::string::npos);
     // Nobody listening.
-    Run down =
+    auto down =
         otactl("smpp submit --port 1 --system-id OTAGW --password otapass --dest 1 --user-data 00");
     assert_int_equal(down.status, 1);
     assert_true(down.err.find("ECONNREFUSED") != std::string::npos);
     // Bad input is exit 2.
-    Run odd = otactl(base(s) + " --dest 1001 --user-data 0270");
+    auto odd = otactl(base(s) + " --dest 1001 --user-data 0270");
     assert_int_equal(odd.status, 0); // 2 bytes of UD are fine to send
-    Run badhex = otactl(base(s) + " --dest 1001 --user-data 027");
+    auto badhex = otactl(base(s) + " --dest 1001 --user-data 027");
     assert_int_equal(badhex.status, 2);
 }
 

@@ -8,6 +8,8 @@
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -68,5 +70,53 @@ inline otagw::Bytes hex(const std::string& s) {
             fail();                                                                                \
         }                                                                                          \
     } while (0)
+
+// Runs a shell command line; its stdout, stderr and exit status.
+struct CommandRun {
+    int status = -1;
+    std::string out, err;
+};
+inline CommandRun run_command(const std::string& command_line) {
+    char err_path[] = "/tmp/otagw-test-stderr-XXXXXX";
+    int fd = mkstemp(err_path);
+    if (fd >= 0)
+        close(fd);
+    std::string cmd = command_line;
+    cmd.append(" 2>");
+    cmd.append(err_path);
+    CommandRun r;
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p)
+        return r;
+    std::array<char, 4096> buf;
+    size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
+        r.out.append(buf.data(), n);
+    int st = pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    FILE* e = fopen(err_path, "r");
+    while (e && (n = fread(buf.data(), 1, buf.size(), e)) > 0)
+        r.err.append(buf.data(), n);
+    if (e)
+        fclose(e);
+    unlink(err_path);
+    return r;
+}
+
+// Runs the tests with `dir` set to a fresh folder under /tmp, removed when they pass and kept
+// (and named on stderr) when they fail.
+template <size_t N>
+int run_in_temp_dir(const char* prefix, std::string& dir, const CMUnitTest (&tests)[N]) {
+    std::string pattern = std::string("/tmp/") + prefix + "-XXXXXX";
+    if (!mkdtemp(pattern.data()))
+        return 1;
+    dir = pattern;
+    int rc = _cmocka_run_group_tests(prefix, tests, N, nullptr, nullptr);
+    if (rc == 0)
+        std::system(("rm -rf " + dir).c_str());
+    else
+        std::fprintf(stderr, "logs and capture kept in %s\n", dir.c_str());
+    return rc;
+}
 
 } // namespace test
