@@ -2,7 +2,17 @@
 // Hex conversion and constant-time comparison.
 #include "otagw/common/bytes.hpp"
 
+#include <cstring>
+
 namespace otagw {
+
+void append(Bytes& out, ByteView data) {
+    if (data.empty())
+        return;
+    const size_t at = out.size();
+    out.resize(at + data.size());
+    std::memcpy(out.data() + at, data.data(), data.size());
+}
 
 std::string to_hex(ByteView data) {
     static constexpr char digits[] = "0123456789abcdef";

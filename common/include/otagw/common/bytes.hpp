@@ -17,9 +17,9 @@ namespace otagw {
 using Bytes = std::vector<uint8_t>;
 using ByteView = std::span<const uint8_t>;
 
-inline void append(Bytes& out, ByteView data) {
-    out.insert(out.end(), data.begin(), data.end());
-}
+// Out of line: GCC 12's -Warray-bounds/-Wstringop-overflow misfire on some inlined
+// vector::insert calls at -O3.
+void append(Bytes& out, ByteView data);
 // Literal bytes; push_back keeps GCC 12's -Wstringop-overflow false positive on
 // vector::insert(initializer_list) away.
 inline void append_bytes(Bytes& out, std::initializer_list<uint8_t> bytes) {
