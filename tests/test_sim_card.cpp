@@ -86,9 +86,7 @@ sim::Uicc make_card() {
     c.keysets.push_back({1, crypto::BlockAlgo::Aes, kKic, kKid, kKik, 0});
     c.tars.push_back({{0, 0, 0}, sim::TarKind::Isd, {}, 0x16}); // MSL: CC, ciphered, counter higher
     const auto* wallet = sim::find_module_by_name("canteen-wallet");
-    c.preinstall(*wallet, hex("f04f5441470101010001"), 0x07);
-    c.tars.push_back(
-        {{0xc0, 0x00, 0x01}, sim::TarKind::Cardlet, hex("f04f5441470101010001"), 0x12});
+    c.preinstall(*wallet, wallet->instance, 0x07); // its TAR C00001 with MSL 12
     return c;
 }
 
@@ -157,9 +155,25 @@ void test_scripts_change_the_registry(void**) {
     ins.module = aid(module);
     ins.instance = aid(transit);
     ins.make_selectable = true;
+    // UICC toolkit parameters (TS 102 226 §8.2.1.3.2.2.1): priority 01, no timers, menu text
+    // 10, no menu entries, no channels, MSL parameter 01 with MSL 12, TAR C00002.
+    ota::gp::InstallParameters params;
+    params.uicc_toolkit = hex("01001000"
+                              "00"
+                              "020112"
+                              "03c00002");
+    ins.install_parameters = *params.encode();
     r = gw.send(card, {*ota::gp::install_for_install(ins)});
     assert_int_equal(last_sw(r), 0x9000);
     assert_int_equal(card.find_app(hex(transit))->life_cycle, 0x07);
+    const sim::TarEntry* transit_tar = card.find_tar({0xc0, 0x00, 0x02});
+    assert_non_null(transit_tar);
+    assert_hex_equal(transit_tar->aid, transit);
+    assert_int_equal(transit_tar->msl, 0x12);
+    // The transit card answers on its TAR: ADD RIDES (INS 62 in the simulated applet).
+    r = gw.send(card, {ota::Apdu{0x80, 0x62, 0, 0, {5}, std::nullopt}}, {0xc0, 0x00, 0x02});
+    assert_int_equal(r.status, 0x00);
+    assert_hex_equal(ota::ram::parse_compact_response(r.data)->last_data, "05");
     // Installing it twice is refused as a card does.
     r = gw.send(card, {*ota::gp::install_for_install(ins)});
     assert_int_equal(last_sw(r), 0x6985);
@@ -206,6 +220,9 @@ void test_scripts_change_the_registry(void**) {
     assert_int_equal(last_sw(r), 0x9000);
     assert_null(card.find_app(hex(transit)));
     assert_null(card.find_load_file(hex(elf)));
+    assert_null(card.find_tar({0xc0, 0x00, 0x02})); // its TAR went with it
+    r = gw.send(card, {ota::Apdu{0x80, 0x64, 0, 0, {}, 1}}, {0xc0, 0x00, 0x02});
+    assert_int_equal(r.status, 0x09);
     r = gw.send(card, {ota::gp::delete_object(aid(transit), false)});
     assert_int_equal(last_sw(r), 0x6a88);
     // Execution stops at the first error: the count says how far it went.

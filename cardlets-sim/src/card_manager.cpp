@@ -51,6 +51,74 @@ Bytes to_bytes(ByteView v) {
     return Bytes(v.begin(), v.end());
 }
 
+// What a toolkit application's install parameters tell the card about OTA access to it.
+struct ToolkitAccess {
+    bool present = false;
+    uint8_t msl = 0;
+    std::vector<Tar> tars;
+};
+
+// TS 102 226 §8.2.1.3.2.1 ('CA', SIM file access and toolkit parameters: access domain first)
+// and §8.2.1.3.2.2.1 ('EA', UICC toolkit parameters): priority, timers, menu text length, menu
+// entries (2 bytes each), channels, then the minimum security level field (§8.2.1.3.2.4.1: MSL
+// parameter, MSL data coded as SPI1) and the TAR value(s) field. Trailing fields may be absent.
+bool read_toolkit_params(ByteView v, bool access_domain, ToolkitAccess& out) {
+    size_t pos = 0;
+    auto byte = [&](uint8_t& b) {
+        if (pos >= v.size())
+            return false;
+        b = v[pos++];
+        return true;
+    };
+    auto skip = [&](size_t n) {
+        if (v.size() - pos < n)
+            return false;
+        pos += n;
+        return true;
+    };
+    uint8_t n = 0, ignored = 0;
+    if (access_domain && (!byte(n) || !skip(n)))
+        return false;
+    if (!byte(ignored) || !byte(ignored) || !byte(ignored) || !byte(n) || !skip(2 * size_t{n}))
+        return false;
+    out.present = true;
+    if (pos == v.size() || !byte(ignored) || pos == v.size()) // channels
+        return true;
+    if (!byte(n) || v.size() - pos < n)
+        return false;
+    if (n >= 2)
+        out.msl = v[pos + 1];
+    else if (n == 1)
+        out.msl = v[pos];
+    pos += n;
+    if (pos == v.size())
+        return true;
+    if (!byte(n) || n % 3 || v.size() - pos < n)
+        return false;
+    for (size_t i = 0; i < n; i += 3)
+        out.tars.push_back({v[pos + i], v[pos + i + 1], v[pos + i + 2]});
+    return true;
+}
+
+// The toolkit parameters in INSTALL's parameter field ('C9', then 'EF' system parameters).
+bool read_install_params(ByteView params, ToolkitAccess& out) {
+    auto top = tlv::parse_ber_tlvs(params);
+    if (!top)
+        return false;
+    for (const auto& t : *top) {
+        if (t.tag != 0xef)
+            continue;
+        auto sys = tlv::parse_ber_tlvs(t.value);
+        if (!sys)
+            return false;
+        for (const auto& s : *sys)
+            if ((s.tag == 0xca || s.tag == 0xea) &&
+                !read_toolkit_params(s.value, s.tag == 0xca, out))
+                return false;
+    }
+    return true;
+}
+
 } // namespace
 
 Keyset* Uicc::keyset(uint8_t kvn) {
@@ -95,6 +163,8 @@ Application& Uicc::preinstall(const CardletModule& module, Bytes instance_aid, u
     app.life_cycle = life_cycle;
     app.install_params = {0xc9, 0x00};
     app.cardlet = module.create();
+    if (!find_tar(module.tar))
+        tars.push_back({module.tar, TarKind::Cardlet, app.aid, module.msl});
     apps.push_back(std::move(app));
     return apps.back();
 }
@@ -183,6 +253,17 @@ RApdu Uicc::install(const CApdu& apdu, ScriptContext& ctx) {
             return RApdu::status(kSwConditions);
         if (apps.size() >= 32)
             return RApdu::status(kSwNotEnoughMemory);
+        ToolkitAccess toolkit;
+        if (!read_install_params(f5, toolkit))
+            return RApdu::status(kSwIncorrectData);
+        // TS 102 226 §8.2.1.3.2.2.1: no TAR listed, the TAR is the instance AID's bytes 13-15.
+        if (toolkit.present && toolkit.tars.empty() && f3.size() == 16)
+            toolkit.tars.push_back({f3[12], f3[13], f3[14]});
+        for (const Tar& t : toolkit.tars)
+            if (find_tar(t))
+                return RApdu::status(kSwIncorrectData); // TAR already allocated
+        for (const Tar& t : toolkit.tars)
+            tars.push_back({t, TarKind::Cardlet, to_bytes(f3), toolkit.msl});
         Application app;
         app.aid = to_bytes(f3);
         app.load_file = to_bytes(f1);
@@ -259,6 +340,19 @@ RApdu Uicc::load(const CApdu& apdu) {
     return RApdu{{0x00}, kSwOk};
 }
 
+void Uicc::remove_apps(const std::function<bool(const Application&)>& which) {
+    // Their TARs go with them (TS 102 226 §8.2.1.3.2.2.1).
+    tars.erase(std::remove_if(tars.begin(), tars.end(),
+                              [&](const TarEntry& t) {
+                                  if (t.kind != TarKind::Cardlet)
+                                      return false;
+                                  const Application* a = find_app(t.aid);
+                                  return a && which(*a);
+                              }),
+               tars.end());
+    apps.erase(std::remove_if(apps.begin(), apps.end(), which), apps.end());
+}
+
 RApdu Uicc::delete_object(const CApdu& apdu) {
     auto items = tlv::parse_ber_tlvs(apdu.data);
     if (!items || items->empty() || items->front().tag != 0x4f)
@@ -268,7 +362,7 @@ RApdu Uicc::delete_object(const CApdu& apdu) {
     if (same(aid, isd_aid))
         return RApdu::status(kSwConditions);
     if (Application* app = find_app(aid)) {
-        apps.erase(apps.begin() + (app - apps.data()));
+        remove_apps([&](const Application& a) { return &a == app; });
         return RApdu{{0x00}, kSwOk};
     }
     if (LoadFile* lf = find_load_file(aid)) {
@@ -276,9 +370,7 @@ RApdu Uicc::delete_object(const CApdu& apdu) {
             apps.begin(), apps.end(), [&](const Application& a) { return same(a.load_file, aid); });
         if (has_instances && !related)
             return RApdu::status(kSwConditions); // GP §11.2.2: delete its applications first
-        apps.erase(std::remove_if(apps.begin(), apps.end(),
-                                  [&](const Application& a) { return same(a.load_file, aid); }),
-                   apps.end());
+        remove_apps([&](const Application& a) { return same(a.load_file, aid); });
         load_files.erase(load_files.begin() + (lf - load_files.data()));
         return RApdu{{0x00}, kSwOk};
     }

@@ -61,11 +61,10 @@ private:
     Bytes bytes_;
 };
 
-// ---- Canteen wallet
-// ------------------------------------------------------------------------------ Personalisation:
-// serial number (DGI 0101 / tag 80), key (DGI 0102 / tag 81, 16 bytes), opening balance (DGI 0103 /
-// tag 82, 4 bytes). Commands (CLA 80): 50 GET BALANCE, 52 CREDIT, 54 PAY, 56 GET SERIAL. A locked
-// or unpersonalised wallet refuses payments (6985).
+// ---- Canteen wallet ----
+// Personalisation: serial number (DGI 0101 / tag 80), key (DGI 0102 / tag 81, 16 bytes), opening
+// balance (DGI 0103 / tag 82, 4 bytes). Commands (CLA 80): 50 GET BALANCE, 52 CREDIT, 54 PAY, 56
+// GET SERIAL. A locked or unpersonalised wallet refuses payments (6985).
 class CanteenWallet : public Cardlet {
 public:
     const char* kind() const override { return "canteen-wallet"; }
@@ -148,10 +147,9 @@ private:
     uint32_t balance_ = 0;
 };
 
-// ---- Transit card
-// -------------------------------------------------------------------------------- Personalisation:
-// card number (DGI 0201 / tag 80). Commands: 60 TAP (one ride), 62 ADD RIDES (1 byte), 64 GET
-// RIDES. A locked card lets nobody through.
+// ---- Transit card ----
+// Personalisation: card number (DGI 0201 / tag 80). Commands: 60 TAP (one ride), 62 ADD RIDES (1
+// byte), 64 GET RIDES. A locked card lets nobody through.
 class TransitCard : public Cardlet {
 public:
     const char* kind() const override { return "transit"; }
@@ -211,8 +209,7 @@ private:
     uint8_t rides_ = 0;
 };
 
-// ---- Bank card
-// ---------------------------------------------------------------------------------------
+// ---- Bank card ----
 // Personalisation: PAN (DGI 0301 / tag 80), PIN (DGI 0302 / tag 81, 4 digits as ASCII).
 // Commands: 20 VERIFY (the PIN; three wrong tries block it), 70 PAY (4-byte amount, after VERIFY),
 // 72 GET BALANCE, 74 CREDIT.
@@ -314,21 +311,32 @@ CardletFactory factory() {
 
 } // namespace
 
-// RID F04F544147 ("OTAG" in the proprietary range); load file ..01nn, module ..01nn01.
+// RID F04F544147 ("OTAG" in the proprietary range); load file ..01nn, module ..01nn01, instance
+// ..01nn010001. TARs C0000n: the simulator's own choice in the toolkit range (TS 101 220 Annex D
+// leaves them to the application issuer). MSL 12: CC and a higher counter; 16: also ciphered.
 const std::vector<CardletModule>& known_modules() {
     static const std::vector<CardletModule> modules = {
         {{0xf0, 0x4f, 0x54, 0x41, 0x47, 0x01, 0x01},
          {0xf0, 0x4f, 0x54, 0x41, 0x47, 0x01, 0x01, 0x01},
          "canteen-wallet",
-         factory<CanteenWallet>()},
+         factory<CanteenWallet>(),
+         {0xf0, 0x4f, 0x54, 0x41, 0x47, 0x01, 0x01, 0x01, 0x00, 0x01},
+         {0xc0, 0x00, 0x01},
+         0x12},
         {{0xf0, 0x4f, 0x54, 0x41, 0x47, 0x01, 0x02},
          {0xf0, 0x4f, 0x54, 0x41, 0x47, 0x01, 0x02, 0x01},
          "transit",
-         factory<TransitCard>()},
+         factory<TransitCard>(),
+         {0xf0, 0x4f, 0x54, 0x41, 0x47, 0x01, 0x02, 0x01, 0x00, 0x01},
+         {0xc0, 0x00, 0x02},
+         0x12},
         {{0xf0, 0x4f, 0x54, 0x41, 0x47, 0x01, 0x03},
          {0xf0, 0x4f, 0x54, 0x41, 0x47, 0x01, 0x03, 0x01},
          "bank",
-         factory<BankCard>()},
+         factory<BankCard>(),
+         {0xf0, 0x4f, 0x54, 0x41, 0x47, 0x01, 0x03, 0x01, 0x00, 0x01},
+         {0xc0, 0x00, 0x03},
+         0x16},
     };
     return modules;
 }

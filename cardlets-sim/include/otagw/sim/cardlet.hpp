@@ -3,6 +3,7 @@
 // register its module AID with a factory, see cardlets.cpp).
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -41,6 +42,9 @@ struct CardletModule {
     Bytes module;     // executable module AID
     std::string name; // "canteen-wallet", ...
     CardletFactory create;
+    Bytes instance;               // the instance AID a preinstalled card carries
+    std::array<uint8_t, 3> tar{}; // its toolkit TAR on preinstalled cards
+    uint8_t msl = 0;              // and that TAR's minimum security level (SPI1-coded)
 };
 const std::vector<CardletModule>& known_modules();
 const CardletModule* find_module(ByteView module_aid);

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -94,6 +95,7 @@ public:
     uint64_t commands = 0;
 
 private:
+    void remove_apps(const std::function<bool(const Application&)>& which);
     RApdu install(const CApdu& apdu, ScriptContext& ctx);
     RApdu load(const CApdu& apdu);
     RApdu delete_object(const CApdu& apdu);
