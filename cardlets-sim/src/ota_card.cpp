@@ -499,7 +499,7 @@ PorOutcome process_command_packet(Uicc& card, ByteView p) {
     return conclude(0x00, "");
 }
 
-std::optional<Bytes> SegmentBuffer::add(const std::string& originator, ByteView ud) {
+std::optional<Bytes> SegmentBuffer::add(const std::string& originator, ByteView ud, uint64_t now) {
     if (ud.empty() || static_cast<size_t>(ud[0]) + 1 > ud.size())
         return std::nullopt;
     const size_t end = 1 + ud[0];
@@ -515,8 +515,7 @@ std::optional<Bytes> SegmentBuffer::add(const std::string& originator, ByteView 
             concat =
                 std::tuple<uint16_t, uint8_t, uint8_t>{load_be16(&ud[i + 2]), ud[i + 4], ud[i + 5]};
         else
-            other_ies.insert(other_ies.end(), ud.begin() + static_cast<long>(i),
-                             ud.begin() + static_cast<long>(i + 2 + len));
+            append(other_ies, ud.subspan(i, 2 + len));
         i += 2 + len;
     }
     auto whole = [&](const Bytes& ies, ByteView payload) {
@@ -534,20 +533,42 @@ std::optional<Bytes> SegmentBuffer::add(const std::string& originator, ByteView 
     if (total == 0 || seq == 0 || seq > total)
         return std::nullopt;
     const auto key = std::make_tuple(originator, ref, total);
-    auto& parts = parts_[key];
-    parts.emplace(
-        seq, Bytes(ud.begin() + static_cast<long>(end), ud.end())); // a duplicate keeps the first
+    auto it = partials_.find(key);
+    if (it == partials_.end()) {
+        if (partials_.size() >= max_pending_) { // make room: the oldest goes
+            auto oldest = partials_.begin();
+            for (auto p = partials_.begin(); p != partials_.end(); ++p)
+                if (p->second.first_seen < oldest->second.first_seen)
+                    oldest = p;
+            partials_.erase(oldest);
+        }
+        it = partials_.emplace(key, Partial{now, {}, {}}).first;
+    }
+    Partial& p = it->second;
+    p.parts.emplace(seq, Bytes(ud.begin() + static_cast<long>(end), ud.end())); // first copy wins
     if (seq == 1)
-        first_ies_[key] = other_ies;
-    if (parts.size() < total)
+        p.first_ies = other_ies;
+    if (p.parts.size() < total)
         return std::nullopt;
     Bytes payload;
-    for (const auto& [n, part] : parts)
+    for (const auto& [n, part] : p.parts)
         append(payload, part);
-    Bytes out = whole(first_ies_[key], payload);
-    parts_.erase(key);
-    first_ies_.erase(key);
+    Bytes out = whole(p.first_ies, payload);
+    partials_.erase(it);
     return out;
+}
+
+size_t SegmentBuffer::expire(uint64_t cutoff) {
+    size_t n = 0;
+    for (auto it = partials_.begin(); it != partials_.end();) {
+        if (it->second.first_seen < cutoff) {
+            it = partials_.erase(it);
+            n++;
+        } else {
+            ++it;
+        }
+    }
+    return n;
 }
 
 } // namespace otagw::sim

@@ -230,7 +230,7 @@ void Smsc::accept_submit(Session& s, uint32_t seq, const MtMessage& mt) {
         }
     if (handler && *handler)
         (*handler)(mt);
-    if (mt.sm.registered_delivery & 0x01)
+    if (!config_.handler_sends_receipts || !handler || !*handler)
         send_receipt(mt);
 }
 
@@ -243,23 +243,47 @@ std::string receipt_time() {
     std::strftime(buf, sizeof buf, "%Y%m%d%H%M", &tm);
     return std::string(buf + 2); // YYMMDDhhmm
 }
+
+const char* state_word(uint8_t state) {
+    switch (state) {
+    case kStateDelivered:
+        return "DELIVRD";
+    case kStateExpired:
+        return "EXPIRED";
+    case kStateUndeliverable:
+        return "UNDELIV";
+    case kStateRejected:
+        return "REJECTD";
+    default:
+        return "UNKNOWN";
+    }
+}
 } // namespace
 
-void Smsc::send_receipt(const MtMessage& mt) {
+void Smsc::send_receipt(const MtMessage& mt, uint8_t message_state) {
     // SMPP 3.4 appendix B receipt text, plus the TLVs receipted_message_id, message_state and
     // the submit's user_message_reference (osmo-msc copies it too).
+    if (!(mt.sm.registered_delivery & 0x01))
+        return;
     DeliverSm r;
     r.source = mt.sm.dest;
     r.dest = mt.sm.source;
     r.esm_class = 0x04;
     const std::string when = receipt_time();
-    const std::string text = "id:" + mt.message_id + " sub:001 dlvrd:001 submit date:" + when +
-                             " done date:" + when + " stat:DELIVRD err:000 text:";
+    const bool delivered = message_state == kStateDelivered;
+    std::string text = "id:" + mt.message_id;
+    text += delivered ? " sub:001 dlvrd:001 submit date:" : " sub:001 dlvrd:000 submit date:";
+    text += when;
+    text += " done date:";
+    text += when;
+    text += " stat:";
+    text += state_word(message_state);
+    text += delivered ? " err:000 text:" : " err:001 text:";
     r.short_message.assign(text.begin(), text.end());
     Bytes id(mt.message_id.begin(), mt.message_id.end());
     id.push_back(0);
     r.tlvs.push_back({kTlvReceiptedMessageId, id});
-    r.tlvs.push_back({kTlvMessageState, {2}}); // DELIVERED
+    r.tlvs.push_back({kTlvMessageState, {message_state}});
     if (auto ref = mt.sm.user_message_reference())
         r.set_user_message_reference(*ref);
     counters_->inc("smsc:receipt:sent");

@@ -74,15 +74,27 @@ inline Result<CommandView> read_command_packet(ByteView packet, const Keyset& ke
 }
 
 // Concatenated SMS-PP segments arriving at one card, reassembled (TS 23.040 §9.2.3.24.1).
+// Keyed by the caller's `originator` string, the reference and the segment count; a segment
+// seen twice keeps its first copy. Partial messages are bounded in number and dropped by
+// expire() once too old.
 class SegmentBuffer {
 public:
+    explicit SegmentBuffer(size_t max_pending = 10000) : max_pending_(max_pending) {}
     // The whole TP-UD once complete (UDH without the concatenation IE), else nullopt; a
     // malformed user data header is dropped.
-    std::optional<Bytes> add(const std::string& originator, ByteView tp_ud);
+    std::optional<Bytes> add(const std::string& originator, ByteView tp_ud, uint64_t now = 0);
+    // Drops partial messages whose first segment came before `cutoff`; returns how many.
+    size_t expire(uint64_t cutoff);
+    size_t pending() const { return partials_.size(); }
 
 private:
-    std::map<std::tuple<std::string, uint16_t, uint8_t>, std::map<uint8_t, Bytes>> parts_;
-    std::map<std::tuple<std::string, uint16_t, uint8_t>, Bytes> first_ies_;
+    struct Partial {
+        uint64_t first_seen = 0;
+        std::map<uint8_t, Bytes> parts;
+        Bytes first_ies;
+    };
+    size_t max_pending_;
+    std::map<std::tuple<std::string, uint16_t, uint8_t>, Partial> partials_;
 };
 
 } // namespace otagw::sim

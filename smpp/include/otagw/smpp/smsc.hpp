@@ -46,6 +46,17 @@ struct SmscConfig {
     std::vector<SmscAccount> accounts;
     SmscFaults faults;
     uint32_t deliver_timeout_ms = 5000; // deliver_sm_resp deadline
+    // Receipts come from the MT handler (send_receipt, once it knows the fate of the message)
+    // instead of right after submit_sm_resp.
+    bool handler_sends_receipts = false;
+};
+
+// SMPP 3.4 §5.2.28 message_state values a receipt carries.
+enum MessageState : uint8_t {
+    kStateDelivered = 2,
+    kStateExpired = 3,
+    kStateUndeliverable = 5,
+    kStateRejected = 8,
 };
 
 struct MtMessage {
@@ -73,6 +84,9 @@ public:
     // or none answers in time.
     void deliver(DeliverSm sm, DoneCb done = {}, const std::string& system_id = {});
 
+    // A delivery receipt for `mt` to its ESME, if the submit asked for one (registered_delivery).
+    void send_receipt(const MtMessage& mt, uint8_t message_state = kStateDelivered);
+
     SmscFaults& faults() { return config_.faults; }
     void disconnect_all();
     size_t bound(const std::string& system_id = {}) const;
@@ -87,7 +101,6 @@ private:
     void answer_submit(Session& s, uint32_t seq, uint32_t status, const std::string& message_id);
     void accept_submit(Session& s, uint32_t seq, const MtMessage& mt);
     bool alive(const Session* s) const;
-    void send_receipt(const MtMessage& mt);
     void remove(Session* s);
     Session* receiver(const std::string& system_id);
 
