@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // otactl: the operator's command line. Offline packet and APDU tools for now.
-#include <cctype>
 #include <cstdio>
 #include <iostream>
 
@@ -36,27 +35,6 @@ void print_json(const Json& j) {
 
 } // namespace otactl
 
-// CLI11 quotes unexpected arguments in its messages; a mistyped option name could put a key
-// there. Long hex runs are masked before anything reaches stderr.
-static std::string redact(const std::string& message) {
-    std::string out;
-    size_t i = 0;
-    while (i < message.size()) {
-        size_t j = i;
-        while (j < message.size() && std::isxdigit(static_cast<unsigned char>(message[j])))
-            j++;
-        if (j - i >= 16) {
-            out.append("<hex redacted>");
-        } else if (j > i) {
-            out.append(message, i, j - i);
-        } else {
-            out.push_back(message[j++]);
-        }
-        i = j;
-    }
-    return out;
-}
-
 int main(int argc, char** argv) {
     CLI::App app{"otactl: ota-gateway operator tool"};
     app.require_subcommand(1);
@@ -71,7 +49,8 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << "otactl: " << redact(e.what()) << '\n';
+        // CLI11 quotes unexpected arguments: a mistyped option could put a key there.
+        std::cerr << "otactl: " << otagw::redact_hex(e.what()) << '\n';
         return 2;
     } catch (const otactl::UsageError& e) {
         std::cerr << "otactl: " << e.what() << '\n';

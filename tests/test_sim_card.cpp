@@ -57,8 +57,9 @@ void test_card_side_vectors(void**) {
             sim::Keyset k = keyset_of(in);
             sim::PorFields f;
             f.spi2 = hex(in["spi"])[1];
+            f.kic = hex(in["kic_byte"])[0];
             f.kid = hex(in["kid_byte"])[0];
-            f.keys = &k;
+            f.cipher_keys = f.check_keys = &k;
             const Bytes tar = hex(d["tar"]);
             std::copy(tar.begin(), tar.end(), f.tar.begin());
             f.counter = 0;

@@ -123,6 +123,12 @@ public:
         }
     }
 
+    std::vector<Fact> describe() const override {
+        return {{"personalised", !serial_.empty() && key_.size() == 16},
+                {"serial", std::string(serial_.begin(), serial_.end())},
+                {"balance", int64_t{balance_}}};
+    }
+
     Bytes save() const override {
         Fields f;
         f.put(0, serial_);
@@ -189,6 +195,11 @@ public:
             return RApdu::status(kSwInsNotSupported);
         }
     }
+    std::vector<Fact> describe() const override {
+        return {{"personalised", !number_.empty()},
+                {"number", std::string(number_.begin(), number_.end())},
+                {"rides", int64_t{rides_}}};
+    }
     Bytes save() const override {
         Fields f;
         f.put(0, number_);
@@ -223,7 +234,7 @@ public:
         if (!store_data_fields(apdu, fields))
             return RApdu::status(kSwIncorrectData);
         for (auto& [tag, value] : fields) {
-            if ((tag == 0x0301 || tag == 0x80) && !value.empty() && value.size() <= 10)
+            if ((tag == 0x0301 || tag == 0x80) && !value.empty() && value.size() <= 19)
                 pan_ = value;
             else if ((tag == 0x0302 || tag == 0x81) && value.size() == 4)
                 pin_ = value, tries_ = 3;
@@ -273,6 +284,11 @@ public:
         default:
             return RApdu::status(kSwInsNotSupported);
         }
+    }
+    std::vector<Fact> describe() const override {
+        return {{"personalised", !pan_.empty() && !pin_.empty()},
+                {"balance", int64_t{balance_}},
+                {"pin_tries_left", int64_t{tries_}}};
     }
     Bytes save() const override {
         Fields f;

@@ -228,10 +228,6 @@ Status parse_apps(std::string_view field, Uicc& c) {
             app.cardlet = m->create();
         c.apps.push_back(std::move(app));
     }
-    for (const TarEntry& t : c.tars)
-        if (t.kind == TarKind::Cardlet && !c.find_app(t.aid))
-            return field_error("tars", 0,
-                               "TAR " + hex_of(t.tar) + " names an application not in apps");
     return Status::success();
 }
 
@@ -301,6 +297,10 @@ Result<Uicc> parse_inventory_line(std::string_view line) {
     OTAGW_TRY_STATUS(parse_tars(cols[4], c));
     OTAGW_TRY_STATUS(parse_load_files(cols[5], c));
     OTAGW_TRY_STATUS(parse_apps(cols[6], c));
+    for (const TarEntry& t : c.tars)
+        if (t.kind == TarKind::Cardlet && !c.find_app(t.aid))
+            return field_error("tars", 0,
+                               "TAR " + hex_of(t.tar) + " names an application not in apps");
     return c;
 }
 

@@ -170,9 +170,7 @@ bool split_compact_script(ByteView s, std::vector<CApdu>& out) {
     return !out.empty();
 }
 
-namespace {
-
-bool parse_apdu(ByteView v, CApdu& a) {
+bool parse_capdu(ByteView v, CApdu& a) {
     if (v.size() < 4)
         return false;
     a = CApdu{v[0], v[1], v[2], v[3], {}, std::nullopt};
@@ -190,6 +188,8 @@ bool parse_apdu(ByteView v, CApdu& a) {
         a.le = v.back();
     return true;
 }
+
+namespace {
 
 bool continues(uint16_t sw) {
     const uint8_t sw1 = sw >> 8;
@@ -245,7 +245,7 @@ Bytes run_script(ByteView script, const std::function<RApdu(const CApdu&)>& exec
             if (item.tag != 0x22)
                 continue; // immediate action, error action, script chaining: nothing to do here
             CApdu a;
-            if (!parse_apdu(item.value, a))
+            if (!parse_capdu(item.value, a))
                 return expanded_response(indefinite, executed, results, 0x02);
             results.push_back(execute(a));
             executed++;
@@ -274,15 +274,20 @@ Bytes run_script(ByteView script, const std::function<RApdu(const CApdu&)>& exec
 
 Result<Bytes> build_por(const PorFields& f, ByteView data) {
     // TS 31.115 §4.3: UDHL IEI(71) IEIDL | RPL RHL TAR CNTR PCNTR Status [RC/CC/DS] data [pad];
-    // the checksum covers the UDH too, ciphering covers CNTR onwards.
-    const uint8_t integrity = f.keys ? static_cast<uint8_t>((f.spi2 >> 2) & 0x03) : 0;
+    // the checksum covers the UDH too, ciphering covers CNTR onwards. SPI2 (TS 102 225 §5.1.1):
+    // b4b3 the PoR's RC/CC/DS, b5 its ciphering.
+    const uint8_t integrity = f.in_clear ? 0 : static_cast<uint8_t>((f.spi2 >> 2) & 0x03);
     const int ilen = checksum_length(integrity, f.kid);
     if (ilen < 0)
         return make_error("PoR: the KID does not name the SPI's PoR checksum");
-    const bool ciphered = f.keys && (f.spi2 & 0x10);
+    if (integrity == 2 && (!f.check_keys || named_algo(f.kid) != f.check_keys->algo))
+        return make_error("PoR: no KID key for the cryptographic checksum");
+    const bool ciphered = !f.in_clear && (f.spi2 & 0x10);
+    if (ciphered && (!f.cipher_keys || named_algo(f.kic) != f.cipher_keys->algo))
+        return make_error("PoR: no KIc key for ciphering");
     size_t pad = 0;
     if (ciphered) {
-        const size_t bs = crypto::block_size(f.keys->algo);
+        const size_t bs = crypto::block_size(f.cipher_keys->algo);
         pad = (bs - (7 + static_cast<size_t>(ilen) + data.size()) % bs) % bs;
     }
     const size_t rhl = 10 + static_cast<size_t>(ilen);
@@ -300,13 +305,13 @@ Result<Bytes> build_por(const PorFields& f, ByteView data) {
     uint8_t* d = &ud[16 + ilen];
     if (!data.empty())
         std::memcpy(d, data.data(), data.size());
-    if (ilen > 0 && !checksum(integrity, f.kid, f.keys,
+    if (ilen > 0 && !checksum(integrity, f.kid, f.check_keys,
                               {ByteView(ud.data(), 16), ByteView(d, data.size() + pad)}, &ud[16]))
-        return make_error("PoR: keyset cannot compute the checksum");
+        return make_error("PoR: the KID key does not fit its algorithm");
     if (ciphered) {
-        auto c = crypto::BlockCipher::create(f.keys->algo, f.keys->kic);
+        auto c = crypto::BlockCipher::create(f.cipher_keys->algo, f.cipher_keys->kic);
         if (!c)
-            return make_error("PoR: keyset cannot cipher");
+            return make_error("PoR: the KIc key does not fit its algorithm");
         uint8_t iv[crypto::kMaxBlockSize] = {};
         c->cbc_encrypt(iv, &ud[9], &ud[9], ud.size() - 9);
     }
@@ -396,18 +401,17 @@ PorOutcome process_command_packet(Uicc& card, ByteView p) {
             return out;
         PorFields f;
         f.spi2 = spi2;
+        f.kic = kic;
         f.kid = kid;
+        f.cipher_keys = cipher_keys ? &*cipher_keys : nullptr;
+        f.check_keys = check_keys ? &*check_keys : nullptr;
+        f.in_clear = !secured_por;
         f.tar = out.tar;
         f.counter = por_counter;
         f.status = status;
-        // One keyset secures the PoR; the checksum's (KID) when there is one.
-        f.keys = !secured_por  ? nullptr
-                 : check_keys  ? &*check_keys
-                 : cipher_keys ? &*cipher_keys
-                               : nullptr;
         auto por = build_por(f, response);
         if (!por) { // cannot secure it as asked: answer in clear
-            f.keys = nullptr;
+            f.in_clear = true;
             por = build_por(f, response);
         }
         out.por = std::move(*por);

@@ -2,6 +2,7 @@
 // Hex conversion and constant-time comparison.
 #include "otagw/common/bytes.hpp"
 
+#include <cctype>
 #include <cstring>
 
 namespace otagw {
@@ -64,6 +65,24 @@ bool equal_ct(ByteView a, ByteView b) {
     for (size_t i = 0; i < a.size(); i++)
         diff |= static_cast<uint8_t>(a[i] ^ b[i]);
     return diff == 0;
+}
+
+std::string redact_hex(std::string_view text) {
+    std::string out;
+    size_t i = 0;
+    while (i < text.size()) {
+        size_t j = i;
+        while (j < text.size() && std::isxdigit(static_cast<unsigned char>(text[j])))
+            j++;
+        if (j - i >= 16)
+            out.append("<hex redacted>");
+        else if (j > i)
+            out.append(text, i, j - i);
+        else
+            out.push_back(text[j++]);
+        i = j;
+    }
+    return out;
 }
 
 } // namespace otagw

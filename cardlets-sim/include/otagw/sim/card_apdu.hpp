@@ -23,6 +23,9 @@ struct RApdu {
     bool ok() const { return sw == 0x9000 || (sw >> 8) == 0x61; }
 };
 
+// One short C-APDU filling `in` exactly (ISO/IEC 7816-4 §5.1 cases 1-4); false otherwise.
+bool parse_capdu(ByteView in, CApdu& out);
+
 // Status words the card answers with (ISO/IEC 7816-4 §5.6, GlobalPlatform §11).
 enum Sw : uint16_t {
     kSwOk = 0x9000,

@@ -7,6 +7,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "otagw/sim/card_apdu.hpp"
@@ -29,6 +31,9 @@ public:
     virtual RApdu process(const CApdu& apdu, const AppContext& ctx) = 0;
     // STORE DATA routed by the card manager (after INSTALL [for personalization] or SELECT).
     virtual RApdu store_data(const CApdu& apdu, const AppContext& ctx) = 0;
+    // What the cardlet holds, for the simulator's control interface (never keys or PINs).
+    using Fact = std::pair<std::string, std::variant<std::string, int64_t, bool>>;
+    virtual std::vector<Fact> describe() const = 0;
     // State for persistence, and back.
     virtual Bytes save() const = 0;
     virtual bool restore(ByteView state) = 0;

@@ -47,8 +47,10 @@ bool split_compact_script(ByteView script, std::vector<CApdu>& out);
 // Builds a response packet as the card sends it (exposed for the offline `encode-por` tool).
 struct PorFields {
     uint8_t spi2 = 0;
-    uint8_t kid = 0;
-    const Keyset* keys = nullptr; // null: no RC/CC/DS, no ciphering
+    uint8_t kic = 0, kid = 0;            // the command's: they name the PoR's algorithms
+    const Keyset* cipher_keys = nullptr; // KIc's keyset: its kic ciphers the PoR
+    const Keyset* check_keys = nullptr;  // KID's keyset: its kid computes the CC
+    bool in_clear = false;               // no RC/CC/DS and no ciphering whatever SPI2 says
     Tar tar{};
     uint64_t counter = 0;
     uint8_t status = 0;

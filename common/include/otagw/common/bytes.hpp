@@ -45,6 +45,9 @@ std::string to_hex(ByteView data);
 Result<Bytes> parse_hex(std::string_view text, std::string_view what = "hex string");
 // Same, and the decoded value must be exactly `size` bytes long.
 Result<Bytes> parse_hex_exact(std::string_view text, size_t size, std::string_view what);
+// `text` with every run of 16 or more hex digits replaced by "<hex redacted>": for messages
+// that may quote user input (a key typed in the wrong place) before they reach a log or stderr.
+std::string redact_hex(std::string_view text);
 
 // Constant-time comparison for MACs and checksums.
 bool equal_ct(ByteView a, ByteView b);
