@@ -43,8 +43,6 @@ std::string padded(uint64_t n, size_t digits) {
     return s;
 }
 
-const Bytes kEmpty;
-
 void personalise(Application& app, uint16_t dgi, const Bytes& value) {
     CApdu a{0x80, 0xe2, 0x88, 0x00, {}, std::nullopt}; // last block, DGI format (GP §11.11.2.1)
     a.data.push_back(static_cast<uint8_t>(dgi >> 8));
