@@ -243,34 +243,11 @@ bool ok_9000(const DecodedResponse& r) {
     return c && c->last_sw == 0x9000;
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
-    std::string sim_path = CARDLETS_SIM_PATH;
-    size_t cards = 200;
-    bool keep = false;
-    for (int i = 1; i < argc; i++) {
-        if (!std::strcmp(argv[i], "--keep"))
-            keep = true;
-        else if (!std::strcmp(argv[i], "--sim") && i + 1 < argc)
-            sim_path = argv[++i];
-        else if (!std::strcmp(argv[i], "--cards") && i + 1 < argc)
-            cards = std::strtoul(argv[++i], nullptr, 10);
-        else
-            die(std::string("unknown argument ") + argv[i] + " (--sim PATH, --cards N, --keep)");
-    }
-    if (cards < 1 || cards > 100000)
-        die("--cards: 1..100000");
-    log::set_sink({});
-    char dir_template[] = "/tmp/ota-demo-XXXXXX";
-    if (!mkdtemp(dir_template))
-        die("cannot make a temporary folder");
-    const std::string dir = dir_template;
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-
+// The demo's steps; every libuv handle it makes is closed when it returns.
+void demo(uv_loop_t* loop, const std::string& sim_path, size_t cards, bool keep,
+          const std::string& dir) {
     std::printf("ota-gateway demo: a campaign on simulated SIM cards over SMPP\n\n");
-    Simulator sim(&loop, sim_path,
+    Simulator sim(loop, sim_path,
                   {"--smpp-listen", "127.0.0.1:0", "--control", "127.0.0.1:0", "--system-id",
                    "OTAGW", "--password", "otapass", "--cards", std::to_string(cards), "--seed",
                    "2026", "--duration", "600",
@@ -297,22 +274,22 @@ int main(int argc, char** argv) {
     b.password = "otapass";
     b.window = 64;
     ec.binds.push_back(b);
-    Gateway gw{&loop, nullptr, {}, 0};
+    Gateway gw{loop, nullptr, {}, 0};
     smpp::Esme::Handlers h;
     h.on_mo = [&](const smpp::Mo& m) {
         gw.on_mo(m);
     };
-    smpp::Esme esme(&loop, ec, h);
+    smpp::Esme esme(loop, ec, h);
     gw.esme = &esme;
     esme.start();
     if (!run_until(
-            &loop, [&] { return esme.bound_sessions() == 1; }, 5000))
+            loop, [&] { return esme.bound_sessions() == 1; }, 5000))
         die("cannot bind to the simulator's SMSC");
     std::printf("   gateway ESME bound (transceiver, window 64)\n\n");
 
     const uint16_t ctl = sim.port("control");
     Card& subscriber = fleet[0];
-    Json card = control(&loop, ctl, "card " + subscriber.msisdn);
+    Json card = control(loop, ctl, "card " + subscriber.msisdn);
     std::printf("2. subscriber %s, ICCID %s: transit applet %s, canteen wallet %s\n\n",
                 subscriber.msisdn.c_str(), subscriber.iccid.c_str(),
                 app_state(card, kTransit).c_str(), app_state(card, "f04f5441470101010001").c_str());
@@ -326,7 +303,7 @@ int main(int argc, char** argv) {
         for (Card& c : fleet)
             gw.send(c, {gp::set_application_lock(transit, lock)});
         if (!run_until(
-                &loop, [&] { return gw.por_count - before >= fleet.size(); }, 60000))
+                loop, [&] { return gw.por_count - before >= fleet.size(); }, 60000))
             die("the campaign did not finish within 60 s");
         const double secs = std::chrono::duration<double>(Clock::now() - start).count();
         size_t good = 0;
@@ -336,7 +313,7 @@ int main(int argc, char** argv) {
                     "in %.2f s (%.0f cards/s)\n",
                     lock ? "3" : "6", lock ? "lock" : "unlock", fleet.size(), good, secs,
                     static_cast<double>(fleet.size()) / secs);
-        card = control(&loop, ctl, "card " + subscriber.msisdn);
+        card = control(loop, ctl, "card " + subscriber.msisdn);
         std::printf("   the card itself says: transit applet %s\n\n",
                     app_state(card, kTransit).c_str());
         if (good != fleet.size() || app_state(card, kTransit) != (lock ? "locked" : "selectable"))
@@ -373,13 +350,13 @@ int main(int argc, char** argv) {
                                     "toolkit");
         ins.install_parameters = check(params.encode(), "install parameters");
         r = gw.one(subscriber, {check(gp::install_for_install(ins), "INSTALL")});
-        card = control(&loop, ctl, "card " + subscriber.msisdn);
+        card = control(loop, ctl, "card " + subscriber.msisdn);
         std::printf(
             "\n5. install the bank applet on %s: %s\n   the card itself says: bank applet %s\n",
             subscriber.msisdn.c_str(), describe(r).c_str(), app_state(card, kBank).c_str());
         // A replay: the same counter again is refused, and nothing changes.
         r = gw.one(subscriber, {gp::delete_object(*Aid::parse(kBank), false)}, subscriber.counter);
-        card = control(&loop, ctl, "card " + subscriber.msisdn);
+        card = control(loop, ctl, "card " + subscriber.msisdn);
         std::printf("   a DELETE replayed with the last counter: %s\n   the card itself says: bank "
                     "applet %s (a replay changes nothing)\n\n",
                     describe(r).c_str(), app_state(card, kBank).c_str());
@@ -390,7 +367,7 @@ int main(int argc, char** argv) {
     bool stopped = false;
     esme.stop([&] { stopped = true; });
     run_until(
-        &loop, [&] { return stopped; }, 5000);
+        loop, [&] { return stopped; }, 5000);
     Json closing = sim.stop();
     const auto& counters = closing["counters"];
     std::printf(
@@ -402,6 +379,35 @@ int main(int argc, char** argv) {
         std::printf("   inventory and card state kept in %s\n", dir.c_str());
     else
         std::filesystem::remove_all(dir);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::string sim_path = CARDLETS_SIM_PATH;
+    size_t cards = 200;
+    bool keep = false;
+    for (int i = 1; i < argc; i++) {
+        if (!std::strcmp(argv[i], "--keep"))
+            keep = true;
+        else if (!std::strcmp(argv[i], "--sim") && i + 1 < argc)
+            sim_path = argv[++i];
+        else if (!std::strcmp(argv[i], "--cards") && i + 1 < argc)
+            cards = std::strtoul(argv[++i], nullptr, 10);
+        else
+            die(std::string("unknown argument ") + argv[i] + " (--sim PATH, --cards N, --keep)");
+    }
+    if (cards < 1 || cards > 100000)
+        die("--cards: 1..100000");
+    log::set_sink({});
+    char dir_template[] = "/tmp/ota-demo-XXXXXX";
+    if (!mkdtemp(dir_template))
+        die("cannot make a temporary folder");
+    const std::string dir = dir_template;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+
+    demo(&loop, sim_path, cards, keep, dir);
     for (int i = 0; i < 10 && uv_run(&loop, UV_RUN_NOWAIT); i++) {
     }
     uv_loop_close(&loop);
