@@ -280,6 +280,42 @@ void test_security_failures_leave_the_card_unchanged(void**) {
     assert_int_equal(last_sw(r), 0x9000);
 }
 
+// PUT KEY (GP §11.8) through OTA: the card deciphers each key with the securing keyset's KIK and
+// checks its KCV; a wrong or oversized KCV is refused and leaves the keysets as they were.
+void test_put_key_adds_a_keyset(void**) {
+    sim::Uicc card = make_card();
+    Gateway gw;
+    auto kik = crypto::BlockCipher::create(crypto::BlockAlgo::Aes, kKik);
+    assert_ok(kik);
+    ota::gp::PutKeyRequest req;
+    req.new_kvn = 3;
+    for (const char* k : {"000102030405060708090a0b0c0d0e0f", "101112131415161718191a1b1c1d1e1f",
+                          "202122232425262728292a2b2c2d2e2f"})
+        req.keys.push_back({crypto::BlockAlgo::Aes, hex(k)});
+    const ota::Apdu good = *ota::gp::put_key(req, &*kik);
+    // Data: KVN, then '88' 11 (length byte + 16 key bytes) 03 KCV for each key.
+    assert_int_equal(good.data[1], 0x88);
+    assert_int_equal(good.data[2], 0x11);
+    const size_t kcv_len_at = 3 + 0x11;
+    assert_int_equal(good.data[kcv_len_at], 3);
+    ota::Apdu wrong_kcv = good;
+    wrong_kcv.data[kcv_len_at + 1] ^= 0x01;
+    ota::Apdu long_kcv = good;
+    long_kcv.data[kcv_len_at] = 20; // longer than any check value
+    const std::string before = snapshot(card);
+    assert_int_equal(last_sw(gw.send(card, {wrong_kcv})), 0x9485);
+    assert_int_equal(last_sw(gw.send(card, {long_kcv})), 0x6a80);
+    assert_null(card.keyset(3));
+    auto r = gw.send(card, {good});
+    assert_int_equal(last_sw(r), 0x9000);
+    const sim::Keyset* added = card.keyset(3);
+    assert_non_null(added);
+    assert_hex_equal(added->kic, "000102030405060708090a0b0c0d0e0f");
+    assert_hex_equal(added->kik, "202122232425262728292a2b2c2d2e2f");
+    assert_int_equal(added->counter, 0);
+    assert_true(snapshot(card) != before);
+}
+
 void test_expanded_script_and_paging(void**) {
     sim::Uicc card = make_card();
     // Enough applications for two GET STATUS pages.
@@ -326,6 +362,7 @@ int main() {
         cmocka_unit_test(test_scripts_change_the_registry),
         cmocka_unit_test(test_security_failures_leave_the_card_unchanged),
         cmocka_unit_test(test_expanded_script_and_paging),
+        cmocka_unit_test(test_put_key_adds_a_keyset),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

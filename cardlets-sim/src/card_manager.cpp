@@ -591,6 +591,8 @@ RApdu Uicc::put_key(const CApdu& apdu, ScriptContext& ctx) {
         auto check = crypto::key_check_value(algo, key);
         if (!check)
             return RApdu::status(kSwIncorrectData);
+        if (kcv.size() > check->size()) // a KCV is at most the check block's length
+            return RApdu::status(kSwIncorrectData);
         if (!kcv.empty() && !equal_ct(ByteView(*check).first(kcv.size()), kcv))
             return RApdu::status(kSwInvalidKcv);
         keys.push_back(std::move(key));

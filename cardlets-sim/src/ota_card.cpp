@@ -14,25 +14,6 @@ namespace {
 
 constexpr uint64_t kCounterMax = 0xffffffffffULL;
 
-// TS 102 225 §5.1.2 / §5.1.3.1: b2b1 '01' DES family (b4b3: DES, 3DES-2, 3DES-3), '10' AES.
-std::optional<crypto::BlockAlgo> named_algo(uint8_t b) {
-    if ((b & 0x03) == 0x01) {
-        switch ((b >> 2) & 0x03) {
-        case 0:
-            return crypto::BlockAlgo::Des;
-        case 1:
-            return crypto::BlockAlgo::TripleDes2Key;
-        case 2:
-            return crypto::BlockAlgo::TripleDes3Key;
-        default:
-            return std::nullopt;
-        }
-    }
-    if ((b & 0x03) == 0x02 && ((b >> 2) & 0x03) == 0)
-        return crypto::BlockAlgo::Aes;
-    return std::nullopt;
-}
-
 // Length of the RC/CC/DS field for the integrity bits of an SPI byte and a KID, or -1.
 int checksum_length(uint8_t integrity, uint8_t kid) {
     switch (integrity) {
@@ -43,7 +24,7 @@ int checksum_length(uint8_t integrity, uint8_t kid) {
             return -1;
         return ((kid >> 2) & 0x03) == 0 ? 2 : ((kid >> 2) & 0x03) == 1 ? 4 : -1;
     case 2:
-        return named_algo(kid) ? 8 : -1;
+        return algo_named_by(kid) ? 8 : -1;
     default:
         return -1; // DS: not on this card
     }
@@ -142,6 +123,25 @@ bool known_cla(uint8_t b) {
 }
 
 } // namespace
+
+// TS 102 225 §5.1.2 / §5.1.3.1: b2b1 '01' DES family (b4b3: DES, 3DES-2, 3DES-3), '10' AES.
+std::optional<crypto::BlockAlgo> algo_named_by(uint8_t b) {
+    if ((b & 0x03) == 0x01) {
+        switch ((b >> 2) & 0x03) {
+        case 0:
+            return crypto::BlockAlgo::Des;
+        case 1:
+            return crypto::BlockAlgo::TripleDes2Key;
+        case 2:
+            return crypto::BlockAlgo::TripleDes3Key;
+        default:
+            return std::nullopt;
+        }
+    }
+    if ((b & 0x03) == 0x02 && ((b >> 2) & 0x03) == 0)
+        return crypto::BlockAlgo::Aes;
+    return std::nullopt;
+}
 
 bool split_compact_script(ByteView s, std::vector<CApdu>& out) {
     size_t pos = 0;
@@ -280,10 +280,10 @@ Result<Bytes> build_por(const PorFields& f, ByteView data) {
     const int ilen = checksum_length(integrity, f.kid);
     if (ilen < 0)
         return make_error("PoR: the KID does not name the SPI's PoR checksum");
-    if (integrity == 2 && (!f.check_keys || named_algo(f.kid) != f.check_keys->algo))
+    if (integrity == 2 && (!f.check_keys || algo_named_by(f.kid) != f.check_keys->algo))
         return make_error("PoR: no KID key for the cryptographic checksum");
     const bool ciphered = !f.in_clear && (f.spi2 & 0x10);
-    if (ciphered && (!f.cipher_keys || named_algo(f.kic) != f.cipher_keys->algo))
+    if (ciphered && (!f.cipher_keys || algo_named_by(f.kic) != f.cipher_keys->algo))
         return make_error("PoR: no KIc key for ciphering");
     size_t pad = 0;
     if (ciphered) {
@@ -334,7 +334,7 @@ Result<CommandView> read_command_packet(ByteView p, const Keyset& cipher_keys,
         return make_error("command packet: CHL does not match the SPI and KID");
     Bytes body(p.begin() + 10, p.end());
     if (v.spi1 & 0x04) {
-        auto algo = named_algo(v.kic);
+        auto algo = algo_named_by(v.kic);
         if (!algo || *algo != cipher_keys.algo)
             return make_error("command packet: the KIc does not name the keyset's algorithm");
         auto c = crypto::BlockCipher::create(cipher_keys.algo, cipher_keys.kic);
@@ -350,7 +350,7 @@ Result<CommandView> read_command_packet(ByteView p, const Keyset& cipher_keys,
     v.counter = get_counter(body.data());
     v.pcntr = body[5];
     ByteView padded(body.data() + 6 + ilen, body.size() - 6 - static_cast<size_t>(ilen));
-    if ((v.spi1 & 0x03) == 2 && named_algo(v.kid) != check_keys.algo)
+    if ((v.spi1 & 0x03) == 2 && algo_named_by(v.kid) != check_keys.algo)
         return make_error("command packet: the KID does not name the keyset's algorithm");
     if (ilen > 0) {
         uint8_t expect[8];
@@ -423,8 +423,8 @@ PorOutcome process_command_packet(Uicc& card, ByteView p) {
         secured_por = false;
         return conclude(0x06, "CHL, SPI and KID disagree (or DS asked)");
     }
-    if ((ciphered && (!cipher_keys || named_algo(kic) != cipher_keys->algo)) ||
-        (integrity == 2 && (!check_keys || named_algo(kid) != check_keys->algo))) {
+    if ((ciphered && (!cipher_keys || algo_named_by(kic) != cipher_keys->algo)) ||
+        (integrity == 2 && (!check_keys || algo_named_by(kid) != check_keys->algo))) {
         secured_por = false;
         return conclude(0x06, "no keyset for this KIc/KID, or another algorithm");
     }

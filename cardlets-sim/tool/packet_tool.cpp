@@ -13,29 +13,10 @@ using namespace otagw;
 
 namespace {
 
-// TS 102 225 §5.1.2: the algorithm a KIc/KID byte names for ciphering or a CC.
-std::optional<crypto::BlockAlgo> algo_named_by(uint8_t b) {
-    if ((b & 0x03) == 0x01) {
-        switch ((b >> 2) & 0x03) {
-        case 0:
-            return crypto::BlockAlgo::Des;
-        case 1:
-            return crypto::BlockAlgo::TripleDes2Key;
-        case 2:
-            return crypto::BlockAlgo::TripleDes3Key;
-        default:
-            return std::nullopt;
-        }
-    }
-    if ((b & 0x0f) == 0x02)
-        return crypto::BlockAlgo::Aes;
-    return std::nullopt;
-}
-
 // A keyset holding one key for the algorithm `byte` names; the message names the option.
 sim::Keyset keyset_for(const char* option, const char* byte_name, uint8_t byte, const Bytes& key) {
     sim::Keyset k;
-    auto algo = algo_named_by(byte);
+    auto algo = sim::algo_named_by(byte);
     if (!algo)
         usage_error(option, std::string(byte_name) + " " + to_hex(ByteView(&byte, 1)) +
                                 " names no supported block cipher (DES, 3DES, AES)");

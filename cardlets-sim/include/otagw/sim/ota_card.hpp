@@ -31,6 +31,9 @@ struct PorOutcome {
     std::string error; // why, for the log
 };
 
+// The block cipher a KIc or KID byte names (TS 102 225 §5.1.2, §5.1.3.1), if any.
+std::optional<crypto::BlockAlgo> algo_named_by(uint8_t kic_or_kid);
+
 // Processes one command packet (CPL..end, without UDH) on `card`.
 PorOutcome process_command_packet(Uicc& card, ByteView packet);
 
