@@ -55,18 +55,21 @@ inline otagw::Bytes hex(const std::string& s) {
 // Asserts a Result/Status is ok, printing its error otherwise.
 #define assert_ok(r)                                                                               \
     do {                                                                                           \
-        if (!(r).ok()) {                                                                           \
+        const auto& otagw_ok_ = (r); /* evaluated once */                                          \
+        if (!otagw_ok_.ok()) {                                                                     \
             print_error("%s:%d: unexpected error: %s\n", __FILE__, __LINE__,                       \
-                        (r).error().message.c_str());                                              \
+                        otagw_ok_.error().message.c_str());                                        \
             fail();                                                                                \
         }                                                                                          \
     } while (0)
 
 #define assert_error_contains(r, text)                                                             \
     do {                                                                                           \
-        assert_false((r).ok());                                                                    \
-        if ((r).error().message.find(text) == std::string::npos) {                                 \
-            print_error("error '%s' does not mention '%s'\n", (r).error().message.c_str(), text);  \
+        const auto& otagw_r_ = (r); /* evaluated once: it may have side effects */                 \
+        assert_false(otagw_r_.ok());                                                               \
+        if (otagw_r_.error().message.find(text) == std::string::npos) {                            \
+            print_error("error '%s' does not mention '%s'\n", otagw_r_.error().message.c_str(),    \
+                        text);                                                                     \
             fail();                                                                                \
         }                                                                                          \
     } while (0)

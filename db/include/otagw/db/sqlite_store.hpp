@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The SQLite backend of the Store: one database file in WAL mode, schema migrations keyed by
+// PRAGMA user_version (db/sql/NNN_*.sql, applied in order, each in one transaction), every
+// PRAGMA read back after it is set (SQLite ignores a misspelt one silently), prepared
+// statements kept for the life of the store. Keys are sealed with the KeyVault.
+//
+// Calls never wait for a lock (busy_timeout 0: the event loop must not block); the daemon is
+// the only writer.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "otagw/db/key_vault.hpp"
+#include "otagw/db/store.hpp"
+
+struct sqlite3;
+
+namespace otagw::db {
+
+struct SqliteOptions {
+    std::string path;
+    // FULL: a commit survives power loss; NORMAL (WAL): it survives a crash of the process.
+    std::string synchronous = "FULL";
+    int cache_mib = 16;
+};
+
+// The schema version this program writes (the number of the last db/sql file).
+int latest_schema_version();
+
+class SqliteStore final : public Store {
+public:
+    // Opens (creating if needed) and migrates. `vault` must outlive the store.
+    static Result<std::unique_ptr<SqliteStore>> open(const SqliteOptions& options,
+                                                     const KeyVault& vault);
+    ~SqliteStore() override;
+
+    int schema_version() const { return schema_version_; }
+    // The settings as SQLite reports them: "journal_mode=wal synchronous=2 ..."
+    Result<std::string> settings();
+    // Writes the WAL back into the database file (on shutdown).
+    Status checkpoint();
+
+    Status begin() override;
+    Status commit() override;
+    Status rollback() override;
+
+    Result<PutOutcome> put_card(const CardImage& image) override;
+    Result<std::optional<Card>> card_by_iccid(std::string_view iccid) override;
+    Result<std::optional<Card>> card_by_imsi(std::string_view imsi) override;
+    Result<std::optional<Card>> card_by_msisdn(std::string_view msisdn) override;
+    Result<std::vector<Card>> list_cards(int64_t after_id, size_t limit,
+                                         const CardFilter& filter) override;
+    Result<uint64_t> count_cards() override;
+    Status set_card_status(int64_t card_id, std::string_view status) override;
+
+    Result<std::vector<Keyset>> keysets(int64_t card_id) override;
+    Result<uint64_t> next_counter(int64_t card_id, uint8_t kvn) override;
+    Status raise_counter(int64_t card_id, uint8_t kvn, uint64_t value) override;
+
+    Result<std::vector<CardTar>> card_tars(int64_t card_id) override;
+    Result<std::vector<LoadFile>> card_load_files(int64_t card_id) override;
+    Result<std::vector<CardApp>> card_apps(int64_t card_id) override;
+    Status put_card_app(int64_t card_id, const CardApp& app) override;
+
+    Result<int64_t> put_application(const Application& app) override;
+    Result<std::vector<Application>> applications() override;
+    Result<std::optional<Application>> application_by_aid(std::string_view aid) override;
+    Result<std::optional<Application>> application_by_code(std::string_view code) override;
+
+    Result<int64_t> append_audit(const AuditEntry& entry) override;
+    Result<std::vector<AuditEntry>> audit_tail(size_t limit, int64_t after_id) override;
+
+    struct Statements;
+
+private:
+    SqliteStore(sqlite3* db, const KeyVault& vault, std::string path);
+    Status configure(const SqliteOptions& options);
+    Status migrate();
+    Error fail(const std::string& what) const;
+    Result<std::optional<Card>> card_where(int which, std::string_view value);
+
+    sqlite3* db_;
+    const KeyVault& vault_;
+    std::string path_;
+    int schema_version_ = 0;
+    std::unique_ptr<Statements> st_;
+};
+
+} // namespace otagw::db

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The repository API: everything the gateway keeps, behind one abstract interface so that a
+// second backend (PostgreSQL, later) runs the same contract tests (tests/store_contract.hpp).
+// Built for millions of cards: lookups by ICCID, IMSI and MSISDN are indexed and listings are
+// paged by id; nothing loads the whole inventory.
+//
+// Keys are in clear only in the records returned to the caller; a backend stores them sealed
+// (KeyVault). Writes between begin() and commit() land together or not at all.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "otagw/common/bytes.hpp"
+#include "otagw/common/result.hpp"
+
+namespace otagw::db {
+
+// ETSI TS 102 225 §5.1.1: the counter is 5 bytes.
+constexpr uint64_t kCounterMax = 0xffffffffffULL;
+
+struct Card {
+    int64_t id = 0;
+    std::string iccid;
+    std::string imsi;
+    std::string msisdn; // E.164 digits without '+', may be empty
+    std::string status = "active"; // active | barred
+    int64_t created_at = 0;        // Unix ms
+    int64_t updated_at = 0;
+};
+
+struct Keyset {
+    uint8_t kvn = 0;       // 1..15
+    std::string algorithm; // des, 3des2, 3des3, aes128, aes192, aes256
+    Bytes kic, kid, kik;
+    uint64_t counter = 0; // the last counter used or accepted
+};
+
+struct CardTar {
+    std::string tar;  // 6 hex digits
+    std::string kind; // isd | rfm | app
+    uint8_t msl = 0;  // SPI byte 1 coding
+    std::string aid;  // for app
+};
+
+struct LoadFile {
+    std::string aid;
+    std::vector<std::string> modules;
+};
+
+struct CardApp {
+    std::string aid;
+    std::optional<uint8_t> life_cycle; // GP 2.3 §5.3, as the card last reported it
+    std::string state; // absent, installed, active, suspended, terminated, unknown, pending:<op>
+    std::string load_file_aid;
+    std::string module_aid;
+    int64_t updated_at = 0;
+};
+
+// A card with everything the inventory file tells about it.
+struct CardImage {
+    Card card;
+    std::vector<Keyset> keysets;
+    std::vector<CardTar> tars;
+    std::vector<LoadFile> load_files;
+    std::vector<CardApp> apps;
+};
+
+struct Application {
+    int64_t id = 0;
+    std::string name;
+    std::string aid;  // instance AID, hex
+    std::string code; // operator short code, e.g. "01"
+    std::string type; // telecom, bank, transit, campus-wallet, access, ...
+    std::string load_file_aid;
+    std::string module_aid;
+    std::string install_params; // hex
+    std::string tar;            // 6 hex digits
+    uint8_t msl = 0x12;
+    std::string provider;
+};
+
+struct AuditEntry {
+    int64_t id = 0;
+    int64_t at = 0; // Unix ms
+    std::string actor;   // who: "api:ops", "otactl", "sms:+4479...", "daemon"
+    std::string action;  // what: "inventory.import", "card.bar", "app.lock", ...
+    std::string subject; // to what: an ICCID, an AID, a file name
+    std::string detail;  // why / how, free text (never a key)
+};
+
+struct CardFilter {
+    std::string msisdn_prefix;
+    std::string app_aid;   // cards holding this application...
+    std::string app_state; // ...in this state (with app_aid)
+};
+
+enum class PutOutcome { Inserted, Unchanged };
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    virtual Status begin() = 0;
+    virtual Status commit() = 0;
+    virtual Status rollback() = 0;
+
+    // ---- inventory ----
+    // Adds a card with its keysets, TARs, load files and applications. A card already there
+    // with the same ICCID, IMSI and MSISDN is left as it is (Unchanged: a rerun import);
+    // an ICCID, IMSI or MSISDN held by another card is an error naming the field.
+    virtual Result<PutOutcome> put_card(const CardImage& image) = 0;
+    virtual Result<std::optional<Card>> card_by_iccid(std::string_view iccid) = 0;
+    virtual Result<std::optional<Card>> card_by_imsi(std::string_view imsi) = 0;
+    virtual Result<std::optional<Card>> card_by_msisdn(std::string_view msisdn) = 0;
+    // Cards with id > after_id, by id, at most `limit`.
+    virtual Result<std::vector<Card>> list_cards(int64_t after_id, size_t limit,
+                                                 const CardFilter& filter) = 0;
+    virtual Result<uint64_t> count_cards() = 0;
+    virtual Status set_card_status(int64_t card_id, std::string_view status) = 0;
+
+    // ---- keysets and counters ----
+    virtual Result<std::vector<Keyset>> keysets(int64_t card_id) = 0;
+    // Raises the keyset's counter by one and returns it: the caller commits before the packet
+    // carrying it leaves (DESIGN.md §4). Fails at the 5-byte maximum.
+    virtual Result<uint64_t> next_counter(int64_t card_id, uint8_t kvn) = 0;
+    // Resynchronisation: raises the counter to `value`; never lowers it.
+    virtual Status raise_counter(int64_t card_id, uint8_t kvn, uint64_t value) = 0;
+
+    // ---- card contents ----
+    virtual Result<std::vector<CardTar>> card_tars(int64_t card_id) = 0;
+    virtual Result<std::vector<LoadFile>> card_load_files(int64_t card_id) = 0;
+    virtual Result<std::vector<CardApp>> card_apps(int64_t card_id) = 0;
+    virtual Status put_card_app(int64_t card_id, const CardApp& app) = 0; // insert or replace
+
+    // ---- application catalog ----
+    virtual Result<int64_t> put_application(const Application& app) = 0; // insert or replace by name
+    virtual Result<std::vector<Application>> applications() = 0;
+    virtual Result<std::optional<Application>> application_by_aid(std::string_view aid) = 0;
+    virtual Result<std::optional<Application>> application_by_code(std::string_view code) = 0;
+
+    // ---- audit log (append-only) ----
+    virtual Result<int64_t> append_audit(const AuditEntry& entry) = 0;
+    // The last `limit` entries with id > after_id, oldest first.
+    virtual Result<std::vector<AuditEntry>> audit_tail(size_t limit, int64_t after_id = 0) = 0;
+};
+
+} // namespace otagw::db

@@ -1,0 +1,677 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "otagw/db/sqlite_store.hpp"
+
+#include <chrono>
+#include <cstring>
+
+#include <sqlite3.h>
+
+#include "otagw/db/schema_files.hpp"
+
+namespace otagw::db {
+
+namespace {
+
+int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// A prepared statement kept for the life of the store; reset after each use.
+class Stmt {
+public:
+    Stmt() = default;
+    ~Stmt() { sqlite3_finalize(s_); }
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+
+    int prepare(sqlite3* db, const char* sql) {
+        return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr);
+    }
+    sqlite3_stmt* get() const { return s_; }
+
+private:
+    sqlite3_stmt* s_ = nullptr;
+};
+
+// Binds parameters 1..n, runs, and resets when it goes out of scope.
+class Use {
+public:
+    explicit Use(Stmt& s) : s_(s.get()) {}
+    ~Use() {
+        sqlite3_reset(s_);
+        sqlite3_clear_bindings(s_);
+    }
+    Use& text(std::string_view v) {
+        sqlite3_bind_text(s_, ++n_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Use& text_or_null(std::string_view v) {
+        if (v.empty())
+            sqlite3_bind_null(s_, ++n_);
+        else
+            text(v);
+        return *this;
+    }
+    Use& blob(ByteView v) {
+        sqlite3_bind_blob(s_, ++n_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Use& integer(int64_t v) {
+        sqlite3_bind_int64(s_, ++n_, v);
+        return *this;
+    }
+    Use& null() {
+        sqlite3_bind_null(s_, ++n_);
+        return *this;
+    }
+    int step() { return sqlite3_step(s_); }
+    std::string col_text(int i) const {
+        const auto* t = sqlite3_column_text(s_, i);
+        return t ? std::string(reinterpret_cast<const char*>(t),
+                               static_cast<size_t>(sqlite3_column_bytes(s_, i)))
+                 : std::string();
+    }
+    Bytes col_blob(int i) const {
+        const auto* b = static_cast<const uint8_t*>(sqlite3_column_blob(s_, i));
+        return b ? Bytes(b, b + sqlite3_column_bytes(s_, i)) : Bytes();
+    }
+    int64_t col_int(int i) const { return sqlite3_column_int64(s_, i); }
+    bool col_null(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
+
+private:
+    sqlite3_stmt* s_;
+    int n_ = 0;
+};
+
+std::vector<std::string> split(std::string_view s, char sep) {
+    std::vector<std::string> out;
+    if (s.empty())
+        return out;
+    size_t start = 0;
+    while (true) {
+        const size_t end = s.find(sep, start);
+        out.emplace_back(s.substr(start, end == std::string_view::npos ? s.npos : end - start));
+        if (end == std::string_view::npos)
+            return out;
+        start = end + 1;
+    }
+}
+
+std::string join(const std::vector<std::string>& parts, char sep) {
+    std::string out;
+    for (const auto& p : parts) {
+        if (!out.empty())
+            out += sep;
+        out += p;
+    }
+    return out;
+}
+
+constexpr const char* kCardColumns = "id, iccid, imsi, coalesce(msisdn, ''), status, created_at, "
+                                     "updated_at";
+
+Card card_from(const Use& u) {
+    Card c;
+    c.id = u.col_int(0);
+    c.iccid = u.col_text(1);
+    c.imsi = u.col_text(2);
+    c.msisdn = u.col_text(3);
+    c.status = u.col_text(4);
+    c.created_at = u.col_int(5);
+    c.updated_at = u.col_int(6);
+    return c;
+}
+
+constexpr const char* kAppColumns = "id, name, aid, code, type, coalesce(load_file_aid, ''), "
+                                    "coalesce(module_aid, ''), coalesce(install_params, ''), tar, "
+                                    "msl, provider";
+
+Application application_from(const Use& u) {
+    Application a;
+    a.id = u.col_int(0);
+    a.name = u.col_text(1);
+    a.aid = u.col_text(2);
+    a.code = u.col_text(3);
+    a.type = u.col_text(4);
+    a.load_file_aid = u.col_text(5);
+    a.module_aid = u.col_text(6);
+    a.install_params = u.col_text(7);
+    a.tar = u.col_text(8);
+    a.msl = static_cast<uint8_t>(u.col_int(9));
+    a.provider = u.col_text(10);
+    return a;
+}
+
+} // namespace
+
+// Every statement the store runs, prepared once at open.
+struct SqliteStore::Statements {
+    Stmt begin, commit, rollback;
+    Stmt card_by[3]; // iccid, imsi, msisdn
+    Stmt insert_card, insert_keyset, insert_tar, insert_load_file, insert_card_app;
+    Stmt count_cards, set_card_status;
+    Stmt keysets, next_counter, raise_counter;
+    Stmt card_tars, card_load_files, card_apps;
+    Stmt put_application, applications, application_by_aid, application_by_code;
+    Stmt append_audit, audit_last, audit_after;
+};
+
+int latest_schema_version() {
+    return static_cast<int>(std::size(schema::kMigrations));
+}
+
+SqliteStore::SqliteStore(sqlite3* db, const KeyVault& vault, std::string path)
+    : db_(db), vault_(vault), path_(std::move(path)), st_(std::make_unique<Statements>()) {}
+
+SqliteStore::~SqliteStore() {
+    st_.reset(); // statements before the connection
+    sqlite3_close(db_);
+}
+
+Error SqliteStore::fail(const std::string& what) const {
+    return make_error("database " + path_ + ": " + what + ": " + sqlite3_errmsg(db_));
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& options,
+                                                       const KeyVault& vault) {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(options.path.c_str(), &db,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                       SQLITE_OPEN_NOMUTEX,
+                                   nullptr);
+    if (rc != SQLITE_OK) {
+        std::string why = db ? sqlite3_errmsg(db) : "out of memory";
+        sqlite3_close(db);
+        return make_error("database " + options.path + ": cannot open: " + why);
+    }
+    std::unique_ptr<SqliteStore> s(new SqliteStore(db, vault, options.path));
+    OTAGW_TRY_STATUS(s->configure(options));
+    OTAGW_TRY_STATUS(s->migrate());
+
+    struct Def {
+        Stmt* stmt;
+        std::string sql;
+    };
+    Statements& t = *s->st_;
+    const std::string cards = std::string("SELECT ") + kCardColumns + " FROM cards WHERE ";
+    const std::string apps = std::string("SELECT ") + kAppColumns + " FROM applications ";
+    const Def defs[] = {
+        {&t.begin, "BEGIN IMMEDIATE"},
+        {&t.commit, "COMMIT"},
+        {&t.rollback, "ROLLBACK"},
+        {&t.card_by[0], cards + "iccid = ?1"},
+        {&t.card_by[1], cards + "imsi = ?1"},
+        {&t.card_by[2], cards + "msisdn = ?1"},
+        {&t.insert_card, "INSERT INTO cards (iccid, imsi, msisdn, status, created_at, updated_at) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?5)"},
+        {&t.insert_keyset, "INSERT INTO keysets (card_id, kvn, algorithm, kic, kid, kik, counter) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+        {&t.insert_tar,
+         "INSERT INTO card_tars (card_id, tar, kind, msl, aid) VALUES (?1, ?2, ?3, ?4, ?5)"},
+        {&t.insert_load_file,
+         "INSERT INTO card_load_files (card_id, aid, modules) VALUES (?1, ?2, ?3)"},
+        {&t.insert_card_app,
+         "INSERT OR REPLACE INTO card_apps (card_id, aid, life_cycle, state, load_file_aid, "
+         "module_aid, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+        {&t.count_cards, "SELECT count(*) FROM cards"},
+        {&t.set_card_status, "UPDATE cards SET status = ?2, updated_at = ?3 WHERE id = ?1"},
+        {&t.keysets, "SELECT kvn, algorithm, kic, kid, kik, counter, (SELECT iccid FROM cards "
+                     "WHERE id = ?1) FROM keysets WHERE card_id = ?1 ORDER BY kvn"},
+        {&t.next_counter, "UPDATE keysets SET counter = counter + 1 WHERE card_id = ?1 AND kvn = "
+                          "?2 AND counter < 1099511627775 RETURNING counter"},
+        {&t.raise_counter,
+         "UPDATE keysets SET counter = max(counter, ?3) WHERE card_id = ?1 AND kvn = ?2"},
+        {&t.card_tars, "SELECT tar, kind, msl, coalesce(aid, '') FROM card_tars WHERE card_id = "
+                       "?1 ORDER BY tar"},
+        {&t.card_load_files,
+         "SELECT aid, modules FROM card_load_files WHERE card_id = ?1 ORDER BY aid"},
+        {&t.card_apps, "SELECT aid, life_cycle, state, coalesce(load_file_aid, ''), "
+                       "coalesce(module_aid, ''), updated_at FROM card_apps WHERE card_id = ?1 "
+                       "ORDER BY aid"},
+        {&t.put_application,
+         "INSERT INTO applications (name, aid, code, type, load_file_aid, module_aid, "
+         "install_params, tar, msl, provider) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+         "ON CONFLICT (name) DO UPDATE SET aid = ?2, code = ?3, type = ?4, load_file_aid = ?5, "
+         "module_aid = ?6, install_params = ?7, tar = ?8, msl = ?9, provider = ?10 RETURNING id"},
+        {&t.applications, apps + "ORDER BY code"},
+        {&t.application_by_aid, apps + "WHERE aid = ?1"},
+        {&t.application_by_code, apps + "WHERE code = ?1"},
+        {&t.append_audit, "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES "
+                          "(?1, ?2, ?3, ?4, ?5)"},
+        {&t.audit_last, "SELECT * FROM (SELECT id, at, actor, action, subject, detail FROM "
+                        "audit_log ORDER BY id DESC LIMIT ?1) ORDER BY id"},
+        {&t.audit_after, "SELECT id, at, actor, action, subject, detail FROM audit_log WHERE id > "
+                         "?2 ORDER BY id LIMIT ?1"},
+    };
+    for (const Def& d : defs)
+        if (d.stmt->prepare(db, d.sql.c_str()) != SQLITE_OK)
+            return s->fail("cannot prepare \"" + d.sql + "\"");
+    return s;
+}
+
+Status SqliteStore::configure(const SqliteOptions& options) {
+    if (options.synchronous != "FULL" && options.synchronous != "NORMAL")
+        return make_error("database " + path_ + ": synchronous must be FULL or NORMAL, not " +
+                          options.synchronous);
+    struct Setting {
+        std::string set;
+        std::string pragma;
+        std::string expect;
+    };
+    const std::string cache = std::to_string(-options.cache_mib * 1024);
+    const Setting settings[] = {
+        {"PRAGMA journal_mode = WAL", "journal_mode", "wal"},
+        {"PRAGMA synchronous = " + options.synchronous, "synchronous",
+         options.synchronous == "FULL" ? "2" : "1"},
+        {"PRAGMA foreign_keys = ON", "foreign_keys", "1"},
+        {"PRAGMA busy_timeout = 0", "busy_timeout", "0"},
+        {"PRAGMA cache_size = " + cache, "cache_size", cache},
+        {"PRAGMA temp_store = MEMORY", "temp_store", "2"},
+    };
+    for (const Setting& s : settings) {
+        if (sqlite3_exec(db_, s.set.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
+            return fail(s.set);
+        // Read it back: SQLite ignores unknown or misspelt PRAGMAs without a word.
+        Stmt q;
+        if (q.prepare(db_, ("PRAGMA " + s.pragma).c_str()) != SQLITE_OK)
+            return fail("PRAGMA " + s.pragma);
+        Use u(q);
+        if (u.step() != SQLITE_ROW || u.col_text(0) != s.expect)
+            return make_error("database " + path_ + ": PRAGMA " + s.pragma + " is " +
+                              u.col_text(0) + " after \"" + s.set + "\", expected " + s.expect);
+    }
+    return {};
+}
+
+Status SqliteStore::migrate() {
+    Stmt q;
+    if (q.prepare(db_, "PRAGMA user_version") != SQLITE_OK)
+        return fail("PRAGMA user_version");
+    {
+        Use u(q);
+        if (u.step() != SQLITE_ROW)
+            return fail("PRAGMA user_version");
+        schema_version_ = static_cast<int>(u.col_int(0));
+    }
+    if (schema_version_ > latest_schema_version())
+        return make_error("database " + path_ + ": schema version " +
+                          std::to_string(schema_version_) + " is newer than this program's (" +
+                          std::to_string(latest_schema_version()) + "); refusing to touch it");
+    for (const auto& m : schema::kMigrations) {
+        if (m.version <= schema_version_)
+            continue;
+        const std::string sql = std::string("BEGIN IMMEDIATE;\n") + m.sql +
+                                "\nPRAGMA user_version = " + std::to_string(m.version) +
+                                ";\nCOMMIT;";
+        char* err = nullptr;
+        if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+            std::string why = err ? err : "unknown error";
+            sqlite3_free(err);
+            sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+            return make_error("database " + path_ + ": migration " + m.name + " failed: " + why);
+        }
+        schema_version_ = m.version;
+    }
+    return {};
+}
+
+Result<std::string> SqliteStore::settings() {
+    std::string out;
+    for (const char* p : {"journal_mode", "synchronous", "foreign_keys", "busy_timeout",
+                          "cache_size", "temp_store", "user_version"}) {
+        Stmt q;
+        if (q.prepare(db_, (std::string("PRAGMA ") + p).c_str()) != SQLITE_OK)
+            return fail(std::string("PRAGMA ") + p);
+        Use u(q);
+        if (u.step() != SQLITE_ROW)
+            return fail(std::string("PRAGMA ") + p);
+        if (!out.empty())
+            out += ' ';
+        out.append(p).append("=").append(u.col_text(0));
+    }
+    return out;
+}
+
+Status SqliteStore::checkpoint() {
+    if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr) !=
+        SQLITE_OK)
+        return fail("checkpoint");
+    return {};
+}
+
+Status SqliteStore::begin() {
+    Use u(st_->begin);
+    return u.step() == SQLITE_DONE ? Status() : Status(fail("begin"));
+}
+
+Status SqliteStore::commit() {
+    Use u(st_->commit);
+    return u.step() == SQLITE_DONE ? Status() : Status(fail("commit"));
+}
+
+Status SqliteStore::rollback() {
+    Use u(st_->rollback);
+    return u.step() == SQLITE_DONE ? Status() : Status(fail("rollback"));
+}
+
+Result<std::optional<Card>> SqliteStore::card_where(int which, std::string_view value) {
+    Use u(st_->card_by[which]);
+    u.text(value);
+    const int rc = u.step();
+    if (rc == SQLITE_ROW)
+        return std::optional<Card>(card_from(u));
+    if (rc == SQLITE_DONE)
+        return std::optional<Card>();
+    return fail("card lookup");
+}
+
+Result<std::optional<Card>> SqliteStore::card_by_iccid(std::string_view iccid) {
+    return card_where(0, iccid);
+}
+Result<std::optional<Card>> SqliteStore::card_by_imsi(std::string_view imsi) {
+    return card_where(1, imsi);
+}
+Result<std::optional<Card>> SqliteStore::card_by_msisdn(std::string_view msisdn) {
+    return card_where(2, msisdn);
+}
+
+Result<PutOutcome> SqliteStore::put_card(const CardImage& image) {
+    const Card& c = image.card;
+    auto existing = card_by_iccid(c.iccid);
+    if (!existing)
+        return existing.take_error();
+    if (*existing) {
+        const Card& e = **existing;
+        if (e.imsi == c.imsi && e.msisdn == c.msisdn)
+            return PutOutcome::Unchanged;
+        return make_error("ICCID " + c.iccid + " is already in the inventory with another " +
+                          (e.imsi != c.imsi ? "IMSI" : "MSISDN"));
+    }
+    for (int which : {1, 2}) {
+        const std::string& v = which == 1 ? c.imsi : c.msisdn;
+        if (v.empty())
+            continue;
+        auto other = card_where(which, v);
+        if (!other)
+            return other.take_error();
+        if (*other)
+            return make_error(std::string(which == 1 ? "IMSI " : "MSISDN ") + v +
+                              " already belongs to card " + (*other)->iccid);
+    }
+    const int64_t now = c.created_at ? c.created_at : now_ms();
+    int64_t id = 0;
+    {
+        Use u(st_->insert_card);
+        u.text(c.iccid).text(c.imsi).text_or_null(c.msisdn).text(c.status).integer(now);
+        if (u.step() != SQLITE_DONE)
+            return fail("adding card " + c.iccid);
+        id = sqlite3_last_insert_rowid(db_);
+    }
+    for (const Keyset& k : image.keysets) {
+        Bytes sealed[3];
+        const Bytes* keys[3] = {&k.kic, &k.kid, &k.kik};
+        const char* roles[3] = {"kic", "kid", "kik"};
+        for (int i = 0; i < 3; i++) {
+            auto s = vault_.seal(*keys[i], key_aad(c.iccid, k.kvn, roles[i]));
+            if (!s)
+                return s.take_error();
+            sealed[i] = std::move(s).value();
+        }
+        Use u(st_->insert_keyset);
+        u.integer(id).integer(k.kvn).text(k.algorithm).blob(sealed[0]).blob(sealed[1]);
+        u.blob(sealed[2]).integer(static_cast<int64_t>(k.counter));
+        if (u.step() != SQLITE_DONE)
+            return fail("card " + c.iccid + ": adding keyset " + std::to_string(k.kvn));
+    }
+    for (const CardTar& t : image.tars) {
+        Use u(st_->insert_tar);
+        u.integer(id).text(t.tar).text(t.kind).integer(t.msl).text_or_null(t.aid);
+        if (u.step() != SQLITE_DONE)
+            return fail("card " + c.iccid + ": adding TAR " + t.tar);
+    }
+    for (const LoadFile& f : image.load_files) {
+        Use u(st_->insert_load_file);
+        u.integer(id).text(f.aid).text(join(f.modules, ';'));
+        if (u.step() != SQLITE_DONE)
+            return fail("card " + c.iccid + ": adding load file " + f.aid);
+    }
+    for (const CardApp& a : image.apps)
+        OTAGW_TRY_STATUS(put_card_app(id, a));
+    return PutOutcome::Inserted;
+}
+
+Result<std::vector<Card>> SqliteStore::list_cards(int64_t after_id, size_t limit,
+                                                  const CardFilter& filter) {
+    // Built per call (filters vary); paged by id so a listing never holds the inventory.
+    std::string sql = std::string("SELECT ") + kCardColumns + " FROM cards c WHERE c.id > ?1";
+    if (!filter.msisdn_prefix.empty())
+        sql += " AND c.msisdn >= ?3 AND c.msisdn < ?4";
+    if (!filter.app_aid.empty()) {
+        sql += " AND EXISTS (SELECT 1 FROM card_apps a WHERE a.card_id = c.id AND a.aid = ?5";
+        if (!filter.app_state.empty())
+            sql += " AND a.state = ?6";
+        sql += ")";
+    }
+    sql += " ORDER BY c.id LIMIT ?2";
+    Stmt q;
+    if (q.prepare(db_, sql.c_str()) != SQLITE_OK)
+        return fail("listing cards");
+    sqlite3_stmt* s = q.get();
+    sqlite3_bind_int64(s, 1, after_id);
+    sqlite3_bind_int64(s, 2, static_cast<int64_t>(limit));
+    std::string upper = filter.msisdn_prefix;
+    if (!upper.empty())
+        upper.back() = static_cast<char>(upper.back() + 1); // digits: '9' + 1 = ':' sorts after
+    sqlite3_bind_text(s, 3, filter.msisdn_prefix.c_str(), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, upper.c_str(), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, filter.app_aid.c_str(), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, filter.app_state.c_str(), -1, SQLITE_STATIC);
+    std::vector<Card> out;
+    Use u(q);
+    int rc;
+    while ((rc = u.step()) == SQLITE_ROW)
+        out.push_back(card_from(u));
+    if (rc != SQLITE_DONE)
+        return fail("listing cards");
+    return out;
+}
+
+Result<uint64_t> SqliteStore::count_cards() {
+    Use u(st_->count_cards);
+    if (u.step() != SQLITE_ROW)
+        return fail("counting cards");
+    return static_cast<uint64_t>(u.col_int(0));
+}
+
+Status SqliteStore::set_card_status(int64_t card_id, std::string_view status) {
+    if (status != "active" && status != "barred")
+        return make_error("card status must be active or barred, not " + std::string(status));
+    Use u(st_->set_card_status);
+    u.integer(card_id).text(status).integer(now_ms());
+    if (u.step() != SQLITE_DONE)
+        return fail("setting card status");
+    if (sqlite3_changes(db_) == 0)
+        return make_error("no card with id " + std::to_string(card_id));
+    return {};
+}
+
+Result<std::vector<Keyset>> SqliteStore::keysets(int64_t card_id) {
+    std::vector<Keyset> out;
+    Use u(st_->keysets);
+    u.integer(card_id);
+    int rc;
+    while ((rc = u.step()) == SQLITE_ROW) {
+        Keyset k;
+        k.kvn = static_cast<uint8_t>(u.col_int(0));
+        k.algorithm = u.col_text(1);
+        k.counter = static_cast<uint64_t>(u.col_int(5));
+        const std::string iccid = u.col_text(6);
+        Bytes* keys[3] = {&k.kic, &k.kid, &k.kik};
+        const char* roles[3] = {"kic", "kid", "kik"};
+        for (int i = 0; i < 3; i++) {
+            auto key = vault_.open(u.col_blob(2 + i), key_aad(iccid, k.kvn, roles[i]));
+            if (!key)
+                return make_error("card " + iccid + " keyset " + std::to_string(k.kvn) + " " +
+                                  roles[i] + ": " + key.error().message);
+            *keys[i] = std::move(key).value();
+        }
+        out.push_back(std::move(k));
+    }
+    if (rc != SQLITE_DONE)
+        return fail("reading keysets");
+    return out;
+}
+
+Result<uint64_t> SqliteStore::next_counter(int64_t card_id, uint8_t kvn) {
+    Use u(st_->next_counter);
+    u.integer(card_id).integer(kvn);
+    const int rc = u.step();
+    if (rc == SQLITE_ROW)
+        return static_cast<uint64_t>(u.col_int(0));
+    if (rc == SQLITE_DONE)
+        return make_error("card id " + std::to_string(card_id) + " keyset " +
+                          std::to_string(kvn) + ": no such keyset, or its counter is exhausted");
+    return fail("raising a counter");
+}
+
+Status SqliteStore::raise_counter(int64_t card_id, uint8_t kvn, uint64_t value) {
+    if (value > kCounterMax)
+        return make_error("a counter is at most 5 bytes (TS 102 225 §5.1.1)");
+    Use u(st_->raise_counter);
+    u.integer(card_id).integer(kvn).integer(static_cast<int64_t>(value));
+    if (u.step() != SQLITE_DONE)
+        return fail("raising a counter");
+    if (sqlite3_changes(db_) == 0)
+        return make_error("card id " + std::to_string(card_id) + ": no keyset " +
+                          std::to_string(kvn));
+    return {};
+}
+
+Result<std::vector<CardTar>> SqliteStore::card_tars(int64_t card_id) {
+    std::vector<CardTar> out;
+    Use u(st_->card_tars);
+    u.integer(card_id);
+    int rc;
+    while ((rc = u.step()) == SQLITE_ROW)
+        out.push_back({u.col_text(0), u.col_text(1), static_cast<uint8_t>(u.col_int(2)),
+                       u.col_text(3)});
+    if (rc != SQLITE_DONE)
+        return fail("reading TARs");
+    return out;
+}
+
+Result<std::vector<LoadFile>> SqliteStore::card_load_files(int64_t card_id) {
+    std::vector<LoadFile> out;
+    Use u(st_->card_load_files);
+    u.integer(card_id);
+    int rc;
+    while ((rc = u.step()) == SQLITE_ROW)
+        out.push_back({u.col_text(0), split(u.col_text(1), ';')});
+    if (rc != SQLITE_DONE)
+        return fail("reading load files");
+    return out;
+}
+
+Result<std::vector<CardApp>> SqliteStore::card_apps(int64_t card_id) {
+    std::vector<CardApp> out;
+    Use u(st_->card_apps);
+    u.integer(card_id);
+    int rc;
+    while ((rc = u.step()) == SQLITE_ROW) {
+        CardApp a;
+        a.aid = u.col_text(0);
+        if (!u.col_null(1))
+            a.life_cycle = static_cast<uint8_t>(u.col_int(1));
+        a.state = u.col_text(2);
+        a.load_file_aid = u.col_text(3);
+        a.module_aid = u.col_text(4);
+        a.updated_at = u.col_int(5);
+        out.push_back(std::move(a));
+    }
+    if (rc != SQLITE_DONE)
+        return fail("reading card applications");
+    return out;
+}
+
+Status SqliteStore::put_card_app(int64_t card_id, const CardApp& a) {
+    Use u(st_->insert_card_app);
+    u.integer(card_id).text(a.aid);
+    if (a.life_cycle)
+        u.integer(*a.life_cycle);
+    else
+        u.null();
+    u.text(a.state).text_or_null(a.load_file_aid).text_or_null(a.module_aid);
+    u.integer(a.updated_at ? a.updated_at : now_ms());
+    if (u.step() != SQLITE_DONE)
+        return fail("card id " + std::to_string(card_id) + ": storing application " + a.aid);
+    return {};
+}
+
+Result<int64_t> SqliteStore::put_application(const Application& a) {
+    Use u(st_->put_application);
+    u.text(a.name).text(a.aid).text(a.code).text(a.type).text_or_null(a.load_file_aid);
+    u.text_or_null(a.module_aid).text_or_null(a.install_params).text(a.tar).integer(a.msl);
+    u.text(a.provider);
+    if (u.step() != SQLITE_ROW)
+        return fail("storing application " + a.name);
+    return u.col_int(0);
+}
+
+Result<std::vector<Application>> SqliteStore::applications() {
+    std::vector<Application> out;
+    Use u(st_->applications);
+    int rc;
+    while ((rc = u.step()) == SQLITE_ROW)
+        out.push_back(application_from(u));
+    if (rc != SQLITE_DONE)
+        return fail("reading the catalog");
+    return out;
+}
+
+Result<std::optional<Application>> SqliteStore::application_by_aid(std::string_view aid) {
+    Use u(st_->application_by_aid);
+    u.text(aid);
+    const int rc = u.step();
+    if (rc == SQLITE_ROW)
+        return std::optional<Application>(application_from(u));
+    if (rc == SQLITE_DONE)
+        return std::optional<Application>();
+    return fail("catalog lookup");
+}
+
+Result<std::optional<Application>> SqliteStore::application_by_code(std::string_view code) {
+    Use u(st_->application_by_code);
+    u.text(code);
+    const int rc = u.step();
+    if (rc == SQLITE_ROW)
+        return std::optional<Application>(application_from(u));
+    if (rc == SQLITE_DONE)
+        return std::optional<Application>();
+    return fail("catalog lookup");
+}
+
+Result<int64_t> SqliteStore::append_audit(const AuditEntry& e) {
+    Use u(st_->append_audit);
+    u.integer(e.at ? e.at : now_ms()).text(e.actor).text(e.action).text(e.subject).text(e.detail);
+    if (u.step() != SQLITE_DONE)
+        return fail("appending to the audit log");
+    return sqlite3_last_insert_rowid(db_);
+}
+
+Result<std::vector<AuditEntry>> SqliteStore::audit_tail(size_t limit, int64_t after_id) {
+    std::vector<AuditEntry> out;
+    Use u(after_id ? st_->audit_after : st_->audit_last);
+    u.integer(static_cast<int64_t>(limit));
+    if (after_id)
+        u.integer(after_id);
+    int rc;
+    while ((rc = u.step()) == SQLITE_ROW)
+        out.push_back({u.col_int(0), u.col_int(1), u.col_text(2), u.col_text(3), u.col_text(4),
+                       u.col_text(5)});
+    if (rc != SQLITE_DONE)
+        return fail("reading the audit log");
+    return out;
+}
+
+} // namespace otagw::db

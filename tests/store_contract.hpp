@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The storage contract: what every Store backend must do, written against the abstract
+// interface only. A backend's test file sets `contract::g_open` and runs `contract::kTests`
+// (tests/test_db_sqlite.cpp for SQLite; a second backend adds its own file).
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "otagw/db/store.hpp"
+#include "test_support.hpp"
+
+namespace contract {
+
+using namespace otagw;
+
+// Opens the store under test: `fresh` empties it first, else it reopens what is there (a
+// restart of the process).
+inline std::function<std::unique_ptr<db::Store>(bool fresh)> g_open;
+
+inline db::CardImage sample_card(int n) {
+    db::CardImage c;
+    const std::string num = std::to_string(1000 + n);
+    c.card.iccid = "898829900000000" + num;
+    c.card.imsi = "00101000000" + num;
+    c.card.msisdn = "4479000" + num;
+    db::Keyset k1;
+    k1.kvn = 1;
+    k1.algorithm = "aes128";
+    k1.kic = test::hex("000102030405060708090a0b0c0d0e0f");
+    k1.kid = test::hex("101112131415161718191a1b1c1d1e1f");
+    k1.kik = test::hex("202122232425262728292a2b2c2d2e2f");
+    k1.counter = 7;
+    db::Keyset k2;
+    k2.kvn = 2;
+    k2.algorithm = "3des2";
+    k2.kic = test::hex("303132333435363738393a3b3c3d3e3f");
+    k2.kid = test::hex("404142434445464748494a4b4c4d4e4f");
+    k2.kik = test::hex("505152535455565758595a5b5c5d5e5f");
+    c.keysets = {k1, k2};
+    c.tars = {{"000000", "isd", 0x12, ""}, {"c00001", "app", 0x12, "f04f5441470101010001"}};
+    c.load_files = {{"f04f5441470101", {"f04f544147010101"}}};
+    c.apps = {{"f04f5441470101010001", 0x07, "active", "f04f5441470101", "f04f544147010101", 0}};
+    return c;
+}
+
+template <typename T>
+T ok(otagw::Result<T> r) {
+    assert_ok(r);
+    return std::move(r).value();
+}
+
+inline void test_card_round_trip(void**) {
+    auto s = g_open(true);
+    assert_int_equal(ok(s->put_card(sample_card(1))), static_cast<int>(db::PutOutcome::Inserted));
+    s = g_open(false);
+    for (auto found : {ok(s->card_by_iccid("8988299000000001001")),
+                       ok(s->card_by_imsi("001010000001001")),
+                       ok(s->card_by_msisdn("44790001001"))}) {
+        assert_true(found.has_value());
+        assert_string_equal(found->iccid.c_str(), "8988299000000001001");
+        assert_string_equal(found->status.c_str(), "active");
+    }
+    const int64_t id = ok(s->card_by_iccid("8988299000000001001"))->id;
+    auto keysets = ok(s->keysets(id));
+    assert_int_equal(keysets.size(), 2);
+    assert_int_equal(keysets[0].kvn, 1);
+    assert_string_equal(keysets[0].algorithm.c_str(), "aes128");
+    assert_hex_equal(keysets[0].kid, "101112131415161718191a1b1c1d1e1f");
+    assert_hex_equal(keysets[1].kik, "505152535455565758595a5b5c5d5e5f");
+    assert_int_equal(keysets[0].counter, 7);
+    auto tars = ok(s->card_tars(id));
+    assert_int_equal(tars.size(), 2);
+    assert_string_equal(tars[1].aid.c_str(), "f04f5441470101010001");
+    auto files = ok(s->card_load_files(id));
+    assert_int_equal(files.size(), 1);
+    assert_int_equal(files[0].modules.size(), 1);
+    auto apps = ok(s->card_apps(id));
+    assert_int_equal(apps.size(), 1);
+    assert_int_equal(*apps[0].life_cycle, 0x07);
+    assert_string_equal(apps[0].state.c_str(), "active");
+    assert_false(ok(s->card_by_iccid("8988299000000009999")).has_value());
+    assert_int_equal(ok(s->count_cards()), 1);
+}
+
+inline void test_reimport_and_conflicts(void**) {
+    auto s = g_open(true);
+    assert_int_equal(ok(s->put_card(sample_card(1))), static_cast<int>(db::PutOutcome::Inserted));
+    assert_int_equal(ok(s->put_card(sample_card(1))), static_cast<int>(db::PutOutcome::Unchanged));
+    auto other_imsi = sample_card(1);
+    other_imsi.card.imsi = "001010000009999";
+    assert_error_contains(s->put_card(other_imsi), "already in the inventory with another IMSI");
+    auto stolen_imsi = sample_card(2);
+    stolen_imsi.card.imsi = sample_card(1).card.imsi;
+    assert_error_contains(s->put_card(stolen_imsi), "IMSI 001010000001001 already belongs to");
+    auto stolen_msisdn = sample_card(3);
+    stolen_msisdn.card.msisdn = sample_card(1).card.msisdn;
+    assert_error_contains(s->put_card(stolen_msisdn), "MSISDN 44790001001 already belongs to");
+    assert_int_equal(ok(s->count_cards()), 1);
+}
+
+inline void test_transactions(void**) {
+    auto s = g_open(true);
+    assert_ok(s->begin());
+    assert_ok(s->put_card(sample_card(1)));
+    assert_ok(s->rollback());
+    assert_int_equal(ok(s->count_cards()), 0);
+    assert_ok(s->begin());
+    assert_ok(s->put_card(sample_card(1)));
+    assert_ok(s->put_card(sample_card(2)));
+    assert_ok(s->commit());
+    s = g_open(false);
+    assert_int_equal(ok(s->count_cards()), 2);
+}
+
+inline void test_counters(void**) {
+    auto s = g_open(true);
+    assert_ok(s->put_card(sample_card(1)));
+    const int64_t id = ok(s->card_by_iccid(sample_card(1).card.iccid))->id;
+    assert_int_equal(ok(s->next_counter(id, 1)), 8);
+    assert_int_equal(ok(s->next_counter(id, 1)), 9);
+    assert_int_equal(ok(s->next_counter(id, 2)), 1);
+    s = g_open(false); // a restart never hands out a counter twice
+    assert_int_equal(ok(s->next_counter(id, 1)), 10);
+    assert_ok(s->raise_counter(id, 1, 100));
+    assert_ok(s->raise_counter(id, 1, 50)); // never lowers
+    assert_int_equal(ok(s->next_counter(id, 1)), 101);
+    assert_error_contains(s->next_counter(id, 9), "no such keyset");
+    assert_error_contains(s->raise_counter(id, 1, db::kCounterMax + 1), "5 bytes");
+    assert_ok(s->raise_counter(id, 2, db::kCounterMax));
+    assert_error_contains(s->next_counter(id, 2), "exhausted");
+    assert_int_equal(ok(s->keysets(id))[1].counter, db::kCounterMax);
+}
+
+inline void test_listing_and_filters(void**) {
+    auto s = g_open(true);
+    assert_ok(s->begin());
+    for (int i = 0; i < 25; i++) {
+        auto c = sample_card(i);
+        if (i % 5 == 0)
+            c.apps[0].state = "suspended";
+        if (i >= 20)
+            c.card.msisdn = "3361000" + std::to_string(1000 + i);
+        assert_ok(s->put_card(c));
+    }
+    assert_ok(s->commit());
+    std::vector<db::Card> all;
+    int64_t after = 0;
+    for (int page = 0; page < 10; page++) {
+        auto got = ok(s->list_cards(after, 10, {}));
+        if (got.empty())
+            break;
+        after = got.back().id;
+        all.insert(all.end(), got.begin(), got.end());
+    }
+    assert_int_equal(all.size(), 25);
+    for (size_t i = 1; i < all.size(); i++)
+        assert_true(all[i].id > all[i - 1].id);
+    db::CardFilter french{"3361", "", ""};
+    assert_int_equal(ok(s->list_cards(0, 100, french)).size(), 5);
+    db::CardFilter suspended{"", "f04f5441470101010001", "suspended"};
+    assert_int_equal(ok(s->list_cards(0, 100, suspended)).size(), 5);
+    db::CardFilter holding{"", "f04f5441470101010001", ""};
+    assert_int_equal(ok(s->list_cards(0, 100, holding)).size(), 25);
+    db::CardFilter both{"4479", "f04f5441470101010001", "suspended"};
+    assert_int_equal(ok(s->list_cards(0, 100, both)).size(), 4);
+}
+
+inline void test_card_status_and_apps(void**) {
+    auto s = g_open(true);
+    assert_ok(s->put_card(sample_card(1)));
+    const int64_t id = ok(s->card_by_iccid(sample_card(1).card.iccid))->id;
+    assert_ok(s->set_card_status(id, "barred"));
+    assert_error_contains(s->set_card_status(id, "lost"), "active or barred");
+    assert_error_contains(s->set_card_status(id + 100, "barred"), "no card");
+    db::CardApp bank{"f04f5441470103010001", std::nullopt, "installed", "f04f5441470103", "", 0};
+    assert_ok(s->put_card_app(id, bank));
+    bank.life_cycle = 0x87;
+    bank.state = "suspended";
+    assert_ok(s->put_card_app(id, bank)); // replaces
+    s = g_open(false);
+    assert_string_equal(ok(s->card_by_iccid(sample_card(1).card.iccid))->status.c_str(), "barred");
+    auto apps = ok(s->card_apps(id));
+    assert_int_equal(apps.size(), 2);
+    assert_int_equal(*apps[1].life_cycle, 0x87);
+    assert_string_equal(apps[1].state.c_str(), "suspended");
+}
+
+inline void test_catalog(void**) {
+    auto s = g_open(true);
+    db::Application canteen;
+    canteen.name = "canteen";
+    canteen.aid = "f04f5441470101010001";
+    canteen.code = "01";
+    canteen.type = "campus-wallet";
+    canteen.tar = "c00001";
+    canteen.provider = "campus";
+    const int64_t id = ok(s->put_application(canteen));
+    canteen.provider = "campus2";
+    assert_int_equal(ok(s->put_application(canteen)), id); // replaced by name
+    db::Application bank = canteen;
+    bank.name = "bank";
+    bank.aid = "f04f5441470103010001";
+    bank.code = "03";
+    bank.type = "bank";
+    assert_ok(s->put_application(bank));
+    db::Application clash = bank;
+    clash.name = "bank2";
+    assert_false(s->put_application(clash).ok()); // AID and code are unique
+    auto all = ok(s->applications());
+    assert_int_equal(all.size(), 2);
+    assert_string_equal(all[0].name.c_str(), "canteen"); // by code
+    assert_string_equal(all[0].provider.c_str(), "campus2");
+    assert_string_equal(ok(s->application_by_code("03"))->name.c_str(), "bank");
+    assert_string_equal(ok(s->application_by_aid("f04f5441470101010001"))->code.c_str(), "01");
+    assert_false(ok(s->application_by_code("99")).has_value());
+}
+
+inline void test_audit_log(void**) {
+    auto s = g_open(true);
+    for (int i = 0; i < 5; i++)
+        ok(s->append_audit({0, 1000 + i, "otactl", "card.bar", "card" + std::to_string(i), ""}));
+    auto last = ok(s->audit_tail(3));
+    assert_int_equal(last.size(), 3);
+    assert_string_equal(last[0].subject.c_str(), "card2");
+    assert_string_equal(last[2].subject.c_str(), "card4");
+    auto after = ok(s->audit_tail(10, last[0].id));
+    assert_int_equal(after.size(), 2);
+    assert_string_equal(after[0].subject.c_str(), "card3");
+    assert_int_equal(after[1].at, 1004);
+}
+
+inline const CMUnitTest kTests[] = {
+    cmocka_unit_test(test_card_round_trip),   cmocka_unit_test(test_reimport_and_conflicts),
+    cmocka_unit_test(test_transactions),      cmocka_unit_test(test_counters),
+    cmocka_unit_test(test_listing_and_filters), cmocka_unit_test(test_card_status_and_apps),
+    cmocka_unit_test(test_catalog),           cmocka_unit_test(test_audit_log),
+};
+
+} // namespace contract
