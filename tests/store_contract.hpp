@@ -54,9 +54,9 @@ inline void test_card_round_trip(void**) {
     auto s = g_open(true);
     assert_int_equal(ok(s->put_card(sample_card(1))), static_cast<int>(db::PutOutcome::Inserted));
     s = g_open(false);
-    for (auto found : {ok(s->card_by_iccid("8988299000000001001")),
-                       ok(s->card_by_imsi("001010000001001")),
-                       ok(s->card_by_msisdn("44790001001"))}) {
+    for (auto found :
+         {ok(s->card_by_iccid("8988299000000001001")), ok(s->card_by_imsi("001010000001001")),
+          ok(s->card_by_msisdn("44790001001"))}) {
         assert_true(found.has_value());
         assert_string_equal(found->iccid.c_str(), "8988299000000001001");
         assert_string_equal(found->status.c_str(), "active");
@@ -97,6 +97,16 @@ inline void test_reimport_and_conflicts(void**) {
     stolen_msisdn.card.msisdn = sample_card(1).card.msisdn;
     assert_error_contains(s->put_card(stolen_msisdn), "MSISDN 44790001001 already belongs to");
     assert_int_equal(ok(s->count_cards()), 1);
+    // A card that fails half-way leaves nothing behind, and the transaction goes on.
+    auto broken = sample_card(5);
+    broken.keysets[1].algorithm = "rot13";
+    assert_ok(s->begin());
+    assert_false(s->put_card(broken).ok());
+    assert_ok(s->put_card(sample_card(6)));
+    assert_ok(s->commit());
+    assert_false(ok(s->card_by_iccid(broken.card.iccid)).has_value());
+    assert_true(ok(s->card_by_iccid(sample_card(6).card.iccid)).has_value());
+    assert_int_equal(ok(s->count_cards()), 2);
 }
 
 inline void test_transactions(void**) {
@@ -231,10 +241,14 @@ inline void test_audit_log(void**) {
 }
 
 inline const CMUnitTest kTests[] = {
-    cmocka_unit_test(test_card_round_trip),   cmocka_unit_test(test_reimport_and_conflicts),
-    cmocka_unit_test(test_transactions),      cmocka_unit_test(test_counters),
-    cmocka_unit_test(test_listing_and_filters), cmocka_unit_test(test_card_status_and_apps),
-    cmocka_unit_test(test_catalog),           cmocka_unit_test(test_audit_log),
+    cmocka_unit_test(test_card_round_trip),
+    cmocka_unit_test(test_reimport_and_conflicts),
+    cmocka_unit_test(test_transactions),
+    cmocka_unit_test(test_counters),
+    cmocka_unit_test(test_listing_and_filters),
+    cmocka_unit_test(test_card_status_and_apps),
+    cmocka_unit_test(test_catalog),
+    cmocka_unit_test(test_audit_log),
 };
 
 } // namespace contract

@@ -62,7 +62,8 @@ void test_pragmas_read_back(void**) {
     s.reset();
     db::SqliteOptions bad{db_path()};
     bad.synchronous = "SOMETIMES";
-    assert_error_contains(db::SqliteStore::open(bad, vault()), "synchronous must be FULL or NORMAL");
+    assert_error_contains(db::SqliteStore::open(bad, vault()),
+                          "synchronous must be FULL or NORMAL");
 }
 
 void test_migrations(void**) {
@@ -70,10 +71,12 @@ void test_migrations(void**) {
     // A database from a newer program is left alone.
     sqlite3* raw = nullptr;
     assert_int_equal(sqlite3_open(db_path().c_str(), &raw), SQLITE_OK);
-    const std::string newer = "PRAGMA user_version = " + std::to_string(db::latest_schema_version() + 1);
+    const std::string newer =
+        "PRAGMA user_version = " + std::to_string(db::latest_schema_version() + 1);
     assert_int_equal(sqlite3_exec(raw, newer.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(raw);
-    assert_error_contains(db::SqliteStore::open({db_path()}, vault()), "is newer than this program");
+    assert_error_contains(db::SqliteStore::open({db_path()}, vault()),
+                          "is newer than this program");
     // An empty file is migrated to the latest schema, and opening again changes nothing.
     auto s = open_store(true);
     assert_int_equal(s->schema_version(), db::latest_schema_version());
@@ -104,9 +107,9 @@ void test_keys_never_in_clear(void**) {
     // Move card 1's KIc onto card 2: it must not open there.
     sqlite3* raw = nullptr;
     assert_int_equal(sqlite3_open(db_path().c_str(), &raw), SQLITE_OK);
-    const std::string move = "UPDATE keysets SET kic = (SELECT kic FROM keysets WHERE card_id = " +
-                             std::to_string(id1) + " AND kvn = 1) WHERE card_id = " +
-                             std::to_string(id2) + " AND kvn = 1";
+    const std::string move =
+        "UPDATE keysets SET kic = (SELECT kic FROM keysets WHERE card_id = " + std::to_string(id1) +
+        " AND kvn = 1) WHERE card_id = " + std::to_string(id2) + " AND kvn = 1";
     assert_int_equal(sqlite3_exec(raw, move.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(raw);
     s = open_store(false);
@@ -123,7 +126,8 @@ void test_keys_never_in_clear(void**) {
 }
 
 void test_master_key_sources(void**) {
-    assert_error_contains(db::KeyVault::from_hex("abcd", "file x"), "file x: the master key must be 64 hex digits");
+    assert_error_contains(db::KeyVault::from_hex("abcd", "file x"),
+                          "file x: the master key must be 64 hex digits");
     assert_error_contains(db::KeyVault::from_file(g_dir + "/missing.key"), "cannot open");
     const std::string path = g_dir + "/master.key";
     std::ofstream(path) << kMasterHex << "\n";
@@ -148,7 +152,8 @@ void test_audit_log_is_append_only(void**) {
     s.reset();
     sqlite3* raw = nullptr;
     assert_int_equal(sqlite3_open(db_path().c_str(), &raw), SQLITE_OK);
-    for (const char* sql : {"UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"}) {
+    for (const char* sql :
+         {"UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"}) {
         char* err = nullptr;
         assert_int_not_equal(sqlite3_exec(raw, sql, nullptr, nullptr, &err), SQLITE_OK);
         assert_non_null(strstr(err, "append-only"));
@@ -223,7 +228,9 @@ void test_crash_during_batched_import(void**) {
 } // namespace
 
 int main() {
-    contract::g_open = [](bool fresh) -> std::unique_ptr<db::Store> { return open_store(fresh); };
+    contract::g_open = [](bool fresh) -> std::unique_ptr<db::Store> {
+        return open_store(fresh);
+    };
     const CMUnitTest own[] = {
         cmocka_unit_test(test_pragmas_read_back),
         cmocka_unit_test(test_migrations),

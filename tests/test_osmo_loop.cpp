@@ -39,8 +39,10 @@ void test_timers_and_fds(void**) {
         otagw::osmo::LoopBridge bridge(&loop);
         // Two osmo timers: they fire in order, from inside uv_run.
         osmo_timer_list t1{}, t2{};
-        osmo_timer_setup(&t1, [](void*) { g_trace.events.push_back("t1"); }, nullptr);
-        osmo_timer_setup(&t2, [](void*) { g_trace.events.push_back("t2"); }, nullptr);
+        osmo_timer_setup(
+            &t1, [](void*) { g_trace.events.push_back("t1"); }, nullptr);
+        osmo_timer_setup(
+            &t2, [](void*) { g_trace.events.push_back("t2"); }, nullptr);
         osmo_timer_schedule(&t2, 0, 40000);
         osmo_timer_schedule(&t1, 0, 10000);
         // A pipe watched by osmo: a uv timer writes, the osmo callback reads and unregisters.
@@ -114,7 +116,8 @@ void test_reused_fd_number(void**) {
             close(first.wr);
             second = Pipe(); // lowest free numbers: the read end takes `old` again
             g_trace.events.push_back(second.rd == old ? "a reused" : "a other");
-            osmo_fd_setup(&b, second.rd, OSMO_FD_READ, reinterpret_cast<int (*)(osmo_fd*, unsigned)>(f->data), nullptr, 0);
+            osmo_fd_setup(&b, second.rd, OSMO_FD_READ,
+                          reinterpret_cast<int (*)(osmo_fd*, unsigned)>(f->data), nullptr, 0);
             osmo_fd_register(&b);
             assert_int_equal(write(second.wr, "xy", 2), 2);
             return 0;
@@ -125,7 +128,8 @@ void test_reused_fd_number(void**) {
     assert_int_equal(write(first.wr, "go", 2), 2);
     uv_timer_t guard; // fails the test instead of hanging if b is never served
     uv_timer_init(&loop, &guard);
-    uv_timer_start(&guard, [](uv_timer_t*) { fail_msg("b was never served"); }, 2000, 0);
+    uv_timer_start(
+        &guard, [](uv_timer_t*) { fail_msg("b was never served"); }, 2000, 0);
     uv_unref(reinterpret_cast<uv_handle_t*>(&guard));
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(g_trace.events.size(), 2);

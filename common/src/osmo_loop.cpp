@@ -20,13 +20,13 @@ namespace {
 
 template <typename H>
 void close_and_free(H* h) {
-    uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* x) { delete reinterpret_cast<H*>(x); });
+    uv_close(reinterpret_cast<uv_handle_t*>(h),
+             [](uv_handle_t* x) { delete reinterpret_cast<H*>(x); });
 }
 
 void close_poll(uv_poll_t* h) {
-    uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* x) {
-        delete reinterpret_cast<LoopBridge::Poll*>(x->data);
-    });
+    uv_close(reinterpret_cast<uv_handle_t*>(h),
+             [](uv_handle_t* x) { delete reinterpret_cast<LoopBridge::Poll*>(x->data); });
 }
 
 } // namespace

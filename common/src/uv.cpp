@@ -63,6 +63,7 @@ struct TcpStream::Holder {
     bool closing = false;       // uv_close called
     bool handle_closed = false; // its close callback ran; whoever goes last frees the holder
     bool writing = false;
+    bool close_when_written = false;
     Bytes pending;   // queued while a write is in flight
     Bytes in_flight; // the buffer uv_write is sending
     DataCb on_data;
@@ -71,6 +72,11 @@ struct TcpStream::Holder {
     char read_buffer[64 * 1024];
 
     void flush() {
+        if (!writing && pending.empty() && close_when_written) {
+            on_closed = nullptr;
+            begin_close();
+            return;
+        }
         if (writing || pending.empty() || closing)
             return;
         in_flight.swap(pending);
@@ -134,6 +140,8 @@ TcpStream::~TcpStream() {
     h_->on_connect = nullptr;
     if (h_->handle_closed)
         delete h_;
+    else if (h_->close_when_written && !h_->closing && (h_->writing || !h_->pending.empty()))
+        h_->on_data = nullptr; // the holder finishes writing, then closes and frees itself
     else
         h_->begin_close();
 }
@@ -240,6 +248,11 @@ void TcpStream::write(ByteView data) {
     if (h_->closing || data.empty())
         return;
     append(h_->pending, data);
+    h_->flush();
+}
+
+void TcpStream::close_when_written() {
+    h_->close_when_written = true;
     h_->flush();
 }
 

@@ -106,10 +106,10 @@ Result<Bytes> KeyVault::seal(ByteView plain, std::string_view aad) const {
     uint8_t* nonce = out.data() + 1;
     OTAGW_TRY_STATUS(s_->nonce(nonce));
     uint8_t* body = nonce + kNonceSize;
-    const int rc = mbedtls_gcm_crypt_and_tag(
-        &s_->gcm, MBEDTLS_GCM_ENCRYPT, plain.size(), nonce, kNonceSize,
-        reinterpret_cast<const uint8_t*>(aad.data()), aad.size(), plain.data(), body,
-        kTagSize, body + plain.size());
+    const int rc =
+        mbedtls_gcm_crypt_and_tag(&s_->gcm, MBEDTLS_GCM_ENCRYPT, plain.size(), nonce, kNonceSize,
+                                  reinterpret_cast<const uint8_t*>(aad.data()), aad.size(),
+                                  plain.data(), body, kTagSize, body + plain.size());
     if (rc != 0)
         return make_error("key vault: sealing failed");
     return out;
@@ -122,9 +122,9 @@ Result<Bytes> KeyVault::open(ByteView sealed, std::string_view aad) const {
     const uint8_t* body = nonce + kNonceSize;
     const size_t n = sealed.size() - kOverhead;
     Bytes plain(n);
-    const int rc = mbedtls_gcm_auth_decrypt(
-        &s_->gcm, n, nonce, kNonceSize, reinterpret_cast<const uint8_t*>(aad.data()), aad.size(),
-        body + n, kTagSize, body, plain.data());
+    const int rc = mbedtls_gcm_auth_decrypt(&s_->gcm, n, nonce, kNonceSize,
+                                            reinterpret_cast<const uint8_t*>(aad.data()),
+                                            aad.size(), body + n, kTagSize, body, plain.data());
     if (rc != 0)
         return make_error("key vault: a sealed key does not open (wrong master key, or the data "
                           "was changed or moved)");

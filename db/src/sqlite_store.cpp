@@ -148,6 +148,7 @@ Application application_from(const Use& u) {
 // Every statement the store runs, prepared once at open.
 struct SqliteStore::Statements {
     Stmt begin, commit, rollback;
+    Stmt savepoint, release, rollback_to;
     Stmt card_by[3]; // iccid, imsi, msisdn
     Stmt insert_card, insert_keyset, insert_tar, insert_load_file, insert_card_app;
     Stmt count_cards, set_card_status;
@@ -176,10 +177,9 @@ Error SqliteStore::fail(const std::string& what) const {
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& options,
                                                        const KeyVault& vault) {
     sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(options.path.c_str(), &db,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                       SQLITE_OPEN_NOMUTEX,
-                                   nullptr);
+    const int rc =
+        sqlite3_open_v2(options.path.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         std::string why = db ? sqlite3_errmsg(db) : "out of memory";
         sqlite3_close(db);
@@ -200,6 +200,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
         {&t.begin, "BEGIN IMMEDIATE"},
         {&t.commit, "COMMIT"},
         {&t.rollback, "ROLLBACK"},
+        {&t.savepoint, "SAVEPOINT put_card"},
+        {&t.release, "RELEASE put_card"},
+        {&t.rollback_to, "ROLLBACK TO put_card"},
         {&t.card_by[0], cards + "iccid = ?1"},
         {&t.card_by[1], cards + "imsi = ?1"},
         {&t.card_by[2], cards + "msisdn = ?1"},
@@ -377,6 +380,24 @@ Result<std::optional<Card>> SqliteStore::card_by_msisdn(std::string_view msisdn)
 }
 
 Result<PutOutcome> SqliteStore::put_card(const CardImage& image) {
+    // All of a card or nothing of it, inside the caller's transaction or on its own.
+    {
+        Use u(st_->savepoint);
+        if (u.step() != SQLITE_DONE)
+            return fail("savepoint");
+    }
+    auto r = insert_card(image);
+    Use end(r ? st_->release : st_->rollback_to);
+    if (end.step() != SQLITE_DONE)
+        return fail("ending savepoint");
+    if (!r) {
+        Use rel(st_->release); // ROLLBACK TO keeps the savepoint open
+        rel.step();
+    }
+    return r;
+}
+
+Result<PutOutcome> SqliteStore::insert_card(const CardImage& image) {
     const Card& c = image.card;
     auto existing = card_by_iccid(c.iccid);
     if (!existing)
@@ -530,8 +551,8 @@ Result<uint64_t> SqliteStore::next_counter(int64_t card_id, uint8_t kvn) {
     if (rc == SQLITE_ROW)
         return static_cast<uint64_t>(u.col_int(0));
     if (rc == SQLITE_DONE)
-        return make_error("card id " + std::to_string(card_id) + " keyset " +
-                          std::to_string(kvn) + ": no such keyset, or its counter is exhausted");
+        return make_error("card id " + std::to_string(card_id) + " keyset " + std::to_string(kvn) +
+                          ": no such keyset, or its counter is exhausted");
     return fail("raising a counter");
 }
 
@@ -554,8 +575,8 @@ Result<std::vector<CardTar>> SqliteStore::card_tars(int64_t card_id) {
     u.integer(card_id);
     int rc;
     while ((rc = u.step()) == SQLITE_ROW)
-        out.push_back({u.col_text(0), u.col_text(1), static_cast<uint8_t>(u.col_int(2)),
-                       u.col_text(3)});
+        out.push_back(
+            {u.col_text(0), u.col_text(1), static_cast<uint8_t>(u.col_int(2)), u.col_text(3)});
     if (rc != SQLITE_DONE)
         return fail("reading TARs");
     return out;

@@ -55,8 +55,11 @@ public:
     // Queues bytes (copied); writes issued while one is in flight go out together after it.
     void write(ByteView data);
     size_t pending_write_bytes() const;
-    // Closes now; idempotent.
+    // Closes now (queued bytes are dropped); idempotent.
     void close();
+    // Closes once every queued byte is written; no callback runs for this close. The object may
+    // be destroyed meanwhile: the bytes still go out.
+    void close_when_written();
     bool is_open() const;
     std::string peer() const; // "127.0.0.1:2775"
 

@@ -79,6 +79,7 @@ private:
     Status migrate();
     Error fail(const std::string& what) const;
     Result<std::optional<Card>> card_where(int which, std::string_view value);
+    Result<PutOutcome> insert_card(const CardImage& image);
 
     sqlite3* db_;
     const KeyVault& vault_;

@@ -25,7 +25,7 @@ struct Card {
     int64_t id = 0;
     std::string iccid;
     std::string imsi;
-    std::string msisdn; // E.164 digits without '+', may be empty
+    std::string msisdn;            // E.164 digits without '+', may be empty
     std::string status = "active"; // active | barred
     int64_t created_at = 0;        // Unix ms
     int64_t updated_at = 0;
@@ -84,7 +84,7 @@ struct Application {
 
 struct AuditEntry {
     int64_t id = 0;
-    int64_t at = 0; // Unix ms
+    int64_t at = 0;      // Unix ms
     std::string actor;   // who: "api:ops", "otactl", "sms:+4479...", "daemon"
     std::string action;  // what: "inventory.import", "card.bar", "app.lock", ...
     std::string subject; // to what: an ICCID, an AID, a file name
@@ -136,7 +136,8 @@ public:
     virtual Status put_card_app(int64_t card_id, const CardApp& app) = 0; // insert or replace
 
     // ---- application catalog ----
-    virtual Result<int64_t> put_application(const Application& app) = 0; // insert or replace by name
+    virtual Result<int64_t>
+    put_application(const Application& app) = 0; // insert or replace by name
     virtual Result<std::vector<Application>> applications() = 0;
     virtual Result<std::optional<Application>> application_by_aid(std::string_view aid) = 0;
     virtual Result<std::optional<Application>> application_by_code(std::string_view code) = 0;

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// ota-gatewayd's wiring on the one libuv loop: the state store, the SMPP binds, the admin API,
+// the telnet VTY (through the libosmocore bridge), and a graceful shutdown on SIGTERM/SIGINT:
+// stop intake, unbind, flush, close the database.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <uv.h>
+
+#include "otagw/common/counters.hpp"
+#include "otagw/common/osmo_loop.hpp"
+#include "otagw/common/uv.hpp"
+#include "otagw/db/sqlite_store.hpp"
+#include "otagw/gateway/api.hpp"
+#include "otagw/gateway/config.hpp"
+#include "otagw/gateway/http.hpp"
+#include "otagw/gateway/vty.hpp"
+#include "otagw/smpp/esme.hpp"
+
+namespace otagw::gateway {
+
+class Daemon final : public VtyBackend {
+public:
+    Daemon(uv_loop_t* loop, GatewayConfig& config);
+    ~Daemon() override;
+
+    // Opens the store, syncs the catalog, listens (API, VTY) and binds. An error names what
+    // could not start.
+    Status start(void* talloc_ctx);
+    // Graceful shutdown; the loop ends when everything is closed.
+    void shutdown(const char* why);
+
+    std::vector<std::string> show_smpp() override;
+    Result<std::vector<std::string>> show_card(const std::string& by,
+                                               const std::string& value) override;
+    std::vector<std::string> show_applications() override;
+    std::vector<std::string> show_stats() override;
+    std::vector<std::string> show_requests() override;
+
+private:
+    Status sync_catalog();
+    Json health();
+
+    uv_loop_t* loop_;
+    GatewayConfig& config_;
+    std::unique_ptr<db::KeyVault> vault_;
+    std::unique_ptr<db::SqliteStore> store_;
+    std::unique_ptr<Api> api_;
+    std::unique_ptr<http::Server> http_;
+    std::unique_ptr<smpp::Esme> esme_;
+    std::unique_ptr<osmo::LoopBridge> bridge_;
+    std::map<std::string, bool> bind_up_;
+    Counters counters_; // daemon-wide ("daemon:...")
+    uv_signal_t* sigterm_ = nullptr;
+    uv_signal_t* sigint_ = nullptr;
+    bool stopping_ = false;
+    int64_t started_at_ = 0;
+};
+
+} // namespace otagw::gateway
