@@ -18,5 +18,7 @@ void add_packet_commands(CLI::App& app);
 void add_apdu_commands(CLI::App& app);
 // Online tools set `exit_code` (0 done, 1 failed).
 void add_smpp_commands(CLI::App& app, int& exit_code);
+// Online commands through the daemon's admin API.
+void add_api_commands(CLI::App& app, int& exit_code);
 
 } // namespace otactl

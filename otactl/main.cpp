@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// otactl: the operator's command line. Offline packet and APDU tools for now.
+// otactl: the operator's command line: offline packet and APDU tools, SMPP link tests, and
+// the online commands through the daemon's admin API.
 #include "cli.hpp"
 
 int main(int argc, char** argv) {
@@ -9,5 +10,6 @@ int main(int argc, char** argv) {
     otactl::add_packet_commands(app);
     otactl::add_apdu_commands(app);
     otactl::add_smpp_commands(app, exit_code);
+    otactl::add_api_commands(app, exit_code);
     return otagw::cli::run(app, argc, argv, "otactl", exit_code);
 }

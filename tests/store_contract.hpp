@@ -80,6 +80,9 @@ inline void test_card_round_trip(void**) {
     assert_int_equal(*apps[0].life_cycle, 0x07);
     assert_string_equal(apps[0].state.c_str(), "active");
     assert_false(ok(s->card_by_iccid("8988299000000009999")).has_value());
+    assert_int_equal(ok(s->cards_matching("8988299000000009999", "001010000001001", "1")).size(),
+                     1);
+    assert_int_equal(ok(s->cards_matching("8988299000000009999", "2", "3")).size(), 0);
     assert_int_equal(ok(s->count_cards()), 1);
 }
 

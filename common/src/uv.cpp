@@ -68,6 +68,7 @@ struct TcpStream::Holder {
     Bytes in_flight; // the buffer uv_write is sending
     DataCb on_data;
     ClosedCb on_closed;
+    std::function<void()> on_drained;
     std::function<void(int)> on_connect;
     char read_buffer[64 * 1024];
 
@@ -94,6 +95,8 @@ struct TcpStream::Holder {
                                   return;
                               }
                               h->flush();
+                              if (!h->writing && !h->closing && h->on_drained)
+                                  h->on_drained(); // may write more, or destroy the owner
                           });
         if (rc < 0) {
             writing = false;
@@ -138,6 +141,7 @@ TcpStream::~TcpStream() {
     h_->owner = nullptr;
     h_->on_closed = nullptr;
     h_->on_connect = nullptr;
+    h_->on_drained = nullptr;
     if (h_->handle_closed)
         delete h_;
     else if (h_->close_when_written && !h_->closing && (h_->writing || !h_->pending.empty()))
@@ -249,6 +253,10 @@ void TcpStream::write(ByteView data) {
         return;
     append(h_->pending, data);
     h_->flush();
+}
+
+void TcpStream::set_drained_callback(std::function<void()> cb) {
+    h_->on_drained = std::move(cb);
 }
 
 void TcpStream::close_when_written() {

@@ -10,6 +10,10 @@ CREATE TABLE cards (
     imsi TEXT NOT NULL UNIQUE,             -- 3GPP TS 23.003
     msisdn TEXT UNIQUE,                    -- E.164 digits without '+'
     status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'barred')),
+    -- What the vendor delivered and is only read with the card, kept in the inventory file's
+    -- notation (doc/card-inventory.md): a row each would triple the rows of an import.
+    tars TEXT NOT NULL DEFAULT '',         -- tar:kind:msl[:aid];...
+    load_files TEXT NOT NULL DEFAULT '',   -- elf[/module]...;...
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
 );
@@ -27,16 +31,6 @@ CREATE TABLE keysets (
     PRIMARY KEY (card_id, kvn)
 ) WITHOUT ROWID;
 
--- The TARs a card answers and their minimum security levels (ETSI TS 102 226).
-CREATE TABLE card_tars (
-    card_id INTEGER NOT NULL REFERENCES cards(id) ON DELETE CASCADE,
-    tar TEXT NOT NULL,                     -- 6 hex digits
-    kind TEXT NOT NULL CHECK (kind IN ('isd', 'rfm', 'app')),
-    msl INTEGER NOT NULL,                  -- coded as SPI byte 1 (TS 102 225 §5.1.1)
-    aid TEXT,                              -- the application an 'app' TAR reaches
-    PRIMARY KEY (card_id, tar)
-) WITHOUT ROWID;
-
 -- The application catalog: what the operator offers and how to reach it on a card.
 CREATE TABLE applications (
     id INTEGER PRIMARY KEY,
@@ -52,16 +46,9 @@ CREATE TABLE applications (
     provider TEXT NOT NULL DEFAULT ''
 );
 
--- What each card holds: its load files and applications as the card reported them (GP 2.3 §5.3
--- life cycle byte) and the state the gateway derives: absent, installed, active, suspended,
--- terminated, unknown, pending:<op>.
-CREATE TABLE card_load_files (
-    card_id INTEGER NOT NULL REFERENCES cards(id) ON DELETE CASCADE,
-    aid TEXT NOT NULL,
-    modules TEXT NOT NULL DEFAULT '',      -- module AIDs, ';'-separated
-    PRIMARY KEY (card_id, aid)
-) WITHOUT ROWID;
-
+-- The applications on each card as the card reported them (GP 2.3 §5.3 life cycle byte) and
+-- the state the gateway derives: absent, installed, active, suspended, terminated, unknown,
+-- pending:<op>.
 CREATE TABLE card_apps (
     card_id INTEGER NOT NULL REFERENCES cards(id) ON DELETE CASCADE,
     aid TEXT NOT NULL,

@@ -108,6 +108,56 @@ std::string join(const std::vector<std::string>& parts, char sep) {
     return out;
 }
 
+// TARs and load files in the inventory file's notation (doc/card-inventory.md).
+std::string encode_tars(const std::vector<CardTar>& tars) {
+    std::string out;
+    for (const auto& t : tars) {
+        if (!out.empty())
+            out += ';';
+        out.append(t.tar).append(":").append(t.kind).append(":").append(
+            to_hex(ByteView(&t.msl, 1)));
+        if (!t.aid.empty())
+            out.append(":").append(t.aid);
+    }
+    return out;
+}
+
+std::vector<CardTar> decode_tars(std::string_view text) {
+    std::vector<CardTar> out;
+    for (const auto& entry : split(text, ';')) {
+        const auto p = split(entry, ':');
+        if (p.size() < 3)
+            continue;
+        auto msl = parse_hex(p[2]);
+        out.push_back({p[0], p[1], msl && msl->size() == 1 ? (*msl)[0] : uint8_t{0},
+                       p.size() > 3 ? p[3] : std::string()});
+    }
+    return out;
+}
+
+std::string encode_load_files(const std::vector<LoadFile>& files) {
+    std::vector<std::string> entries;
+    for (const auto& f : files) {
+        std::string e = f.aid;
+        for (const auto& m : f.modules)
+            e.append("/").append(m);
+        entries.push_back(std::move(e));
+    }
+    return join(entries, ';');
+}
+
+std::vector<LoadFile> decode_load_files(std::string_view text) {
+    std::vector<LoadFile> out;
+    for (const auto& entry : split(text, ';')) {
+        auto parts = split(entry, '/');
+        LoadFile f;
+        f.aid = parts[0];
+        f.modules.assign(parts.begin() + 1, parts.end());
+        out.push_back(std::move(f));
+    }
+    return out;
+}
+
 constexpr const char* kCardColumns = "id, iccid, imsi, coalesce(msisdn, ''), status, created_at, "
                                      "updated_at";
 
@@ -150,10 +200,11 @@ struct SqliteStore::Statements {
     Stmt begin, commit, rollback;
     Stmt savepoint, release, rollback_to;
     Stmt card_by[3]; // iccid, imsi, msisdn
-    Stmt insert_card, insert_keyset, insert_tar, insert_load_file, insert_card_app;
+    Stmt cards_matching;
+    Stmt insert_card, insert_keyset, insert_card_app;
     Stmt count_cards, set_card_status;
     Stmt keysets, next_counter, raise_counter;
-    Stmt card_tars, card_load_files, card_apps;
+    Stmt card_contents, card_apps;
     Stmt put_application, applications, application_by_aid, application_by_code;
     Stmt append_audit, audit_last, audit_after;
 };
@@ -176,6 +227,13 @@ Error SqliteStore::fail(const std::string& what) const {
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& options,
                                                        const KeyVault& vault) {
+    // One thread uses SQLite: no allocation statistics (each costs a mutex). Only possible
+    // before SQLite initialises; later calls fail harmlessly.
+    static const bool configured = [] {
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        return true;
+    }();
+    (void)configured;
     sqlite3* db = nullptr;
     const int rc =
         sqlite3_open_v2(options.path.c_str(), &db,
@@ -206,14 +264,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
         {&t.card_by[0], cards + "iccid = ?1"},
         {&t.card_by[1], cards + "imsi = ?1"},
         {&t.card_by[2], cards + "msisdn = ?1"},
-        {&t.insert_card, "INSERT INTO cards (iccid, imsi, msisdn, status, created_at, updated_at) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?5)"},
+        {&t.cards_matching, cards + "iccid = ?1 OR imsi = ?2 OR msisdn = ?3"},
+        {&t.insert_card, "INSERT INTO cards (iccid, imsi, msisdn, status, tars, load_files, "
+                         "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"},
         {&t.insert_keyset, "INSERT INTO keysets (card_id, kvn, algorithm, kic, kid, kik, counter) "
                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
-        {&t.insert_tar,
-         "INSERT INTO card_tars (card_id, tar, kind, msl, aid) VALUES (?1, ?2, ?3, ?4, ?5)"},
-        {&t.insert_load_file,
-         "INSERT INTO card_load_files (card_id, aid, modules) VALUES (?1, ?2, ?3)"},
         {&t.insert_card_app,
          "INSERT OR REPLACE INTO card_apps (card_id, aid, life_cycle, state, load_file_aid, "
          "module_aid, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
@@ -225,10 +280,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
                           "?2 AND counter < 1099511627775 RETURNING counter"},
         {&t.raise_counter,
          "UPDATE keysets SET counter = max(counter, ?3) WHERE card_id = ?1 AND kvn = ?2"},
-        {&t.card_tars, "SELECT tar, kind, msl, coalesce(aid, '') FROM card_tars WHERE card_id = "
-                       "?1 ORDER BY tar"},
-        {&t.card_load_files,
-         "SELECT aid, modules FROM card_load_files WHERE card_id = ?1 ORDER BY aid"},
+        {&t.card_contents, "SELECT tars, load_files FROM cards WHERE id = ?1"},
         {&t.card_apps, "SELECT aid, life_cycle, state, coalesce(load_file_aid, ''), "
                        "coalesce(module_aid, ''), updated_at FROM card_apps WHERE card_id = ?1 "
                        "ORDER BY aid"},
@@ -397,8 +449,8 @@ Result<PutOutcome> SqliteStore::put_card(const CardImage& image) {
     return r;
 }
 
-Result<PutOutcome> SqliteStore::insert_card(const CardImage& image) {
-    const Card& c = image.card;
+// A card could not go in: the same card again (Unchanged), or which number is taken.
+Result<PutOutcome> SqliteStore::explain_conflict(const Card& c) {
     auto existing = card_by_iccid(c.iccid);
     if (!existing)
         return existing.take_error();
@@ -420,12 +472,23 @@ Result<PutOutcome> SqliteStore::insert_card(const CardImage& image) {
             return make_error(std::string(which == 1 ? "IMSI " : "MSISDN ") + v +
                               " already belongs to card " + (*other)->iccid);
     }
+    return fail("adding card " + c.iccid);
+}
+
+Result<PutOutcome> SqliteStore::insert_card(const CardImage& image) {
+    const Card& c = image.card;
     const int64_t now = c.created_at ? c.created_at : now_ms();
     int64_t id = 0;
     {
+        // Insert first; the UNIQUE constraints find a card already there (the common case of
+        // an import has no lookup at all).
         Use u(st_->insert_card);
-        u.text(c.iccid).text(c.imsi).text_or_null(c.msisdn).text(c.status).integer(now);
-        if (u.step() != SQLITE_DONE)
+        u.text(c.iccid).text(c.imsi).text_or_null(c.msisdn).text(c.status);
+        u.text(encode_tars(image.tars)).text(encode_load_files(image.load_files)).integer(now);
+        const int rc = u.step();
+        if (rc == SQLITE_CONSTRAINT)
+            return explain_conflict(c);
+        if (rc != SQLITE_DONE)
             return fail("adding card " + c.iccid);
         id = sqlite3_last_insert_rowid(db_);
     }
@@ -445,21 +508,22 @@ Result<PutOutcome> SqliteStore::insert_card(const CardImage& image) {
         if (u.step() != SQLITE_DONE)
             return fail("card " + c.iccid + ": adding keyset " + std::to_string(k.kvn));
     }
-    for (const CardTar& t : image.tars) {
-        Use u(st_->insert_tar);
-        u.integer(id).text(t.tar).text(t.kind).integer(t.msl).text_or_null(t.aid);
-        if (u.step() != SQLITE_DONE)
-            return fail("card " + c.iccid + ": adding TAR " + t.tar);
-    }
-    for (const LoadFile& f : image.load_files) {
-        Use u(st_->insert_load_file);
-        u.integer(id).text(f.aid).text(join(f.modules, ';'));
-        if (u.step() != SQLITE_DONE)
-            return fail("card " + c.iccid + ": adding load file " + f.aid);
-    }
     for (const CardApp& a : image.apps)
         OTAGW_TRY_STATUS(put_card_app(id, a));
     return PutOutcome::Inserted;
+}
+
+Result<std::vector<Card>> SqliteStore::cards_matching(std::string_view iccid, std::string_view imsi,
+                                                      std::string_view msisdn) {
+    std::vector<Card> out;
+    Use u(st_->cards_matching);
+    u.text(iccid).text(imsi).text(msisdn);
+    int rc;
+    while ((rc = u.step()) == SQLITE_ROW)
+        out.push_back(card_from(u));
+    if (rc != SQLITE_DONE)
+        return fail("card lookup");
+    return out;
 }
 
 Result<std::vector<Card>> SqliteStore::list_cards(int64_t after_id, size_t limit,
@@ -569,29 +633,29 @@ Status SqliteStore::raise_counter(int64_t card_id, uint8_t kvn, uint64_t value) 
     return {};
 }
 
-Result<std::vector<CardTar>> SqliteStore::card_tars(int64_t card_id) {
-    std::vector<CardTar> out;
-    Use u(st_->card_tars);
+Result<std::pair<std::string, std::string>> SqliteStore::card_contents(int64_t card_id) {
+    Use u(st_->card_contents);
     u.integer(card_id);
-    int rc;
-    while ((rc = u.step()) == SQLITE_ROW)
-        out.push_back(
-            {u.col_text(0), u.col_text(1), static_cast<uint8_t>(u.col_int(2)), u.col_text(3)});
-    if (rc != SQLITE_DONE)
-        return fail("reading TARs");
-    return out;
+    const int rc = u.step();
+    if (rc == SQLITE_ROW)
+        return std::pair{u.col_text(0), u.col_text(1)};
+    if (rc == SQLITE_DONE)
+        return make_error("no card with id " + std::to_string(card_id));
+    return fail("reading a card");
+}
+
+Result<std::vector<CardTar>> SqliteStore::card_tars(int64_t card_id) {
+    auto text = card_contents(card_id);
+    if (!text)
+        return text.take_error();
+    return decode_tars(text->first);
 }
 
 Result<std::vector<LoadFile>> SqliteStore::card_load_files(int64_t card_id) {
-    std::vector<LoadFile> out;
-    Use u(st_->card_load_files);
-    u.integer(card_id);
-    int rc;
-    while ((rc = u.step()) == SQLITE_ROW)
-        out.push_back({u.col_text(0), split(u.col_text(1), ';')});
-    if (rc != SQLITE_DONE)
-        return fail("reading load files");
-    return out;
+    auto text = card_contents(card_id);
+    if (!text)
+        return text.take_error();
+    return decode_load_files(text->second);
 }
 
 Result<std::vector<CardApp>> SqliteStore::card_apps(int64_t card_id) {

@@ -50,8 +50,9 @@ Result<int64_t> int_param(const http::Request& r, const char* name, int64_t fall
 }
 
 Json card_summary(const db::Card& c) {
-    return Json{{"iccid", c.iccid}, {"imsi", c.imsi},          {"msisdn", c.msisdn},
-                {"status", c.status}, {"created_at", c.created_at}, {"updated_at", c.updated_at}};
+    return Json{{"iccid", c.iccid},           {"imsi", c.imsi},
+                {"msisdn", c.msisdn},         {"status", c.status},
+                {"created_at", c.created_at}, {"updated_at", c.updated_at}};
 }
 
 Json app_json(const db::CardApp& a) {
@@ -84,16 +85,17 @@ public:
         const ImportReport& r = importer_.finish();
         counters_.inc("api:import:" + r.mode);
         counters_.inc("api:import:cards_inserted", r.inserted);
-        Json detail{{"mode", r.mode},         {"lines", r.lines},
-                    {"cards", r.cards},       {"inserted", r.inserted},
+        Json detail{{"mode", r.mode},           {"lines", r.lines},
+                    {"cards", r.cards},         {"inserted", r.inserted},
                     {"unchanged", r.unchanged}, {"issues", r.issues_total}};
         if (r.mode == "apply") {
-            auto audit = store_.append_audit({0, 0, who_, "inventory.import", name_, detail.dump()});
+            auto audit =
+                store_.append_audit({0, 0, who_, "inventory.import", name_, detail.dump()});
             if (!audit)
                 log::error("api", "audit log: " + audit.error().message);
         }
-        log::notice("api", "inventory " + r.mode + " of " + name_ + " by " + who_ + ": " +
-                               detail.dump());
+        log::notice("api",
+                    "inventory " + r.mode + " of " + name_ + " by " + who_ + ": " + detail.dump());
         respond(json_response(r.error.empty() ? 200 : 500, r.to_json()));
     }
 
@@ -161,7 +163,8 @@ Api::Api(db::Store& store, const ApiConfig& config, Hooks hooks)
 
 std::string Api::authenticate(const http::Request& r) const {
     const std::string* h = r.header("authorization");
-    if (!h || h->size() < 8 || (h->compare(0, 7, "Bearer ") != 0 && h->compare(0, 7, "bearer ") != 0))
+    if (!h || h->size() < 8 ||
+        (h->compare(0, 7, "Bearer ") != 0 && h->compare(0, 7, "bearer ") != 0))
         return {};
     const std::string digest = sha256_hex(std::string_view(*h).substr(7));
     std::string who;
@@ -276,9 +279,12 @@ http::Response Api::route(const http::Request& r, const std::string& who) {
             return error(500, entries.error().message);
         Json list = Json::array();
         for (const auto& e : *entries)
-            list.push_back({{"id", e.id},         {"at", e.at},
-                            {"actor", e.actor},   {"action", e.action},
-                            {"subject", e.subject}, {"detail", e.detail}});
+            list.push_back({{"id", e.id},
+                            {"at", e.at},
+                            {"actor", e.actor},
+                            {"action", e.action},
+                            {"subject", e.subject},
+                            {"detail", e.detail}});
         return json_response(200, Json{{"entries", list}});
     }
     if (p == "/v1/cards") {
@@ -320,8 +326,8 @@ http::Response Api::route(const http::Request& r, const std::string& who) {
         Json list = Json::array();
         for (const auto& c : *cards)
             list.push_back(card_summary(c));
-        Json next = cards->size() == static_cast<size_t>(*limit) ? Json(cards->back().id)
-                                                                  : Json(nullptr);
+        Json next =
+            cards->size() == static_cast<size_t>(*limit) ? Json(cards->back().id) : Json(nullptr);
         return json_response(200, Json{{"cards", list}, {"next_after", next}});
     }
     if (p.rfind("/v1/cards/", 0) == 0) {
@@ -365,8 +371,9 @@ http::Response Api::route(const http::Request& r, const std::string& who) {
                 !body["status"].is_string())
                 return error(400, "body: a JSON object with \"status\": \"active\" or \"barred\"");
             const std::string status = body["status"];
-            const std::string reason =
-                body.contains("reason") && body["reason"].is_string() ? std::string(body["reason"]) : "";
+            const std::string reason = body.contains("reason") && body["reason"].is_string()
+                                           ? std::string(body["reason"])
+                                           : "";
             if (Status st = store_.begin(); !st)
                 return error(500, st.error().message);
             Status st = store_.set_card_status((*c)->id, status);

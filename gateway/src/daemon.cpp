@@ -55,7 +55,9 @@ Status Daemon::start(void* talloc_ctx) {
     OTAGW_TRY_STATUS(sync_catalog());
 
     Api::Hooks hooks;
-    hooks.health = [this] { return health(); };
+    hooks.health = [this] {
+        return health();
+    };
     hooks.counters = [this] {
         std::vector<const Counters*> all{&counters_};
         if (esme_)
@@ -82,7 +84,9 @@ Status Daemon::start(void* talloc_ctx) {
             counters_.inc("daemon:mo:received"); // the request pipeline takes these over
             log::info("smpp", "MO from " + mo.source.addr + " to " + mo.dest.addr);
         };
-        h.on_receipt = [this](const smpp::Receipt&) { counters_.inc("daemon:receipts"); };
+        h.on_receipt = [this](const smpp::Receipt&) {
+            counters_.inc("daemon:receipts");
+        };
         esme_ = std::make_unique<smpp::Esme>(loop_, config_.smpp, h);
         esme_->start();
     }
@@ -145,10 +149,12 @@ void Daemon::shutdown(const char* why) {
         log::notice("daemon", "stopped");
     };
     if (esme_)
-        esme_->stop([this, finish] { uv::defer(loop_, [this, finish] {
-            esme_.reset();
-            finish();
-        }); });
+        esme_->stop([this, finish] {
+            uv::defer(loop_, [this, finish] {
+                esme_.reset();
+                finish();
+            });
+        });
     else
         finish();
 }
@@ -203,11 +209,11 @@ Result<std::vector<std::string>> Daemon::show_card(const std::string& by,
         out.push_back(" TAR " + t["tar"].get<std::string>() + " " + t["kind"].get<std::string>() +
                       " msl " + t["msl"].get<std::string>());
     for (const auto& a : v["apps"])
-        out.push_back(" application " + a["aid"].get<std::string>() + " " +
-                      a["state"].get<std::string>() + " (life cycle " +
-                      (a["life_cycle"].is_null() ? std::string("?")
-                                                 : a["life_cycle"].get<std::string>()) +
-                      ")");
+        out.push_back(
+            " application " + a["aid"].get<std::string>() + " " + a["state"].get<std::string>() +
+            " (life cycle " +
+            (a["life_cycle"].is_null() ? std::string("?") : a["life_cycle"].get<std::string>()) +
+            ")");
     return out;
 }
 

@@ -8,15 +8,13 @@ namespace otagw::gateway {
 nlohmann::ordered_json ImportReport::to_json() const {
     nlohmann::ordered_json issues_json = nlohmann::ordered_json::array();
     for (const auto& i : issues)
-        issues_json.push_back({{"line", i.line},
-                               {"field", i.field},
-                               {"reason", i.reason},
-                               {"message", i.message()}});
-    nlohmann::ordered_json j{{"ok", ok()},         {"mode", mode},
-                             {"lines", lines},     {"cards", cards},
+        issues_json.push_back(
+            {{"line", i.line}, {"field", i.field}, {"reason", i.reason}, {"message", i.message()}});
+    nlohmann::ordered_json j{{"ok", ok()},           {"mode", mode},
+                             {"lines", lines},       {"cards", cards},
                              {"inserted", inserted}, {"unchanged", unchanged},
-                             {"stopped", stopped},
-                             {"issues_total", issues_total}, {"issues", issues_json}};
+                             {"stopped", stopped},   {"issues_total", issues_total},
+                             {"issues", issues_json}};
     if (!error.empty())
         j["error"] = error;
     return j;
@@ -39,31 +37,31 @@ void Importer::on_issue(InventoryIssue&& issue) {
 
 void Importer::validate(const db::CardImage& c, uint64_t line) {
     // Against the store: the same card again is fine (a rerun); another card's number is not.
-    auto by_iccid = store_.card_by_iccid(c.card.iccid);
-    if (!by_iccid) {
-        report_.error = by_iccid.error().message;
+    auto found = store_.cards_matching(c.card.iccid, c.card.imsi, c.card.msisdn);
+    if (!found) {
+        report_.error = found.error().message;
         return;
     }
-    if (*by_iccid) {
-        const db::Card& e = **by_iccid;
-        if (e.imsi != c.card.imsi || e.msisdn != c.card.msisdn)
-            on_issue({line, "iccid",
-                      "ICCID already in the inventory with another " +
-                          std::string(e.imsi != c.card.imsi ? "IMSI" : "MSISDN")});
-        else
-            report_.unchanged++;
-    } else {
-        auto by_imsi = store_.card_by_imsi(c.card.imsi);
-        auto by_msisdn = store_.card_by_msisdn(c.card.msisdn);
-        if (!by_imsi || !by_msisdn) {
-            report_.error = (!by_imsi ? by_imsi.error() : by_msisdn.error()).message;
+    bool same_card = false;
+    for (const db::Card& e : *found) {
+        if (e.iccid == c.card.iccid) {
+            if (e.imsi != c.card.imsi || e.msisdn != c.card.msisdn) {
+                on_issue({line, "iccid",
+                          "ICCID already in the inventory with another " +
+                              std::string(e.imsi != c.card.imsi ? "IMSI" : "MSISDN")});
+                return;
+            }
+            same_card = true;
+        } else if (e.imsi == c.card.imsi) {
+            on_issue({line, "imsi", "IMSI already belongs to card " + e.iccid});
+            return;
+        } else {
+            on_issue({line, "msisdn", "MSISDN already belongs to card " + e.iccid});
             return;
         }
-        if (*by_imsi)
-            on_issue({line, "imsi", "IMSI already belongs to card " + (*by_imsi)->iccid});
-        else if (*by_msisdn)
-            on_issue({line, "msisdn", "MSISDN already belongs to card " + (*by_msisdn)->iccid});
     }
+    if (same_card)
+        report_.unchanged++;
     iccids_.add(c.card.iccid, line);
     imsis_.add(c.card.imsi, line);
     msisdns_.add(c.card.msisdn, line);
@@ -131,8 +129,8 @@ const ImportReport& Importer::finish() {
         {&iccids_, "iccid"}, {&imsis_, "imsi"}, {&msisdns_, "msisdn"}};
     for (const auto& [finder, field] : finders)
         for (const auto& [first, again] : finder->repeats())
-            dups.push_back({again, field,
-                            std::string("same ") + field + " as line " + std::to_string(first)});
+            dups.push_back(
+                {again, field, std::string("same ") + field + " as line " + std::to_string(first)});
     std::sort(dups.begin(), dups.end(),
               [](const auto& a, const auto& b) { return a.line < b.line; });
     for (auto& d : dups)

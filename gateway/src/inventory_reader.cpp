@@ -191,9 +191,8 @@ bool parse_load_files(std::string_view field, std::vector<db::LoadFile>& out, co
         db::LoadFile f;
         for (size_t j = 0; j < p.size(); j++) {
             if (!aid_ok(p[j]))
-                return fail("load_files",
-                            entry_prefix(i) + "AIDs are 5 to 16 bytes of hex (part " +
-                                std::to_string(j + 1) + ")");
+                return fail("load_files", entry_prefix(i) + "AIDs are 5 to 16 bytes of hex (part " +
+                                              std::to_string(j + 1) + ")");
             if (j == 0)
                 f.aid = lower(p[j]);
             else
@@ -201,8 +200,8 @@ bool parse_load_files(std::string_view field, std::vector<db::LoadFile>& out, co
         }
         for (const auto& other : out)
             if (other.aid == f.aid)
-                return fail("load_files", entry_prefix(i) + "load file " + f.aid +
-                                              " appears twice");
+                return fail("load_files",
+                            entry_prefix(i) + "load file " + f.aid + " appears twice");
         out.push_back(std::move(f));
     }
     return true;
@@ -237,8 +236,8 @@ bool parse_apps(std::string_view field, const std::vector<db::LoadFile>& files,
             return fail("apps", at + "load file " + a.load_file_aid + " is not in load_files");
         if (std::find(file->modules.begin(), file->modules.end(), a.module_aid) ==
             file->modules.end())
-            return fail("apps", at + "module " + a.module_aid + " is not in load file " +
-                                    a.load_file_aid);
+            return fail("apps",
+                        at + "module " + a.module_aid + " is not in load file " + a.load_file_aid);
         for (const auto& other : out)
             if (other.aid == a.aid)
                 return fail("apps", at + "application " + a.aid + " appears twice");
@@ -288,9 +287,8 @@ bool parse_inventory_card(std::string_view line, db::CardImage& out, InventoryIs
         return false;
     for (size_t i = 0; i < out.tars.size(); i++) {
         const db::CardTar& t = out.tars[i];
-        if (t.kind == "app" &&
-            std::none_of(out.apps.begin(), out.apps.end(),
-                         [&](const db::CardApp& a) { return a.aid == t.aid; }))
+        if (t.kind == "app" && std::none_of(out.apps.begin(), out.apps.end(),
+                                            [&](const db::CardApp& a) { return a.aid == t.aid; }))
             return fail("tars", entry_prefix(i) + "application " + t.aid + " is not in apps");
     }
     return true;
@@ -345,8 +343,9 @@ void InventoryReader::take_line(std::string_view line) {
         line.remove_suffix(1);
     if (line_ == 1) {
         if (line != kMagic) {
-            on_issue_({1, "", "not a card inventory file: line 1 must be \"" +
-                                  std::string(kMagic) + "\""});
+            on_issue_(
+                {1, "",
+                 "not a card inventory file: line 1 must be \"" + std::string(kMagic) + "\""});
             stopped_ = true;
         }
         return;

@@ -89,8 +89,7 @@ int main(int argc, char** argv) {
     CLI::App app{"ota-gatewayd: OTA SMS-PP gateway daemon"};
     std::string config_file;
     bool check_only = false;
-    app.add_option("-c,--config-file", config_file, "Config file (Osmocom VTY syntax)")
-        ->required();
+    app.add_option("-c,--config-file", config_file, "Config file (Osmocom VTY syntax)")->required();
     app.add_flag("--check", check_only, "Read and check the config, then exit");
     try {
         app.parse(argc, argv);
@@ -106,8 +105,7 @@ int main(int argc, char** argv) {
     log_set_print_level(osmo_stderr_target, 1);
     log_set_use_color(osmo_stderr_target, 0);
     otagw::log::set_sink([](otagw::log::Level level, std::string_view cat, std::string_view msg) {
-        LOGP(category_of(cat), level_of(level), "%.*s\n", static_cast<int>(msg.size()),
-             msg.data());
+        LOGP(category_of(cat), level_of(level), "%.*s\n", static_cast<int>(msg.size()), msg.data());
     });
 
     g_vty_info.tall_ctx = ctx;
@@ -116,8 +114,9 @@ int main(int argc, char** argv) {
     otagw::gateway::install_vty(&g_config);
 
     if (vty_read_config_file(config_file.c_str(), nullptr) < 0) {
-        std::fprintf(stderr, "ota-gatewayd: config file %s: cannot read it, or a line above is "
-                             "wrong\n",
+        std::fprintf(stderr,
+                     "ota-gatewayd: config file %s: cannot read it, or a line above is "
+                     "wrong\n",
                      config_file.c_str());
         return 1;
     }

@@ -245,11 +245,12 @@ void install_config_nodes() {
     install_node(&g_nodes[6], write_providers);
 
     // smpp / bind NAME
-    add(CONFIG_NODE, "smpp", "Configure the SMPP links to the SMSC\n", [](struct vty* vty, int, const char**) {
-        vty->node = kSmppNode;
-        vty->index = nullptr;
-        return CMD_SUCCESS;
-    });
+    add(CONFIG_NODE, "smpp", "Configure the SMPP links to the SMSC\n",
+        [](struct vty* vty, int, const char**) {
+            vty->node = kSmppNode;
+            vty->index = nullptr;
+            return CMD_SUCCESS;
+        });
     add(kSmppNode, "bind NAME", "Configure one ESME bind\nName of the bind\n",
         [](struct vty* vty, int, const char** argv) {
             vty->index = &bind_named(argv[0]);
@@ -285,7 +286,8 @@ void install_config_nodes() {
                                                        : smpp::BindMode::TransmitterReceiver;
             return CMD_SUCCESS;
         });
-    add(kBindNode, "system-id ID", "SMPP system_id (SMPP 3.4 §5.2.1, at most 15 characters)\nThe system_id\n",
+    add(kBindNode, "system-id ID",
+        "SMPP system_id (SMPP 3.4 §5.2.1, at most 15 characters)\nThe system_id\n",
         [](struct vty* vty, int, const char** argv) {
             if (strlen(argv[0]) > 15)
                 return warn(vty, "system-id: at most 15 characters (SMPP 3.4 §5.2.1)");
@@ -337,8 +339,7 @@ void install_config_nodes() {
             g_config->db.synchronous = argv[0][0] == 'f' ? "FULL" : "NORMAL";
             return CMD_SUCCESS;
         });
-    add(kDbNode, "master-key-file PATH",
-        "Read the master key (64 hex digits) from a file\nPath\n",
+    add(kDbNode, "master-key-file PATH", "Read the master key (64 hex digits) from a file\nPath\n",
         [](struct vty*, int, const char** argv) {
             g_config->db.master_key_file = argv[0];
             return CMD_SUCCESS;
@@ -352,10 +353,11 @@ void install_config_nodes() {
         });
 
     // api
-    add(CONFIG_NODE, "api", "Configure the admin HTTP/JSON API\n", [](struct vty* vty, int, const char**) {
-        vty->node = kApiNode;
-        return CMD_SUCCESS;
-    });
+    add(CONFIG_NODE, "api", "Configure the admin HTTP/JSON API\n",
+        [](struct vty* vty, int, const char**) {
+            vty->node = kApiNode;
+            return CMD_SUCCESS;
+        });
     add(kApiNode, "listen A.B.C.D <0-65535>", "Where the API listens\nIPv4 address\nPort\n",
         [](struct vty*, int, const char** argv) {
             g_config->api.ip = argv[0];
@@ -372,8 +374,9 @@ void install_config_nodes() {
         "by its SHA-256\n64 hex digits: sha256sum of the token\n",
         [](struct vty* vty, int, const char** argv) {
             if (!hex_ok(argv[1], 32, 32))
-                return warn(vty, std::string("token ") + argv[0] +
-                                     ": sha256 must be 64 hex digits (the token's SHA-256, not the token)");
+                return warn(
+                    vty, std::string("token ") + argv[0] +
+                             ": sha256 must be 64 hex digits (the token's SHA-256, not the token)");
             auto& tokens = g_config->api.tokens;
             tokens.erase(std::remove_if(tokens.begin(), tokens.end(),
                                         [&](const ApiToken& t) { return t.name == argv[0]; }),
@@ -445,12 +448,13 @@ void install_config_nodes() {
     for (const AidField& f : aid_fields) {
         auto member = f.field;
         const std::string what = std::string(f.spec).substr(0, std::string(f.spec).find(' '));
-        add(kApplicationNode, f.spec, f.doc, [member, what](struct vty* vty, int, const char** argv) {
-            if (!hex_ok(argv[0], 5, 16))
-                return warn(vty, what + ": an AID is 5 to 16 bytes of hex");
-            current<db::Application>(vty)->*member = lower(argv[0]);
-            return CMD_SUCCESS;
-        });
+        add(kApplicationNode, f.spec, f.doc,
+            [member, what](struct vty* vty, int, const char** argv) {
+                if (!hex_ok(argv[0], 5, 16))
+                    return warn(vty, what + ": an AID is 5 to 16 bytes of hex");
+                current<db::Application>(vty)->*member = lower(argv[0]);
+                return CMD_SUCCESS;
+            });
     }
     add(kApplicationNode, "code CODE", "Operator short code used in SMS requests\ne.g. 01\n",
         [](struct vty* vty, int, const char** argv) {
@@ -472,7 +476,8 @@ void install_config_nodes() {
             current<db::Application>(vty)->install_params = lower(argv[0]);
             return CMD_SUCCESS;
         });
-    add(kApplicationNode, "tar HEX", "Toolkit application reference (ETSI TS 101 220)\n3 bytes hex\n",
+    add(kApplicationNode, "tar HEX",
+        "Toolkit application reference (ETSI TS 101 220)\n3 bytes hex\n",
         [](struct vty* vty, int, const char** argv) {
             if (!hex_ok(argv[0], 3, 3))
                 return warn(vty, "tar: 3 bytes of hex");
@@ -589,8 +594,8 @@ Status validate_config(const GatewayConfig& c) {
             return make_error("application " + a.name + ": aid, code, type and tar are required");
         for (const auto& other : c.applications)
             if (&other != &a && (other.aid == a.aid || other.code == a.code))
-                return make_error("applications " + a.name + " and " + other.name +
-                                  " share an " + (other.aid == a.aid ? "AID" : "operator code"));
+                return make_error("applications " + a.name + " and " + other.name + " share an " +
+                                  (other.aid == a.aid ? "AID" : "operator code"));
         if (!a.provider.empty() &&
             std::none_of(c.providers.begin(), c.providers.end(),
                          [&](const ProviderConfig& p) { return p.name == a.provider; }))

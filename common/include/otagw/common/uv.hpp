@@ -55,6 +55,8 @@ public:
     // Queues bytes (copied); writes issued while one is in flight go out together after it.
     void write(ByteView data);
     size_t pending_write_bytes() const;
+    // Called each time every queued byte has been written: the time to queue more (uploads).
+    void set_drained_callback(std::function<void()> cb);
     // Closes now (queued bytes are dropped); idempotent.
     void close();
     // Closes once every queued byte is written; no callback runs for this close. The object may

@@ -49,6 +49,8 @@ public:
     Result<std::optional<Card>> card_by_iccid(std::string_view iccid) override;
     Result<std::optional<Card>> card_by_imsi(std::string_view imsi) override;
     Result<std::optional<Card>> card_by_msisdn(std::string_view msisdn) override;
+    Result<std::vector<Card>> cards_matching(std::string_view iccid, std::string_view imsi,
+                                             std::string_view msisdn) override;
     Result<std::vector<Card>> list_cards(int64_t after_id, size_t limit,
                                          const CardFilter& filter) override;
     Result<uint64_t> count_cards() override;
@@ -80,6 +82,8 @@ private:
     Error fail(const std::string& what) const;
     Result<std::optional<Card>> card_where(int which, std::string_view value);
     Result<PutOutcome> insert_card(const CardImage& image);
+    Result<PutOutcome> explain_conflict(const Card& card);
+    Result<std::pair<std::string, std::string>> card_contents(int64_t card_id);
 
     sqlite3* db_;
     const KeyVault& vault_;

@@ -115,6 +115,10 @@ public:
     virtual Result<std::optional<Card>> card_by_iccid(std::string_view iccid) = 0;
     virtual Result<std::optional<Card>> card_by_imsi(std::string_view imsi) = 0;
     virtual Result<std::optional<Card>> card_by_msisdn(std::string_view msisdn) = 0;
+    // Every card holding this ICCID, IMSI or MSISDN (0 to 3 cards): one lookup to check a new
+    // card against the inventory.
+    virtual Result<std::vector<Card>> cards_matching(std::string_view iccid, std::string_view imsi,
+                                                     std::string_view msisdn) = 0;
     // Cards with id > after_id, by id, at most `limit`.
     virtual Result<std::vector<Card>> list_cards(int64_t after_id, size_t limit,
                                                  const CardFilter& filter) = 0;

@@ -13,7 +13,7 @@
 #include "otagw/common/counters.hpp"
 #include "otagw/db/store.hpp"
 #include "otagw/gateway/config.hpp"
-#include "otagw/gateway/http.hpp"
+#include "otagw/http/http.hpp"
 
 namespace otagw::gateway {
 

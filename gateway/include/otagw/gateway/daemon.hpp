@@ -15,8 +15,8 @@
 #include "otagw/db/sqlite_store.hpp"
 #include "otagw/gateway/api.hpp"
 #include "otagw/gateway/config.hpp"
-#include "otagw/gateway/http.hpp"
 #include "otagw/gateway/vty.hpp"
+#include "otagw/http/http.hpp"
 #include "otagw/smpp/esme.hpp"
 
 namespace otagw::gateway {

@@ -30,10 +30,10 @@ struct ImportReport {
     uint64_t cards = 0; // good card lines
     uint64_t inserted = 0;
     uint64_t unchanged = 0;
-    bool stopped = false;                // ended early (stop at first error, or a bad header)
-    std::vector<InventoryIssue> issues;  // the first kMaxIssues
+    bool stopped = false;               // ended early (stop at first error, or a bad header)
+    std::vector<InventoryIssue> issues; // the first kMaxIssues
     uint64_t issues_total = 0;
-    std::string error;                   // a store failure: the import could not go on
+    std::string error; // a store failure: the import could not go on
 
     bool ok() const { return issues_total == 0 && error.empty(); }
     nlohmann::ordered_json to_json() const;

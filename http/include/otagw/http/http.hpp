@@ -21,9 +21,9 @@
 namespace otagw::http {
 
 struct Request {
-    std::string method; // "GET"
-    std::string target; // as sent: "/v1/cards?limit=10"
-    std::string path;   // decoded path: "/v1/cards"
+    std::string method;                                       // "GET"
+    std::string target;                                       // as sent: "/v1/cards?limit=10"
+    std::string path;                                         // decoded path: "/v1/cards"
     std::vector<std::pair<std::string, std::string>> query;   // decoded name=value pairs
     std::vector<std::pair<std::string, std::string>> headers; // names in lower case
     std::string body;
@@ -115,5 +115,28 @@ public:
 private:
     std::unique_ptr<Impl> impl_;
 };
+
+// ---- client ----------------------------------------------------------------------------
+
+struct ClientRequest {
+    std::string method = "GET";
+    std::string target = "/";
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    // A body too large to hold: sent with the chunked transfer coding, asked for piece by
+    // piece as the socket drains; an empty string ends it, an error aborts the request.
+    std::function<Result<std::string>()> next_chunk;
+};
+
+struct ClientResponse {
+    int status = 0;
+    std::vector<std::pair<std::string, std::string>> headers; // names in lower case
+    std::string body;
+};
+
+// One request on its own connection to host:port (numeric or resolved without blocking); `done`
+// runs once, with the response or an error naming what failed (connect, timeout, malformed).
+void fetch(uv_loop_t* loop, const std::string& host, uint16_t port, ClientRequest request,
+           uint64_t timeout_ms, std::function<void(Result<ClientResponse>)> done);
 
 } // namespace otagw::http

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "otagw/gateway/http.hpp"
+#include "otagw/http/http.hpp"
 
 #include <http_parser.h>
 
@@ -303,8 +303,8 @@ struct Connection : std::enable_shared_from_this<Connection> {
     Request request;
     std::unique_ptr<BodySink> sink;
     std::optional<Response> early; // answered before the body (rejected, or a body error)
-    bool busy = false;    // a request is being answered
-    bool pumping = false; // inside pump(): a synchronous answer must not recurse
+    bool busy = false;             // a request is being answered
+    bool pumping = false;          // inside pump(): a synchronous answer must not recurse
     bool gone = false;
     bool completed = false; // the parser read a whole request (it pauses there)
 
@@ -335,7 +335,8 @@ struct Connection : std::enable_shared_from_this<Connection> {
                 return true;
             }
             if (request.body.size() + chunk.size() > server.options.max_body) {
-                early = Response{413, "application/json",
+                early = Response{413,
+                                 "application/json",
                                  error_json("request body larger than " +
                                             std::to_string(server.options.max_body) + " bytes"),
                                  {}};
@@ -344,7 +345,9 @@ struct Connection : std::enable_shared_from_this<Connection> {
             request.body.append(chunk);
             return true;
         };
-        ev.complete = [this] { completed = true; };
+        ev.complete = [this] {
+            completed = true;
+        };
         parser = std::make_unique<RequestParser>(std::move(ev));
         stream->start(
             [weak](ByteView data) {
@@ -397,8 +400,10 @@ struct Connection : std::enable_shared_from_this<Connection> {
             }
             if (parser->failed()) {
                 busy = true;
-                send(Response{400, "application/json",
-                              error_json("malformed HTTP request: " + parser->error()), {}},
+                send(Response{400,
+                              "application/json",
+                              error_json("malformed HTTP request: " + parser->error()),
+                              {}},
                      false);
                 break;
             }
@@ -498,9 +503,8 @@ Server::~Server() {
 }
 
 Status Server::listen(const std::string& ip, uint16_t port) {
-    const int rc = impl_->listener.listen(ip, port, [this](std::unique_ptr<uv::TcpStream> s) {
-        impl_->accept(std::move(s));
-    });
+    const int rc = impl_->listener.listen(
+        ip, port, [this](std::unique_ptr<uv::TcpStream> s) { impl_->accept(std::move(s)); });
     if (rc < 0)
         return make_error("API: cannot listen on " + ip + ":" + std::to_string(port) + ": " +
                           uv::error_name(rc));
