@@ -116,9 +116,10 @@ Result<Json> call_json(const ApiOptions& o, http::ClientRequest req) {
         return make_error("API: " + r.error().message);
     auto j = Json::parse(r->body, nullptr, false);
     if (r->status != 200) {
-        std::string why = !j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_string()
-                              ? j["error"].get<std::string>()
-                              : r->body;
+        std::string why =
+            !j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_string()
+                ? j["error"].get<std::string>()
+                : r->body;
         return make_error("API answered " + std::to_string(r->status) + ": " + why);
     }
     if (j.is_discarded())
@@ -203,8 +204,8 @@ Result<Json> card_by(const ApiOptions& o, const std::string& iccid, const std::s
 void print_apps(const Json& apps) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& a : apps)
-        rows.push_back({text(a["aid"]), text(a["state"]), text(a["life_cycle"]),
-                        text(a["load_file"])});
+        rows.push_back(
+            {text(a["aid"]), text(a["state"]), text(a["life_cycle"]), text(a["load_file"])});
     print_table({"AID", "STATE", "LIFE CYCLE", "LOAD FILE"}, rows);
 }
 
@@ -217,8 +218,8 @@ int cards_show(const ApiOptions& o, const std::string& iccid, const std::string&
         return 0;
     }
     const Json& c = *j;
-    std::cout << "ICCID   " << text(c["iccid"]) << "\nIMSI    " << text(c["imsi"])
-              << "\nMSISDN  " << text(c["msisdn"]) << "\nSTATUS  " << text(c["status"]) << "\n\n";
+    std::cout << "ICCID   " << text(c["iccid"]) << "\nIMSI    " << text(c["imsi"]) << "\nMSISDN  "
+              << text(c["msisdn"]) << "\nSTATUS  " << text(c["status"]) << "\n\n";
     std::vector<std::vector<std::string>> ks;
     for (const auto& k : c["keysets"])
         ks.push_back({text(k["kvn"]), text(k["algorithm"]), text(k["counter"])});
@@ -286,8 +287,8 @@ Result<Json> import_pass(const ApiOptions& o, const std::string& file, const std
     const std::string name = slash == std::string::npos ? file : file.substr(slash + 1);
     http::ClientRequest req;
     req.method = "POST";
-    req.target = "/v1/inventory/import?mode=" + mode + "&on_error=" + on_error +
-                 "&name=" + url_encode(name);
+    req.target =
+        "/v1/inventory/import?mode=" + mode + "&on_error=" + on_error + "&name=" + url_encode(name);
     req.headers.emplace_back("Content-Type", "text/csv");
     req.next_chunk = [in]() -> Result<std::string> {
         std::string buf(256 * 1024, '\0');
@@ -352,8 +353,9 @@ int inventory_import(const ApiOptions& o, const std::string& file, bool skip_bad
 
 void add_api_options(CLI::App* cmd, const std::shared_ptr<ApiOptions>& o) {
     cmd->add_option("--api", o->api, "API URL (default $OTAGW_API or http://127.0.0.1:8080)");
-    cmd->add_option("--token-file", o->token_file, "file holding the bearer token "
-                                                   "(default $OTAGW_API_TOKEN)");
+    cmd->add_option("--token-file", o->token_file,
+                    "file holding the bearer token "
+                    "(default $OTAGW_API_TOKEN)");
     cmd->add_flag("--json", o->json, "print the API's JSON");
     cmd->add_option("--timeout", o->timeout, "seconds to wait for the API (default 30)");
 }

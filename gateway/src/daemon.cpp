@@ -187,6 +187,12 @@ std::vector<std::string> Daemon::show_smpp() {
 
 Result<std::vector<std::string>> Daemon::show_card(const std::string& by,
                                                    const std::string& value) {
+    const bool digits =
+        !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+    if (by == "iccid" && (!digits || value.size() < 18 || value.size() > 20))
+        return make_error("an ICCID is 18 to 20 digits");
+    if (by == "msisdn" && (!digits || value.size() > 15))
+        return make_error("an MSISDN is up to 15 digits (E.164 without '+')");
     auto card = by == "iccid" ? store_->card_by_iccid(value) : store_->card_by_msisdn(value);
     if (!card)
         return card.take_error();

@@ -91,8 +91,8 @@ struct Fetch : std::enable_shared_from_this<Fetch> {
         self = shared_from_this();
         const std::string where = host + ":" + std::to_string(port);
         timer.start(timeout_ms, [this, where, timeout_ms] {
-            finish(make_error("no answer from " + where + " within " +
-                              std::to_string(timeout_ms) + " ms"));
+            finish(make_error("no answer from " + where + " within " + std::to_string(timeout_ms) +
+                              " ms"));
         });
         const int rc = stream.connect(host, port, [this, where, host](int status) {
             if (status < 0) {
@@ -108,9 +108,8 @@ struct Fetch : std::enable_shared_from_this<Fetch> {
     void on_connected(const std::string& host) {
         stream.start(
             [this](ByteView data) {
-                const size_t n =
-                    http_parser_execute(&parser, &settings,
-                                        reinterpret_cast<const char*>(data.data()), data.size());
+                const size_t n = http_parser_execute(
+                    &parser, &settings, reinterpret_cast<const char*>(data.data()), data.size());
                 if (HTTP_PARSER_ERRNO(&parser) != HPE_OK || n != data.size()) {
                     finish(make_error(std::string("malformed HTTP response: ") +
                                       http_errno_description(HTTP_PARSER_ERRNO(&parser))));

@@ -1,0 +1,586 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// ota-gatewayd as a process, started with doc/examples/ota-gateway.cfg (ports and paths moved
+// into a temporary folder), bound to a real cardlets-sim SMSC, its inventory imported from the
+// simulator's export through otactl and the API. Checked: a VTY transcript; `write terminal`
+// against the config file; the API's authentication, errors and listings; no key in clear
+// anywhere (database, WAL, logs, API, otactl); kill -9 during a large import, then a rerun;
+// SIGTERM shutting down cleanly.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "interop/process.hpp"
+#include "otagw/common/uv.hpp"
+#include "otagw/http/http.hpp"
+#include "test_support.hpp"
+
+using namespace otagw;
+using Json = test::Json;
+
+namespace {
+
+std::string g_dir;
+uint16_t g_api = 0, g_vty = 0, g_smsc = 0;
+const char* kToken = "example-ops-token"; // its SHA-256 is in the example config
+const char* kMasterKey = "OTAGW_MASTER_KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+std::string replace(std::string s, const std::string& from, const std::string& to) {
+    const size_t at = s.find(from);
+    if (at == std::string::npos) {
+        print_error("example config lacks \"%s\"\n", from.c_str());
+        fail();
+    }
+    return s.replace(at, from.size(), to);
+}
+
+// The example config with this test's ports.
+std::string config_text() {
+    std::string c = interop::read_file(OTAGW_SOURCE_DIR "/doc/examples/ota-gateway.cfg");
+    c = replace(c, "bind 127.0.0.1 4270", "bind 127.0.0.1 " + std::to_string(g_vty));
+    c = replace(c, "listen 127.0.0.1 8080", "listen 127.0.0.1 " + std::to_string(g_api));
+    c = replace(c, "remote-port 2775", "remote-port " + std::to_string(g_smsc));
+    return c;
+}
+
+std::unique_ptr<interop::Process> start_daemon(const std::string& name) {
+    std::ofstream(g_dir + "/ota-gateway.cfg") << config_text();
+    auto d = std::make_unique<interop::Process>(
+        name, std::vector<std::string>{OTA_GATEWAYD_PATH, "-c", "ota-gateway.cfg"}, g_dir,
+        std::vector<std::string>{kMasterKey});
+    if (!d->wait_log("DDAEMON NOTICE started")) {
+        print_error("daemon did not start:\n%s\n", d->log().c_str());
+        fail();
+    }
+    return d;
+}
+
+std::unique_ptr<interop::Process> start_simulator(int cards, const std::string& export_file) {
+    auto s = std::make_unique<interop::Process>(
+        "cardlets-sim",
+        std::vector<std::string>{CARDLETS_SIM_PATH, "--smpp-listen",
+                                 "127.0.0.1:" + std::to_string(g_smsc), "--system-id", "otagw",
+                                 "--password", "secret", "--cards", std::to_string(cards),
+                                 "--seed", "5", "--export", export_file, "--duration", "120"},
+        g_dir);
+    assert_true(s->wait_log("\"event\":\"ready\"", 60));
+    return s;
+}
+
+test::CommandRun otactl(const std::string& args) {
+    return test::run_command("cd " + g_dir + " && OTAGW_API=http://127.0.0.1:" +
+                             std::to_string(g_api) + " OTAGW_API_TOKEN=" + kToken + " " +
+                             OTACTL_PATH + " " + args);
+}
+
+struct Answer {
+    int status = 0;
+    std::string body;
+    Json json() const { return Json::parse(body, nullptr, false); }
+};
+
+Answer api(const std::string& method, const std::string& target, const std::string& token = kToken,
+           const std::string& body = "") {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    http::ClientRequest req;
+    req.method = method;
+    req.target = target;
+    req.body = body;
+    if (!token.empty())
+        req.headers.emplace_back("Authorization", "Bearer " + token);
+    Answer a;
+    http::fetch(&loop, "127.0.0.1", g_api, req, 10000, [&](Result<http::ClientResponse> r) {
+        assert_ok(r);
+        a.status = r->status;
+        a.body = r->body;
+    });
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    return a;
+}
+
+// A telnet session with the VTY: IAC negotiation stripped, answers read up to the prompt.
+class Vty {
+public:
+    Vty() {
+        fd_ = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(g_vty);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        timeval tv{5, 0};
+        setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        assert_int_equal(connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        read_prompt();
+    }
+    ~Vty() { close(fd_); }
+    // The command's output lines (without the echo and the prompt).
+    std::vector<std::string> run(const std::string& command) {
+        const std::string line = command + "\n";
+        assert_int_equal(send(fd_, line.data(), line.size(), 0), static_cast<ssize_t>(line.size()));
+        std::string text = read_prompt();
+        std::vector<std::string> out;
+        std::stringstream ss(text);
+        std::string l;
+        while (std::getline(ss, l)) {
+            if (!l.empty() && l.back() == '\r')
+                l.pop_back();
+            out.push_back(l);
+        }
+        // First line: the echoed command; last: the prompt.
+        if (!out.empty() && out.front().find(command) != std::string::npos)
+            out.erase(out.begin());
+        if (!out.empty())
+            out.pop_back();
+        while (!out.empty() && out.front().empty())
+            out.erase(out.begin());
+        return out;
+    }
+
+private:
+    std::string read_prompt() {
+        std::string got;
+        char buf[4096];
+        while (got.size() < 2 ||
+               !(got.ends_with("ota-gatewayd> ") || got.ends_with("ota-gatewayd# "))) {
+            const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) {
+                print_error("VTY: no prompt; got: %s\n", got.c_str());
+                fail();
+            }
+            for (ssize_t i = 0; i < n; i++) {
+                if (static_cast<unsigned char>(buf[i]) == 0xff) { // IAC cmd opt
+                    i += 2;
+                    continue;
+                }
+                got.push_back(buf[i]);
+            }
+        }
+        return got;
+    }
+    int fd_ = -1;
+};
+
+void assert_lines(const std::vector<std::string>& got, const std::vector<std::string>& want) {
+    std::string g, w;
+    for (const auto& l : got)
+        g += l + "\n";
+    for (const auto& l : want)
+        w += l + "\n";
+    assert_string_equal(g.c_str(), w.c_str());
+}
+
+std::vector<std::vector<std::string>> inventory_cards(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    std::vector<std::vector<std::string>> cards;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#' || line.rfind("iccid,", 0) == 0)
+            continue;
+        std::vector<std::string> f;
+        std::stringstream ls(line);
+        std::string x;
+        while (std::getline(ls, x, ','))
+            f.push_back(x);
+        cards.push_back(f);
+    }
+    return cards;
+}
+
+// Every key of the inventory file, in hex.
+std::set<std::string> inventory_keys(const std::string& path) {
+    std::set<std::string> keys;
+    for (const auto& card : inventory_cards(path)) {
+        std::stringstream ks(card[3]);
+        std::string entry;
+        while (std::getline(ks, entry, ';')) {
+            std::vector<std::string> p;
+            std::stringstream es(entry);
+            std::string x;
+            while (std::getline(es, x, ':'))
+                p.push_back(x);
+            keys.insert(p[2]);
+            keys.insert(p[3]);
+            keys.insert(p[4]);
+        }
+    }
+    return keys;
+}
+
+void assert_no_key_in(const std::string& what, const std::string& text,
+                      const std::set<std::string>& keys) {
+    const std::string lower_text = test::lower(text);
+    for (const auto& k : keys) {
+        const std::string raw = [&] {
+            Bytes b = test::hex(k);
+            return std::string(b.begin(), b.end());
+        }();
+        if (lower_text.find(k) != std::string::npos || text.find(raw) != std::string::npos) {
+            print_error("a key appears in clear in %s\n", what.c_str());
+            fail();
+        }
+    }
+}
+
+// The daemon, the simulator and an imported inventory of 50 cards, for the tests below.
+struct World {
+    std::unique_ptr<interop::Process> sim, daemon;
+};
+World* g_world = nullptr;
+
+int setup_world(void**) {
+    g_api = interop::free_port();
+    g_vty = interop::free_port();
+    g_smsc = interop::free_port();
+    static World w;
+    w.sim = start_simulator(50, g_dir + "/inventory.csv");
+    w.daemon = start_daemon("ota-gatewayd");
+    auto r = otactl("inventory import inventory.csv");
+    if (r.status != 0) {
+        print_error("import failed: %s %s\n", r.out.c_str(), r.err.c_str());
+        return 1;
+    }
+    w.daemon->wait_log("bind smsc up", 10);
+    g_world = &w;
+    return 0;
+}
+
+int teardown_world(void**) {
+    if (g_world) {
+        g_world->daemon.reset();
+        g_world->sim.reset();
+    }
+    return 0;
+}
+
+void test_vty_transcript(void**) {
+    Vty vty;
+    assert_lines(vty.run("show smpp"),
+                 {"bind smsc 127.0.0.1:" + std::to_string(g_smsc) + " system-id otagw: up",
+                  "queued 0, in flight 0, bound sessions 1"});
+    assert_lines(vty.run("show application"),
+                 {"application canteen code 01 aid f04f5441470101010001 tar c00001 type "
+                  "campus-wallet provider campus",
+                  "application transit code 02 aid f04f5441470102010001 tar c00002 type transit",
+                  "application bank code 03 aid f04f5441470103010001 tar c00003 type bank"});
+    assert_lines(vty.run("show card iccid 8988299000000000016"),
+                 {"Card 8988299000000000016: IMSI 001010000000001, MSISDN 999000000001, active",
+                  " keyset 1 aes128 counter 0", " keyset 2 3des2 counter 0",
+                  " TAR 000000 isd msl 12", " TAR b00000 rfm msl 12", " TAR b00010 rfm msl 12",
+                  " TAR c00001 app msl 12", " TAR c00002 app msl 12",
+                  " application f04f5441470101010001 installed (life cycle 03)",
+                  " application f04f5441470102010001 active (life cycle 07)"});
+    assert_lines(vty.run("show card msisdn 999000000002"),
+                 vty.run("show card iccid 8988299000000000024"));
+    assert_lines(vty.run("show card iccid 8988299000000009999"),
+                 {"% no card with ICCID 8988299000000009999"});
+    assert_lines(vty.run("show card iccid x"), {"% an ICCID is 18 to 20 digits"});
+    assert_lines(vty.run("show card imsi 1"), {"% Unknown command."});
+    assert_lines(vty.run("show requests"), {"No request in flight"});
+    auto stats = vty.run("show stats");
+    assert_true(std::find(stats.begin(), stats.end(), "api:import:apply: 1") != stats.end());
+    assert_true(std::find(stats.begin(), stats.end(), "api:import:cards_inserted: 50") != stats.end());
+}
+
+// `write terminal` against the config file, node by node (comments and libosmocore's
+// defaults for the nodes it owns aside).
+std::map<std::string, std::vector<std::string>> nodes_of(const std::string& text) {
+    std::map<std::string, std::vector<std::string>> nodes;
+    std::stringstream ss(text);
+    std::string line, node;
+    int seq = 0;
+    while (std::getline(ss, line)) {
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        const size_t first = line.find_first_not_of(' ');
+        if (first == std::string::npos || line[first] == '!' || line == "end" ||
+            line == "Current configuration:")
+            continue;
+        if (first == 0) {
+            node = line;
+            if (nodes.count(node)) {
+                node.push_back('#');
+                node.append(std::to_string(++seq));
+            }
+            nodes[node];
+        } else if (line.find('!') == std::string::npos || line[first] != '!') {
+            nodes[node].push_back(line);
+        }
+    }
+    return nodes;
+}
+
+void test_config_round_trip(void**) {
+    Vty vty;
+    vty.run("enable");
+    std::string written;
+    for (const auto& l : vty.run("write terminal"))
+        written += l + "\n";
+    const auto file = nodes_of(config_text());
+    const auto back = nodes_of(written);
+    for (const auto& [node, lines] : file) {
+        assert_true(back.count(node) == 1);
+        const auto& got = back.at(node);
+        if (node == "log stderr" || node == "line vty") {
+            // libosmocore writes its own defaults too: every line of the file must be there.
+            for (const auto& l : lines)
+                assert_true(std::find(got.begin(), got.end(), l) != got.end());
+        } else {
+            std::string a, b;
+            for (const auto& l : lines)
+                a += l + "\n";
+            for (const auto& l : got)
+                b += l + "\n";
+            assert_string_equal(b.c_str(), a.c_str());
+        }
+    }
+    for (const auto& [node, lines] : back)
+        assert_true(file.count(node) == 1); // nothing written that the file does not have
+}
+
+void test_api(void**) {
+    // Authentication first: no token, a wrong one, a malformed header.
+    for (const std::string& token : {std::string(), std::string("wrong-token")}) {
+        auto a = api("GET", "/v1/cards", token);
+        assert_int_equal(a.status, 401);
+        assert_string_equal(a.json()["error"].get<std::string>().c_str(),
+                            "missing or unknown bearer token");
+    }
+    assert_int_equal(api("POST", "/v1/inventory/import", "nope").status, 401);
+    // Clear errors.
+    auto bad_limit = api("GET", "/v1/cards?limit=0");
+    assert_int_equal(bad_limit.status, 400);
+    assert_string_equal(bad_limit.json()["error"].get<std::string>().c_str(),
+                        "query parameter limit: a number from 1 to 10000");
+    assert_int_equal(api("GET", "/v1/nothing").status, 404);
+    assert_int_equal(api("GET", "/v1/cards/8988299000000009999").status, 404);
+    assert_int_equal(api("GET", "/v1/cards/12ab").status, 400);
+    assert_int_equal(api("DELETE", "/v1/catalog").status, 405);
+    auto bad_body = api("PUT", "/v1/cards/8988299000000000016/status", kToken, "{\"status\":1}");
+    assert_int_equal(bad_body.status, 400);
+    // A card of the simulator's export, listed and shown as it was delivered.
+    const auto cards = inventory_cards(g_dir + "/inventory.csv");
+    assert_int_equal(cards.size(), 50);
+    auto page1 = api("GET", "/v1/cards?limit=30").json();
+    assert_int_equal(page1["cards"].size(), 30);
+    auto page2 = api("GET", "/v1/cards?limit=30&after=" + page1["next_after"].dump()).json();
+    assert_int_equal(page2["cards"].size(), 20);
+    assert_true(page2["next_after"].is_null());
+    const auto& last = cards.back();
+    const Json shown = page2["cards"][19];
+    assert_string_equal(shown["iccid"].get<std::string>().c_str(), last[0].c_str());
+    assert_string_equal(shown["imsi"].get<std::string>().c_str(), last[1].c_str());
+    assert_string_equal(shown["msisdn"].get<std::string>().c_str(), last[2].c_str());
+    auto card = api("GET", "/v1/cards/" + last[0]).json();
+    assert_int_equal(card["keysets"].size(), 2);
+    assert_string_equal(card["keysets"][0]["algorithm"].get<std::string>().c_str(), "aes128");
+    assert_int_equal(card["apps"].size(), 2);
+    auto by_msisdn = api("GET", "/v1/cards?msisdn=" + last[2]).json();
+    assert_string_equal(by_msisdn["cards"][0]["iccid"].get<std::string>().c_str(), last[0].c_str());
+    auto holding = api("GET", "/v1/cards?limit=100&app=f04f5441470101010001&state=installed").json();
+    assert_int_equal(holding["cards"].size(), 50);
+    auto catalog = api("GET", "/v1/catalog").json();
+    assert_int_equal(catalog["applications"].size(), 3);
+    auto health = api("GET", "/v1/health").json();
+    assert_string_equal(health["status"].get<std::string>().c_str(), "ok");
+    assert_int_equal(health["cards"].get<int>(), 50);
+    // Barring a card is audited.
+    auto barred = api("PUT", "/v1/cards/" + last[0] + "/status", kToken,
+                      "{\"status\":\"barred\",\"reason\":\"reported stolen\"}");
+    assert_int_equal(barred.status, 200);
+    assert_string_equal(barred.json()["status"].get<std::string>().c_str(), "barred");
+    auto audit = api("GET", "/v1/audit?limit=1").json();
+    assert_string_equal(audit["entries"][0]["action"].get<std::string>().c_str(), "card.bar");
+    assert_string_equal(audit["entries"][0]["actor"].get<std::string>().c_str(), "api:ops");
+    assert_string_equal(audit["entries"][0]["detail"].get<std::string>().c_str(), "reported stolen");
+    // otactl shows the same, as a table and as JSON.
+    auto table = otactl("cards list --limit 2");
+    assert_int_equal(table.status, 0);
+    assert_string_equal(table.out.c_str(),
+                        "ICCID                IMSI             MSISDN        STATUS\n"
+                        "8988299000000000016  001010000000001  999000000001  active\n"
+                        "8988299000000000024  001010000000002  999000000002  active\n"
+                        "(more: --after 2)\n");
+    auto shown_json = otactl("cards show --json " + last[0]);
+    assert_int_equal(shown_json.status, 0);
+    assert_string_equal(Json::parse(shown_json.out)["status"].get<std::string>().c_str(), "barred");
+    auto apps = otactl("apps show --msisdn " + last[2]);
+    assert_int_equal(apps.status, 0);
+    assert_true(apps.out.find("f04f5441470102010001  active     07") != std::string::npos);
+    assert_int_equal(otactl("catalog list").status, 0);
+    auto tail = otactl("audit tail -n 2 --json");
+    assert_int_equal(Json::parse(tail.out)["entries"].size(), 2);
+    auto unauth = test::run_command("OTAGW_API=http://127.0.0.1:" + std::to_string(g_api) +
+                                    " OTAGW_API_TOKEN=bad " + OTACTL_PATH + " catalog list");
+    assert_int_equal(unauth.status, 1);
+    assert_string_equal(unauth.err.c_str(), "otactl: API answered 401: missing or unknown bearer token\n");
+    auto no_token = test::run_command(std::string("env -u OTAGW_API_TOKEN ") + OTACTL_PATH +
+                                      " catalog list");
+    assert_int_equal(no_token.status, 2);
+}
+
+void test_bad_inventory_is_reported_line_by_line(void**) {
+    std::string text = interop::read_file(g_dir + "/inventory.csv");
+    // Line 6 is the first card: break its Luhn digit; add a duplicate of line 7 at the end.
+    std::vector<std::string> lines;
+    std::stringstream ss(text);
+    std::string l;
+    while (std::getline(ss, l))
+        lines.push_back(l);
+    lines[5][18] = lines[5][18] == '0' ? '1' : '0';
+    lines.push_back(lines[6]);
+    std::ofstream out(g_dir + "/bad.csv");
+    for (const auto& x : lines)
+        out << x << "\n";
+    out.close();
+    auto r = otactl("inventory import bad.csv");
+    assert_int_equal(r.status, 1);
+    assert_true(r.out.find("line 6, field iccid: the Luhn check digit is wrong") != std::string::npos);
+    assert_true(r.out.find("line 56, field iccid: same iccid as line 7") != std::string::npos);
+    assert_true(r.out.find("nothing imported") != std::string::npos);
+    auto skip = otactl("inventory import --skip-bad --json bad.csv");
+    assert_int_equal(skip.status, 1);
+    auto j = Json::parse(skip.out);
+    assert_int_equal(j["apply"]["inserted"].get<int>(), 0); // the rest was there already
+    assert_int_equal(j["apply"]["issues_total"].get<int>(), 1);
+}
+
+void test_no_key_in_clear(void**) {
+    const auto keys = inventory_keys(g_dir + "/inventory.csv");
+    assert_int_equal(keys.size(), 50 * 6);
+    std::string everything;
+    for (const char* f : {"ota-gateway.db", "ota-gateway.db-wal"})
+        everything += interop::read_file(g_dir + "/" + f);
+    assert_true(everything.find("8988299000000000016") != std::string::npos);
+    assert_no_key_in("the database and its WAL", everything, keys);
+    assert_no_key_in("the daemon's log", g_world->daemon->log(), keys);
+    std::string api_out;
+    for (const char* t : {"/v1/cards?limit=100", "/v1/cards/8988299000000000016",
+                          "/v1/cards/8988299000000000016/apps", "/v1/audit?limit=100",
+                          "/v1/catalog", "/v1/health", "/v1/metrics"})
+        api_out += api("GET", t).body;
+    assert_no_key_in("API output", api_out, keys);
+    std::string cli;
+    for (const char* c : {"cards show 8988299000000000016", "cards show --json 8988299000000000016",
+                          "audit tail", "cards list --json", "inventory import --json inventory.csv"}) {
+        auto r = otactl(c);
+        cli += r.out + r.err;
+    }
+    assert_no_key_in("otactl output", cli, keys);
+    Vty vty;
+    std::string vty_out;
+    for (const auto& l : vty.run("show card iccid 8988299000000000016"))
+        vty_out += l;
+    assert_no_key_in("the VTY", vty_out, keys);
+}
+
+// kill -9 in the middle of a 150 000-card import: the database opens consistent, and the
+// same import, rerun, completes it (cards already there count as unchanged). A daemon of its
+// own, in its own folder.
+void test_kill_during_import_then_rerun(void**) {
+    const std::string dir = g_dir + "/crash";
+    mkdir(dir.c_str(), 0755);
+    auto gen = test::run_command(std::string(CARDLETS_SIM_PATH) +
+                                 " --smpp-listen 127.0.0.1:0 --system-id x --password y --cards "
+                                 "150000 --seed 9 --export " + dir + "/big.csv --duration 0.01");
+    assert_int_equal(gen.status, 0);
+    const uint16_t api_port = interop::free_port(), vty_port = interop::free_port();
+    std::string cfg = "line vty\n bind 127.0.0.1 " + std::to_string(vty_port) +
+                      "\ndb\n path crash.db\n master-key-env OTAGW_MASTER_KEY\napi\n listen "
+                      "127.0.0.1 " + std::to_string(api_port) +
+                      "\n token ops sha256 "
+                      "1a11d2911af588c66b5b8c9345777cb1d8adf408d4c0bde4075a49ce4bdb5cbb\n";
+    std::ofstream(dir + "/crash.cfg") << cfg;
+    auto start = [&](const char* name) {
+        auto d = std::make_unique<interop::Process>(
+            name, std::vector<std::string>{OTA_GATEWAYD_PATH, "-c", "crash.cfg"}, dir,
+            std::vector<std::string>{kMasterKey});
+        assert_true(d->wait_log("DDAEMON NOTICE started"));
+        return d;
+    };
+    const std::string env = "OTAGW_API=http://127.0.0.1:" + std::to_string(api_port) +
+                            " OTAGW_API_TOKEN=" + kToken + " ";
+    auto daemon = start("crash-daemon-1");
+    auto importer = std::make_unique<interop::Process>(
+        "otactl-import",
+        std::vector<std::string>{"sh", "-c", env + OTACTL_PATH + " inventory import big.csv"},
+        dir);
+    // Wait until the apply pass has written some batches, then kill -9.
+    const std::string db = dir + "/crash.db";
+    uint64_t seen = 0;
+    for (int i = 0; i < 600 && seen < 20000; i++) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        auto h = test::run_command("sqlite3 -readonly " + db + " 'SELECT count(*) FROM cards' 2>/dev/null");
+        seen = h.status == 0 ? std::strtoull(h.out.c_str(), nullptr, 10) : 0;
+    }
+    daemon->stop(SIGKILL);
+    importer->stop(SIGKILL);
+    assert_true(seen >= 20000);
+    auto integrity = test::run_command("sqlite3 " + db + " 'PRAGMA integrity_check'");
+    assert_string_equal(integrity.out.c_str(), "ok\n");
+    auto counted = test::run_command("sqlite3 " + db + " 'SELECT count(*) FROM cards'");
+    const uint64_t survived = std::strtoull(counted.out.c_str(), nullptr, 10);
+    assert_true(survived >= 20000 && survived < 150000);
+    assert_int_equal(survived % 2000, 0); // whole batches only
+    // Every card that is there has both keysets: no half card.
+    auto orphans = test::run_command("sqlite3 " + db +
+                                     " 'SELECT count(*) FROM cards c WHERE (SELECT count(*) FROM "
+                                     "keysets k WHERE k.card_id = c.id) != 2'");
+    assert_string_equal(orphans.out.c_str(), "0\n");
+    daemon = start("crash-daemon-2");
+    auto rerun = test::run_command("cd " + dir + " && " + env + OTACTL_PATH +
+                                   " inventory import --json big.csv");
+    assert_int_equal(rerun.status, 0);
+    auto report = Json::parse(rerun.out);
+    assert_int_equal(report["apply"]["unchanged"].get<uint64_t>(), survived);
+    assert_int_equal(report["apply"]["inserted"].get<uint64_t>(), 150000 - survived);
+    auto total = test::run_command("sqlite3 -readonly " + db + " 'SELECT count(*) FROM cards'");
+    assert_string_equal(total.out.c_str(), "150000\n");
+    daemon->stop();
+}
+
+// SIGTERM: intake stops, the SMSC is unbound, the WAL is written back, the process ends.
+void test_sigterm_shutdown(void**) {
+    g_world->daemon->stop(SIGTERM);
+    const std::string log = g_world->daemon->log();
+    assert_true(log.find("shutting down (SIGTERM)") != std::string::npos);
+    assert_true(log.find("DDAEMON NOTICE stopped") != std::string::npos);
+    struct stat st {};
+    // Checkpointed and closed: SQLite removes the WAL with the last connection (or leaves it
+    // empty).
+    if (stat((g_dir + "/ota-gateway.db-wal").c_str(), &st) == 0)
+        assert_int_equal(st.st_size, 0);
+    auto sim_log = g_world->sim->log();
+    (void)sim_log;
+}
+
+} // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(test_vty_transcript),
+        cmocka_unit_test(test_config_round_trip),
+        cmocka_unit_test(test_api),
+        cmocka_unit_test(test_bad_inventory_is_reported_line_by_line),
+        cmocka_unit_test(test_no_key_in_clear),
+        cmocka_unit_test(test_kill_during_import_then_rerun),
+        cmocka_unit_test(test_sigterm_shutdown),
+    };
+    std::string pattern = "/tmp/otagw-gatewayd-XXXXXX";
+    if (!mkdtemp(pattern.data()))
+        return 1;
+    g_dir = pattern;
+    const int rc = _cmocka_run_group_tests("gatewayd", tests, sizeof tests / sizeof tests[0],
+                                           setup_world, teardown_world);
+    if (rc == 0)
+        std::system(("rm -rf " + g_dir).c_str());
+    else
+        std::fprintf(stderr, "logs kept in %s\n", g_dir.c_str());
+    return rc;
+}
