@@ -28,7 +28,8 @@ namespace {
 std::string g_dir;
 uint16_t g_api = 0, g_vty = 0, g_smsc = 0;
 const char* kToken = "example-ops-token"; // its SHA-256 is in the example config
-const char* kMasterKey = "OTAGW_MASTER_KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+const char* kMasterKey =
+    "OTAGW_MASTER_KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
 std::string replace(std::string s, const std::string& from, const std::string& to) {
     const size_t at = s.find(from);
@@ -65,17 +66,17 @@ std::unique_ptr<interop::Process> start_simulator(int cards, const std::string& 
         "cardlets-sim",
         std::vector<std::string>{CARDLETS_SIM_PATH, "--smpp-listen",
                                  "127.0.0.1:" + std::to_string(g_smsc), "--system-id", "otagw",
-                                 "--password", "secret", "--cards", std::to_string(cards),
-                                 "--seed", "5", "--export", export_file, "--duration", "120"},
+                                 "--password", "secret", "--cards", std::to_string(cards), "--seed",
+                                 "5", "--export", export_file, "--duration", "120"},
         g_dir);
     assert_true(s->wait_log("\"event\":\"ready\"", 60));
     return s;
 }
 
 test::CommandRun otactl(const std::string& args) {
-    return test::run_command("cd " + g_dir + " && OTAGW_API=http://127.0.0.1:" +
-                             std::to_string(g_api) + " OTAGW_API_TOKEN=" + kToken + " " +
-                             OTACTL_PATH + " " + args);
+    return test::run_command("cd " + g_dir +
+                             " && OTAGW_API=http://127.0.0.1:" + std::to_string(g_api) +
+                             " OTAGW_API_TOKEN=" + kToken + " " + OTACTL_PATH + " " + args);
 }
 
 struct Answer {
@@ -285,7 +286,8 @@ void test_vty_transcript(void**) {
     assert_lines(vty.run("show requests"), {"No request in flight"});
     auto stats = vty.run("show stats");
     assert_true(std::find(stats.begin(), stats.end(), "api:import:apply: 1") != stats.end());
-    assert_true(std::find(stats.begin(), stats.end(), "api:import:cards_inserted: 50") != stats.end());
+    assert_true(std::find(stats.begin(), stats.end(), "api:import:cards_inserted: 50") !=
+                stats.end());
 }
 
 // `write terminal` against the config file, node by node (comments and libosmocore's
@@ -383,7 +385,8 @@ void test_api(void**) {
     assert_int_equal(card["apps"].size(), 2);
     auto by_msisdn = api("GET", "/v1/cards?msisdn=" + last[2]).json();
     assert_string_equal(by_msisdn["cards"][0]["iccid"].get<std::string>().c_str(), last[0].c_str());
-    auto holding = api("GET", "/v1/cards?limit=100&app=f04f5441470101010001&state=installed").json();
+    auto holding =
+        api("GET", "/v1/cards?limit=100&app=f04f5441470101010001&state=installed").json();
     assert_int_equal(holding["cards"].size(), 50);
     auto catalog = api("GET", "/v1/catalog").json();
     assert_int_equal(catalog["applications"].size(), 3);
@@ -398,7 +401,8 @@ void test_api(void**) {
     auto audit = api("GET", "/v1/audit?limit=1").json();
     assert_string_equal(audit["entries"][0]["action"].get<std::string>().c_str(), "card.bar");
     assert_string_equal(audit["entries"][0]["actor"].get<std::string>().c_str(), "api:ops");
-    assert_string_equal(audit["entries"][0]["detail"].get<std::string>().c_str(), "reported stolen");
+    assert_string_equal(audit["entries"][0]["detail"].get<std::string>().c_str(),
+                        "reported stolen");
     // otactl shows the same, as a table and as JSON.
     auto table = otactl("cards list --limit 2");
     assert_int_equal(table.status, 0);
@@ -419,9 +423,10 @@ void test_api(void**) {
     auto unauth = test::run_command("OTAGW_API=http://127.0.0.1:" + std::to_string(g_api) +
                                     " OTAGW_API_TOKEN=bad " + OTACTL_PATH + " catalog list");
     assert_int_equal(unauth.status, 1);
-    assert_string_equal(unauth.err.c_str(), "otactl: API answered 401: missing or unknown bearer token\n");
-    auto no_token = test::run_command(std::string("env -u OTAGW_API_TOKEN ") + OTACTL_PATH +
-                                      " catalog list");
+    assert_string_equal(unauth.err.c_str(),
+                        "otactl: API answered 401: missing or unknown bearer token\n");
+    auto no_token =
+        test::run_command(std::string("env -u OTAGW_API_TOKEN ") + OTACTL_PATH + " catalog list");
     assert_int_equal(no_token.status, 2);
 }
 
@@ -441,7 +446,8 @@ void test_bad_inventory_is_reported_line_by_line(void**) {
     out.close();
     auto r = otactl("inventory import bad.csv");
     assert_int_equal(r.status, 1);
-    assert_true(r.out.find("line 6, field iccid: the Luhn check digit is wrong") != std::string::npos);
+    assert_true(r.out.find("line 6, field iccid: the Luhn check digit is wrong") !=
+                std::string::npos);
     assert_true(r.out.find("line 56, field iccid: same iccid as line 7") != std::string::npos);
     assert_true(r.out.find("nothing imported") != std::string::npos);
     auto skip = otactl("inventory import --skip-bad --json bad.csv");
@@ -467,8 +473,9 @@ void test_no_key_in_clear(void**) {
         api_out += api("GET", t).body;
     assert_no_key_in("API output", api_out, keys);
     std::string cli;
-    for (const char* c : {"cards show 8988299000000000016", "cards show --json 8988299000000000016",
-                          "audit tail", "cards list --json", "inventory import --json inventory.csv"}) {
+    for (const char* c :
+         {"cards show 8988299000000000016", "cards show --json 8988299000000000016", "audit tail",
+          "cards list --json", "inventory import --json inventory.csv"}) {
         auto r = otactl(c);
         cli += r.out + r.err;
     }
@@ -488,12 +495,14 @@ void test_kill_during_import_then_rerun(void**) {
     mkdir(dir.c_str(), 0755);
     auto gen = test::run_command(std::string(CARDLETS_SIM_PATH) +
                                  " --smpp-listen 127.0.0.1:0 --system-id x --password y --cards "
-                                 "150000 --seed 9 --export " + dir + "/big.csv --duration 0.01");
+                                 "150000 --seed 9 --export " +
+                                 dir + "/big.csv --duration 0.01");
     assert_int_equal(gen.status, 0);
     const uint16_t api_port = interop::free_port(), vty_port = interop::free_port();
     std::string cfg = "line vty\n bind 127.0.0.1 " + std::to_string(vty_port) +
                       "\ndb\n path crash.db\n master-key-env OTAGW_MASTER_KEY\napi\n listen "
-                      "127.0.0.1 " + std::to_string(api_port) +
+                      "127.0.0.1 " +
+                      std::to_string(api_port) +
                       "\n token ops sha256 "
                       "1a11d2911af588c66b5b8c9345777cb1d8adf408d4c0bde4075a49ce4bdb5cbb\n";
     std::ofstream(dir + "/crash.cfg") << cfg;
@@ -509,14 +518,14 @@ void test_kill_during_import_then_rerun(void**) {
     auto daemon = start("crash-daemon-1");
     auto importer = std::make_unique<interop::Process>(
         "otactl-import",
-        std::vector<std::string>{"sh", "-c", env + OTACTL_PATH + " inventory import big.csv"},
-        dir);
+        std::vector<std::string>{"sh", "-c", env + OTACTL_PATH + " inventory import big.csv"}, dir);
     // Wait until the apply pass has written some batches, then kill -9.
     const std::string db = dir + "/crash.db";
     uint64_t seen = 0;
     for (int i = 0; i < 600 && seen < 20000; i++) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        auto h = test::run_command("sqlite3 -readonly " + db + " 'SELECT count(*) FROM cards' 2>/dev/null");
+        auto h = test::run_command("sqlite3 -readonly " + db +
+                                   " 'SELECT count(*) FROM cards' 2>/dev/null");
         seen = h.status == 0 ? std::strtoull(h.out.c_str(), nullptr, 10) : 0;
     }
     daemon->stop(SIGKILL);

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// http/: the server and the client on one loop over loopback, and the parser alone: requests
+// answered in order on a kept-alive connection, chunked uploads streamed to a sink, every limit
+// (body, headers, connections, idle time) answered with a clear status, malformed input
+// refused, query and path decoded.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "otagw/common/uv.hpp"
+#include "otagw/http/http.hpp"
+#include "test_support.hpp"
+
+using namespace otagw;
+
+namespace {
+
+// Echoes what it got; streams /upload into a sink that counts bytes; refuses /secret.
+class Echo final : public http::Handler {
+public:
+    size_t streamed = 0;
+    std::string streamed_text;
+
+    std::unique_ptr<http::BodySink> stream(const http::Request& r,
+                                           std::optional<http::Response>& reject) override {
+        if (r.path == "/secret") {
+            reject = http::Response{401, "application/json", "{\"error\":\"no\"}", {}};
+            return nullptr;
+        }
+        if (r.path != "/upload")
+            return nullptr;
+        struct Sink : http::BodySink {
+            Echo& e;
+            explicit Sink(Echo& x) : e(x) {}
+            Result<bool> data(std::string_view c) override {
+                if (c.find('!') != std::string_view::npos)
+                    return make_error("no '!' allowed");
+                e.streamed += c.size();
+                e.streamed_text.append(c);
+                return true;
+            }
+            void end(http::Responder respond) override {
+                respond({200, "text/plain", std::to_string(e.streamed), {}});
+            }
+        };
+        return std::make_unique<Sink>(*this);
+    }
+    void handle(http::Request&& r, http::Responder respond) override {
+        std::string q;
+        for (const auto& [k, v] : r.query)
+            q += k + "=" + v + ";";
+        const std::string* h = r.header("x-test");
+        respond({200, "text/plain",
+                 r.method + " " + r.path + " " + q + " " + (h ? *h : "-") + " " + r.body, {}});
+    }
+};
+
+struct Fixture {
+    uv_loop_t loop;
+    Echo echo;
+    std::unique_ptr<http::Server> server;
+    explicit Fixture(http::ServerOptions o = {}) {
+        uv_loop_init(&loop);
+        server = std::make_unique<http::Server>(&loop, echo, o);
+        assert_ok(server->listen("127.0.0.1", 0));
+    }
+    ~Fixture() {
+        server.reset();
+        uv_run(&loop, UV_RUN_DEFAULT);
+        uv_loop_close(&loop);
+    }
+    http::ClientResponse fetch(http::ClientRequest req) {
+        std::optional<Result<http::ClientResponse>> got;
+        http::fetch(&loop, "127.0.0.1", server->port(), std::move(req), 5000,
+                    [&](Result<http::ClientResponse> r) { got.emplace(std::move(r)); });
+        while (!got)
+            uv_run(&loop, UV_RUN_ONCE);
+        assert_ok(*got);
+        return std::move(**got);
+    }
+    // Raw bytes in, everything the server sent until it closed (or 2 s) out.
+    std::string raw(const std::string& bytes) {
+        std::string out;
+        bool closed = false;
+        uv::TcpStream s(&loop);
+        assert_int_equal(s.connect("127.0.0.1", server->port(), [&](int st) {
+            assert_int_equal(st, 0);
+            s.start([&](ByteView d) { out.append(reinterpret_cast<const char*>(d.data()), d.size()); },
+                    [&](int) { closed = true; });
+            s.write(ByteView(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+        }), 0);
+        uv::Timer t(&loop);
+        bool timeout = false;
+        t.start(2000, [&] { timeout = true; });
+        while (!closed && !timeout)
+            uv_run(&loop, UV_RUN_ONCE);
+        return out;
+    }
+};
+
+void test_requests_and_decoding(void**) {
+    Fixture f;
+    http::ClientRequest r;
+    r.target = "/a%20b?x=1&name=caf%C3%A9+au+lait&flag";
+    r.headers.emplace_back("X-Test", "yes");
+    auto a = f.fetch(r);
+    assert_int_equal(a.status, 200);
+    assert_string_equal(a.body.c_str(), "GET /a b x=1;name=café au lait;flag=; yes ");
+    r.method = "POST";
+    r.target = "/p";
+    r.body = "hello";
+    assert_string_equal(f.fetch(r).body.c_str(), "POST /p  yes hello");
+}
+
+void test_pipelined_requests_answered_in_order(void**) {
+    Fixture f;
+    const std::string out = f.raw("GET /one HTTP/1.1\r\nHost: x\r\n\r\n"
+                                  "POST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                                  "GET /three HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const size_t one = out.find("GET /one"), two = out.find("POST /two  - abc"),
+                 three = out.find("GET /three");
+    if (one == std::string::npos || two == std::string::npos || three == std::string::npos)
+        print_error("got: %s\n", out.c_str());
+    assert_true(one != std::string::npos && two != std::string::npos && three != std::string::npos);
+    assert_true(one < two && two < three);
+    assert_true(out.find("Connection: keep-alive") != std::string::npos);
+    assert_true(out.rfind("Connection: close") > two);
+}
+
+void test_streamed_chunked_upload(void**) {
+    Fixture f;
+    int pieces = 0;
+    http::ClientRequest r;
+    r.method = "POST";
+    r.target = "/upload";
+    r.next_chunk = [&]() -> Result<std::string> {
+        if (pieces == 300)
+            return std::string();
+        const int i = pieces++;
+        return std::string(static_cast<size_t>(10000 + i), static_cast<char>('a' + i % 26));
+    };
+    auto a = f.fetch(r);
+    assert_int_equal(a.status, 200);
+    size_t want = 0;
+    for (int i = 0; i < 300; i++)
+        want += 10000 + i;
+    assert_string_equal(a.body.c_str(), std::to_string(want).c_str());
+    assert_int_equal(f.echo.streamed, want);
+    // A sink's error ends the exchange with a 400 naming it.
+    auto bad = f.raw("POST /upload HTTP/1.1\r\nContent-Length: 5\r\n\r\nab!cd");
+    assert_true(bad.rfind("HTTP/1.1 400 Bad Request", 0) == 0);
+    assert_true(bad.find("{\"error\":\"no '!' allowed\"}") != std::string::npos);
+}
+
+void test_limits_and_bad_input(void**) {
+    http::ServerOptions o;
+    o.max_body = 100;
+    o.max_connections = 2;
+    o.idle_timeout_ms = 300;
+    Fixture f(o);
+    auto big = f.raw("POST /x HTTP/1.1\r\nContent-Length: 101\r\n\r\n" + std::string(101, 'x'));
+    assert_true(big.rfind("HTTP/1.1 413 Content Too Large", 0) == 0);
+    assert_true(big.find("request body larger than 100 bytes") != std::string::npos);
+    auto headers = f.raw("GET /x HTTP/1.1\r\nX-Big: " + std::string(20000, 'h') + "\r\n\r\n");
+    assert_true(headers.rfind("HTTP/1.1 400 Bad Request", 0) == 0);
+    assert_true(headers.find("request headers larger than 16384 bytes") != std::string::npos);
+    auto garbage = f.raw("\x16\x03\x01 hello\r\n\r\n");
+    assert_true(garbage.rfind("HTTP/1.1 400 Bad Request", 0) == 0);
+    assert_true(garbage.find("malformed HTTP request: HPE_INVALID_METHOD") != std::string::npos);
+    auto target = f.raw("GET http://elsewhere/x HTTP/1.1\r\n\r\n");
+    assert_true(target.find("the request target must be a path starting with /") != std::string::npos);
+    auto escape = f.raw("GET /%zz HTTP/1.1\r\n\r\n");
+    assert_true(escape.find("bad percent-escape in the path") != std::string::npos);
+    auto refused = f.raw("GET /secret HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc");
+    assert_true(refused.rfind("HTTP/1.1 401 Unauthorized", 0) == 0);
+    // An idle connection is closed by the server (raw() returns when it closes).
+    const uint64_t t0 = uv_now(&f.loop);
+    auto idle = f.raw("");
+    assert_true(idle.empty());
+    assert_true(uv_now(&f.loop) - t0 < 1500);
+    // Beyond max_connections: 503 at once.
+    uv::TcpStream a(&f.loop), b(&f.loop);
+    int connected = 0;
+    a.connect("127.0.0.1", f.server->port(), [&](int) { connected++; });
+    b.connect("127.0.0.1", f.server->port(), [&](int) { connected++; });
+    while (connected < 2)
+        uv_run(&f.loop, UV_RUN_ONCE);
+    uv::Timer settle(&f.loop);
+    bool settled = false;
+    settle.start(50, [&] { settled = true; });
+    while (!settled)
+        uv_run(&f.loop, UV_RUN_ONCE);
+    auto third = f.raw("GET /x HTTP/1.1\r\n\r\n");
+    assert_true(third.rfind("HTTP/1.1 503 Service Unavailable", 0) == 0);
+}
+
+} // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(test_requests_and_decoding),
+        cmocka_unit_test(test_pipelined_requests_answered_in_order),
+        cmocka_unit_test(test_streamed_chunked_upload),
+        cmocka_unit_test(test_limits_and_bad_input),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
