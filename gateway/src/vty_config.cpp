@@ -175,6 +175,7 @@ int write_ota(struct vty* vty) {
     const OtaConfig& o = g_config->ota;
     vty_out(vty, "ota%s", NL);
     vty_out(vty, " spi %04x%s", o.spi, NL);
+    vty_out(vty, " por-mode %s%s", (o.spi & 0x0020) ? "sms-submit" : "delivery-report", NL);
     vty_out(vty, " kvn %u%s", o.kvn, NL);
     vty_out(vty, " por-timeout %u%s", o.por_timeout_s, NL);
     return CMD_SUCCESS;
@@ -405,6 +406,16 @@ void install_config_nodes() {
                 return warn(vty, "spi: 2 bytes of hex, e.g. 1639");
             const Bytes b = parse_hex(argv[0]).value();
             g_config->ota.spi = static_cast<uint16_t>(b[0] << 8 | b[1]);
+            return CMD_SUCCESS;
+        });
+    add(kOtaNode, "por-mode (sms-submit|delivery-report)",
+        "How the card sends its PoR (SPI2 b6, TS 102 225 §5.1.1)\nIn an MO SMS-SUBMIT (osmo-msc "
+        "drops PoRs in delivery reports)\nIn the SMS-DELIVER-REPORT\n",
+        [](struct vty*, int, const char** argv) {
+            if (argv[0][0] == 's')
+                g_config->ota.spi |= 0x0020;
+            else
+                g_config->ota.spi &= static_cast<uint16_t>(~0x0020);
             return CMD_SUCCESS;
         });
     add(kOtaNode, "kvn <1-15>", "Key version number of the keyset used by default\nKVN\n",
