@@ -25,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         body += chunk.size();
         return body < (1 << 20);
     };
-    ev.complete = [] {};
+    ev.complete = [] {
+    };
     http::RequestParser p(ev);
     size_t at = 0;
     for (const size_t end : {std::min(split, n), n}) {

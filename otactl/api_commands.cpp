@@ -360,6 +360,23 @@ void add_api_options(CLI::App* cmd, const std::shared_ptr<ApiOptions>& o) {
     cmd->add_option("--timeout", o->timeout, "seconds to wait for the API (default 30)");
 }
 
+// A command about one card, named by ICCID or --msisdn.
+void add_card_command(CLI::App* parent, const char* name, const char* what,
+                      const std::shared_ptr<ApiOptions>& o, int& exit_code,
+                      int (*run)(const ApiOptions&, const std::string&, const std::string&)) {
+    CLI::App* cmd = parent->add_subcommand(name, what);
+    auto iccid = std::make_shared<std::string>();
+    auto msisdn = std::make_shared<std::string>();
+    cmd->add_option("iccid", *iccid, "ICCID");
+    cmd->add_option("--msisdn", *msisdn, "find the card by MSISDN instead");
+    add_api_options(cmd, o);
+    cmd->callback([=, &exit_code] {
+        if (iccid->empty() == msisdn->empty())
+            usage_error("ICCID", "give an ICCID or --msisdn");
+        exit_code = run(*o, *iccid, *msisdn);
+    });
+}
+
 } // namespace
 
 void add_api_commands(CLI::App& app, int& exit_code) {
@@ -383,36 +400,12 @@ void add_api_commands(CLI::App& app, int& exit_code) {
         list->callback([=, &exit_code] {
             exit_code = cards_list(*o, *limit, *after, *prefix, *appf, *state);
         });
-        for (const char* name : {"show"}) {
-            CLI::App* show = cards->add_subcommand(name, "one card: identities, keysets "
-                                                         "(never keys), applications");
-            auto iccid = std::make_shared<std::string>();
-            auto msisdn = std::make_shared<std::string>();
-            show->add_option("iccid", *iccid, "ICCID");
-            show->add_option("--msisdn", *msisdn, "find the card by MSISDN instead");
-            add_api_options(show, o);
-            show->callback([=, &exit_code] {
-                if (iccid->empty() == msisdn->empty())
-                    usage_error("ICCID", "give an ICCID or --msisdn");
-                exit_code = cards_show(*o, *iccid, *msisdn);
-            });
-        }
+        add_card_command(cards, "show", "one card: identities, keysets (never keys), applications",
+                         o, exit_code, cards_show);
     }
     CLI::App* apps = app.add_subcommand("apps", "applications on a card");
     apps->require_subcommand(1);
-    {
-        CLI::App* show = apps->add_subcommand("show", "the applications of one card");
-        auto iccid = std::make_shared<std::string>();
-        auto msisdn = std::make_shared<std::string>();
-        show->add_option("iccid", *iccid, "ICCID");
-        show->add_option("--msisdn", *msisdn, "find the card by MSISDN instead");
-        add_api_options(show, o);
-        show->callback([=, &exit_code] {
-            if (iccid->empty() == msisdn->empty())
-                usage_error("ICCID", "give an ICCID or --msisdn");
-            exit_code = apps_show(*o, *iccid, *msisdn);
-        });
-    }
+    add_card_command(apps, "show", "the applications of one card", o, exit_code, apps_show);
     CLI::App* catalog = app.add_subcommand("catalog", "the application catalog");
     catalog->require_subcommand(1);
     {

@@ -51,8 +51,10 @@ public:
         for (const auto& [k, v] : r.query)
             q += k + "=" + v + ";";
         const std::string* h = r.header("x-test");
-        respond({200, "text/plain",
-                 r.method + " " + r.path + " " + q + " " + (h ? *h : "-") + " " + r.body, {}});
+        respond({200,
+                 "text/plain",
+                 r.method + " " + r.path + " " + q + " " + (h ? *h : "-") + " " + r.body,
+                 {}});
     }
 };
 
@@ -84,12 +86,19 @@ struct Fixture {
         std::string out;
         bool closed = false;
         uv::TcpStream s(&loop);
-        assert_int_equal(s.connect("127.0.0.1", server->port(), [&](int st) {
-            assert_int_equal(st, 0);
-            s.start([&](ByteView d) { out.append(reinterpret_cast<const char*>(d.data()), d.size()); },
-                    [&](int) { closed = true; });
-            s.write(ByteView(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
-        }), 0);
+        assert_int_equal(
+            s.connect("127.0.0.1", server->port(),
+                      [&](int st) {
+                          assert_int_equal(st, 0);
+                          s.start(
+                              [&](ByteView d) {
+                                  out.append(reinterpret_cast<const char*>(d.data()), d.size());
+                              },
+                              [&](int) { closed = true; });
+                          s.write(ByteView(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                           bytes.size()));
+                      }),
+            0);
         uv::Timer t(&loop);
         bool timeout = false;
         t.start(2000, [&] { timeout = true; });
@@ -169,7 +178,8 @@ void test_limits_and_bad_input(void**) {
     assert_true(garbage.rfind("HTTP/1.1 400 Bad Request", 0) == 0);
     assert_true(garbage.find("malformed HTTP request: HPE_INVALID_METHOD") != std::string::npos);
     auto target = f.raw("GET http://elsewhere/x HTTP/1.1\r\n\r\n");
-    assert_true(target.find("the request target must be a path starting with /") != std::string::npos);
+    assert_true(target.find("the request target must be a path starting with /") !=
+                std::string::npos);
     auto escape = f.raw("GET /%zz HTTP/1.1\r\n\r\n");
     assert_true(escape.find("bad percent-escape in the path") != std::string::npos);
     auto refused = f.raw("GET /secret HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc");

@@ -13,8 +13,8 @@ using namespace otagw;
 
 namespace {
 
-const std::string kHead =
-    "# ota-gateway card inventory v1\n# a comment\niccid,imsi,msisdn,keysets,tars,load_files,apps\n";
+const std::string kHead = "# ota-gateway card inventory v1\n# a "
+                          "comment\niccid,imsi,msisdn,keysets,tars,load_files,apps\n";
 const std::string kCard =
     "8988299000000000016,001010000000001,999000000001,"
     "1:aes128:000102030405060708090a0b0c0d0e0f:101112131415161718191a1b1c1d1e1f:"
@@ -94,21 +94,26 @@ void test_every_rule_names_line_and_field(void**) {
          "line 4, field iccid: the Luhn check digit is wrong"},
         {"8988299000000000016", "89882990016", "line 4, field iccid: an ICCID is 18 to 20 digits"},
         {"001010000000001", "00101x", "line 4, field imsi: an IMSI is 6 to 15 digits"},
-        {"999000000001", "+999", "line 4, field msisdn: an MSISDN is 3 to 15 digits (E.164 without '+')"},
+        {"999000000001", "+999",
+         "line 4, field msisdn: an MSISDN is 3 to 15 digits (E.164 without '+')"},
         {"1:aes128:", "16:aes128:", "line 4, field keysets: entry 1: kvn must be 1 to 15"},
-        {"aes128", "aes512", "line 4, field keysets: entry 1: unknown algorithm (des, 3des2, 3des3, aes128, aes192, aes256)"},
+        {"aes128", "aes512",
+         "line 4, field keysets: entry 1: unknown algorithm (des, 3des2, 3des3, aes128, aes192, "
+         "aes256)"},
         {"101112131415161718191a1b1c1d1e1f", "1011",
          "line 4, field keysets: entry 1: kid must be 16 bytes of hex for aes128"},
         {"2e2f:5", "2e2f:1099511627776",
          "line 4, field keysets: entry 1: counter must be a decimal 0 to 1099511627775"},
-        {"000000:isd:12", "000000:sim:12", "line 4, field tars: entry 1: kind must be isd, rfm or app"},
+        {"000000:isd:12", "000000:sim:12",
+         "line 4, field tars: entry 1: kind must be isd, rfm or app"},
         {"c00001:app:12:f04f5441470101010001", "c00001:app:12:f04f5441470109010001",
          "line 4, field tars: entry 2: application f04f5441470109010001 is not in apps"},
         {"000000:isd:12;", "000000:isd:12;000000:rfm:12;",
          "line 4, field tars: entry 2: TAR 000000 appears twice"},
         {"f04f5441470101/f04f544147010101,", "f04f/f04f544147010101,",
          "line 4, field load_files: entry 1: AIDs are 5 to 16 bytes of hex (part 1)"},
-        {":87:", ":04:", "line 4, field apps: entry 1: life_cycle 04 is not an application state (GP 2.3 §5.3.1)"},
+        {":87:", ":04:",
+         "line 4, field apps: entry 1: life_cycle 04 is not an application state (GP 2.3 §5.3.1)"},
         {"f04f5441470101:f04f544147010101", "f04f5441470101:f04f544147010109",
          "line 4, field apps: entry 1: module f04f544147010109 is not in load file f04f5441470101"},
         {",f04f5441470101/", ",,f04f5441470101/",
@@ -127,8 +132,9 @@ void test_every_rule_names_line_and_field(void**) {
     }
     // Two keysets with the same KVN.
     std::string twice = kCard;
-    const std::string ks = "1:aes128:000102030405060708090a0b0c0d0e0f:101112131415161718191a1b1c1d1e1f:"
-                           "202122232425262728292a2b2c2d2e2f:5";
+    const std::string ks =
+        "1:aes128:000102030405060708090a0b0c0d0e0f:101112131415161718191a1b1c1d1e1f:"
+        "202122232425262728292a2b2c2d2e2f:5";
     twice.replace(twice.find(ks), ks.size(), ks + ";" + ks);
     assert_string_equal(read(kHead + twice, 100).issues.at(0).c_str(),
                         "line 4, field keysets: entry 2: KVN 1 appears twice");

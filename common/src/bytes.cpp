@@ -25,7 +25,7 @@ std::string to_hex(ByteView data) {
     return s;
 }
 
-static int hex_digit(char c) {
+int hex_digit(char c) {
     if (c >= '0' && c <= '9')
         return c - '0';
     if (c >= 'a' && c <= 'f')

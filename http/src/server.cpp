@@ -23,16 +23,6 @@ std::string lower_ascii(std::string s) {
     return s;
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 } // namespace
 
 bool percent_decode(std::string_view in, std::string& out, bool plus_is_space) {
@@ -41,8 +31,8 @@ bool percent_decode(std::string_view in, std::string& out, bool plus_is_space) {
         if (in[i] == '%') {
             if (i + 2 >= in.size())
                 return false;
-            const int hi = hex_value(in[i + 1]);
-            const int lo = hex_value(in[i + 2]);
+            const int hi = hex_digit(in[i + 1]);
+            const int lo = hex_digit(in[i + 2]);
             if (hi < 0 || lo < 0)
                 return false;
             out.push_back(static_cast<char>(hi << 4 | lo));

@@ -44,6 +44,8 @@ std::string to_hex(ByteView data);
 // the error message (e.g. "--tar").
 Result<Bytes> parse_hex(std::string_view text, std::string_view what = "hex string");
 // Same, and the decoded value must be exactly `size` bytes long.
+// The value of one hex digit (either case), or -1.
+int hex_digit(char c);
 Result<Bytes> parse_hex_exact(std::string_view text, size_t size, std::string_view what);
 // `text` with every run of 16 or more hex digits replaced by "<hex redacted>": for messages
 // that may quote user input (a key typed in the wrong place) before they reach a log or stderr.
