@@ -560,6 +560,9 @@ void test_sigterm_shutdown(void**) {
     const std::string log = g_world->daemon->log();
     assert_true(log.find("shutting down (SIGTERM)") != std::string::npos);
     assert_true(log.find("DDAEMON NOTICE stopped") != std::string::npos);
+    // In the sanitizer build: no leak, no undefined behaviour on the way out.
+    assert_true(log.find("Sanitizer") == std::string::npos);
+    assert_true(log.find("runtime error") == std::string::npos);
     struct stat st {};
     // Checkpointed and closed: SQLite removes the WAL with the last connection (or leaves it
     // empty).
