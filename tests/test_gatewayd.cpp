@@ -279,10 +279,13 @@ void test_vty_transcript(void**) {
                   " application f04f5441470102010001 active (life cycle 07)"});
     assert_lines(vty.run("show card msisdn 999000000002"),
                  vty.run("show card iccid 8988299000000000024"));
+    assert_lines(vty.run("show card 8988299000000000024"),
+                 vty.run("show card iccid 8988299000000000024"));
     assert_lines(vty.run("show card iccid 8988299000000009999"),
                  {"% no card with ICCID 8988299000000009999"});
     assert_lines(vty.run("show card iccid x"), {"% an ICCID is 18 to 20 digits"});
     assert_lines(vty.run("show card imsi 1"), {"% Unknown command."});
+    assert_lines(vty.run("show card 12"), {"% an ICCID is 18 to 20 digits"});
     assert_lines(vty.run("show requests"), {"No request in flight"});
     auto stats = vty.run("show stats");
     assert_true(std::find(stats.begin(), stats.end(), "api:import:apply: 1") != stats.end());

@@ -552,17 +552,25 @@ void install_show_commands() {
                 print(vty, b->show_smpp());
             return CMD_SUCCESS;
         });
+    auto show_card = [backend_or_warn](struct vty* vty, const char* by, const char* value) {
+        auto* b = backend_or_warn(vty);
+        if (!b)
+            return CMD_WARNING;
+        auto lines = b->show_card(by, value);
+        if (!lines)
+            return warn(vty, lines.error().message);
+        print(vty, *lines);
+        return CMD_SUCCESS;
+    };
+    add(VIEW_NODE, "show card ICCID",
+        SHOW_STR_ "One card of the inventory\nICCID (18 to 20 digits)\n",
+        [show_card](struct vty* vty, int, const char** argv) {
+            return show_card(vty, "iccid", argv[0]);
+        });
     add(VIEW_NODE, "show card (iccid|msisdn) NUMBER",
         SHOW_STR_ "One card of the inventory\nBy ICCID\nBy MSISDN\nThe number\n",
-        [backend_or_warn](struct vty* vty, int, const char** argv) {
-            auto* b = backend_or_warn(vty);
-            if (!b)
-                return CMD_WARNING;
-            auto lines = b->show_card(argv[0], argv[1]);
-            if (!lines)
-                return warn(vty, lines.error().message);
-            print(vty, *lines);
-            return CMD_SUCCESS;
+        [show_card](struct vty* vty, int, const char** argv) {
+            return show_card(vty, argv[0], argv[1]);
         });
     add(VIEW_NODE, "show application", SHOW_STR_ "The application catalog\n",
         [backend_or_warn](struct vty* vty, int, const char**) {
