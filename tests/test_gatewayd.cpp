@@ -557,6 +557,42 @@ void test_kill_during_import_then_rerun(void**) {
     daemon->stop();
 }
 
+// A daemon that cannot start says why and exits 1: no master key, a wrong one for the
+// database, a bad config line, a port in use.
+void test_start_failures(void**) {
+    const std::string run = std::string("cd ") + g_dir + " && ";
+    auto no_key = test::run_command(run + "env -u OTAGW_MASTER_KEY " + OTA_GATEWAYD_PATH +
+                                    " -c ota-gateway.cfg");
+    assert_int_equal(no_key.status, 1);
+    assert_true(no_key.err.find("ota-gatewayd: environment variable OTAGW_MASTER_KEY is not set") !=
+                std::string::npos);
+    // The crash test's database, made under kMasterKey (its daemon is gone).
+    std::ofstream(g_dir + "/crashdb.cfg")
+        << replace(config_text(), "path ota-gateway.db", "path crash/crash.db");
+    auto wrong_key = test::run_command(run + "OTAGW_MASTER_KEY=" + std::string(64, 'f') + " " +
+                                       OTA_GATEWAYD_PATH + " -c crashdb.cfg");
+    assert_int_equal(wrong_key.status, 1);
+    assert_true(wrong_key.err.find("the master key does not open this database") !=
+                std::string::npos);
+    assert_true(wrong_key.err.find("ffffffff") == std::string::npos);
+    std::ofstream(g_dir + "/bad.cfg") << "api\n token ops sha256 1234\n";
+    auto bad = test::run_command(run + kMasterKey + " " + OTA_GATEWAYD_PATH + " -c bad.cfg");
+    assert_int_equal(bad.status, 1);
+    assert_true(bad.err.find("token ops: sha256 must be 64 hex digits") != std::string::npos);
+    auto twice = test::run_command(run + kMasterKey + " " + OTA_GATEWAYD_PATH +
+                                   " -c ota-gateway.cfg"); // the running daemon has the database
+    assert_int_equal(twice.status, 1);
+    assert_true(twice.err.find("database ota-gateway.db is in use by another ota-gatewayd") !=
+                std::string::npos);
+    std::string other = config_text();
+    other = replace(other, "path ota-gateway.db", "path other.db");
+    std::ofstream(g_dir + "/other.cfg") << other;
+    auto busy = test::run_command(run + kMasterKey + " " + OTA_GATEWAYD_PATH + " -c other.cfg");
+    assert_int_equal(busy.status, 1); // the running daemon holds the API port
+    assert_true(busy.err.find("API: cannot listen on 127.0.0.1:" + std::to_string(g_api) +
+                              ": EADDRINUSE") != std::string::npos);
+}
+
 // SIGTERM: intake stops, the SMSC is unbound, the WAL is written back, the process ends.
 void test_sigterm_shutdown(void**) {
     g_world->daemon->stop(SIGTERM);
@@ -585,6 +621,7 @@ int main() {
         cmocka_unit_test(test_bad_inventory_is_reported_line_by_line),
         cmocka_unit_test(test_no_key_in_clear),
         cmocka_unit_test(test_kill_during_import_then_rerun),
+        cmocka_unit_test(test_start_failures),
         cmocka_unit_test(test_sigterm_shutdown),
     };
     std::string pattern = "/tmp/otagw-gatewayd-XXXXXX";

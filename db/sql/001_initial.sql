@@ -4,6 +4,14 @@
 -- Times are Unix milliseconds (UTC). Keys are stored sealed (AES-256-GCM under the master key,
 -- see db/src/key_vault.cpp), never in clear.
 
+-- Facts about the database itself. 'master_key_check': a value sealed under the master key at
+-- creation, so a daemon started with another key refuses to run instead of failing card by
+-- card.
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE cards (
     id INTEGER PRIMARY KEY,
     iccid TEXT NOT NULL UNIQUE,            -- ITU-T E.118, 18..20 digits

@@ -246,6 +246,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
     std::unique_ptr<SqliteStore> s(new SqliteStore(db, vault, options.path));
     OTAGW_TRY_STATUS(s->configure(options));
     OTAGW_TRY_STATUS(s->migrate());
+    OTAGW_TRY_STATUS(s->check_master_key());
 
     struct Def {
         Stmt* stmt;
@@ -368,6 +369,36 @@ Status SqliteStore::migrate() {
         }
         schema_version_ = m.version;
     }
+    return {};
+}
+
+Status SqliteStore::check_master_key() {
+    static constexpr std::string_view kCheck = "ota-gateway master key check";
+    Stmt get, put;
+    if (get.prepare(db_, "SELECT value FROM meta WHERE key = 'master_key_check'") != SQLITE_OK ||
+        put.prepare(db_, "INSERT INTO meta (key, value) VALUES ('master_key_check', ?1)") !=
+            SQLITE_OK)
+        return fail("reading meta");
+    Use g(get);
+    const int rc = g.step();
+    if (rc == SQLITE_ROW) {
+        auto opened = vault_.open(g.col_blob(0), kCheck);
+        if (!opened)
+            return make_error("database " + path_ +
+                              ": the master key does not open this database (another key was "
+                              "used when it was created)");
+        return {};
+    }
+    if (rc != SQLITE_DONE)
+        return fail("reading meta");
+    auto sealed = vault_.seal(
+        ByteView(reinterpret_cast<const uint8_t*>(kCheck.data()), kCheck.size()), kCheck);
+    if (!sealed)
+        return sealed.take_error();
+    Use p(put);
+    p.blob(*sealed);
+    if (p.step() != SQLITE_DONE)
+        return fail("writing meta");
     return {};
 }
 

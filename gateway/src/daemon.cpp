@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "otagw/gateway/daemon.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "otagw/common/log.hpp"
 #include "otagw/common/osmo.hpp"
@@ -30,6 +36,8 @@ Daemon::Daemon(uv_loop_t* loop, GatewayConfig& config) : loop_(loop), config_(co
 
 Daemon::~Daemon() {
     set_vty_backend(nullptr);
+    if (lock_fd_ >= 0)
+        ::close(lock_fd_); // releases the lock
     close_signal(sigterm_);
     close_signal(sigint_);
 }
@@ -43,6 +51,15 @@ Status Daemon::start(void* talloc_ctx) {
     if (!vault)
         return vault.take_error();
     vault_ = std::make_unique<db::KeyVault>(std::move(vault).value());
+    // One daemon per database: a second one would hand out the same counters.
+    const std::string lock = config_.db.path + ".lock";
+    lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd_ < 0)
+        return make_error("database " + config_.db.path + ": cannot open " + lock + ": " +
+                          std::strerror(errno));
+    if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
+        return make_error("database " + config_.db.path + " is in use by another ota-gatewayd (" +
+                          lock + " is locked)");
     db::SqliteOptions opts;
     opts.path = config_.db.path;
     opts.synchronous = config_.db.synchronous;
@@ -93,6 +110,7 @@ Status Daemon::start(void* talloc_ctx) {
 
     if (telnet_init_default(talloc_ctx, nullptr, 4270) < 0)
         return make_error("VTY: cannot listen for telnet (see `line vty` in the config)");
+    telnet_up_ = true;
     bridge_ = std::make_unique<osmo::LoopBridge>(loop_);
     set_vty_backend(this);
 
@@ -135,7 +153,9 @@ void Daemon::shutdown(const char* why) {
     if (http_)
         http_->close();
     set_vty_backend(nullptr);
-    telnet_exit();
+    if (telnet_up_)
+        telnet_exit();
+    telnet_up_ = false;
     if (bridge_)
         bridge_->close();
     // 2. Unbind from the SMSC, then 3. flush and close the store.

@@ -30,7 +30,8 @@ int latest_schema_version();
 
 class SqliteStore final : public Store {
 public:
-    // Opens (creating if needed) and migrates. `vault` must outlive the store.
+    // Opens (creating if needed) and migrates. `vault` must outlive the store; a database
+    // created under another master key is refused.
     static Result<std::unique_ptr<SqliteStore>> open(const SqliteOptions& options,
                                                      const KeyVault& vault);
     ~SqliteStore() override;
@@ -79,6 +80,7 @@ private:
     SqliteStore(sqlite3* db, const KeyVault& vault, std::string path);
     Status configure(const SqliteOptions& options);
     Status migrate();
+    Status check_master_key();
     Error fail(const std::string& what) const;
     Result<std::optional<Card>> card_where(int which, std::string_view value);
     Result<PutOutcome> insert_card(const CardImage& image);

@@ -56,6 +56,8 @@ private:
     uv_signal_t* sigterm_ = nullptr;
     uv_signal_t* sigint_ = nullptr;
     bool stopping_ = false;
+    bool telnet_up_ = false;
+    int lock_fd_ = -1;
     int64_t started_at_ = 0;
 };
 
