@@ -243,6 +243,97 @@ inline void test_audit_log(void**) {
     assert_int_equal(after[1].at, 1004);
 }
 
+inline void test_requests(void**) {
+    auto s = g_open(true);
+    assert_ok(s->put_card(sample_card(1)));
+    const int64_t card = ok(s->card_by_iccid(sample_card(1).card.iccid))->id;
+    db::Request r;
+    r.idempotency_key = "k-1";
+    r.source = "api";
+    r.actor = "api:ops";
+    r.card_id = card;
+    r.msisdn = "44790001001";
+    r.app_aid = "f04f5441470101010001";
+    r.operation = "suspend";
+    r.state = "accepted";
+    r.detail = "{\"ref\":\"x\"}";
+    auto first = ok(s->put_request(r));
+    assert_true(first.second);
+    assert_true(first.first.id > 0);
+    // The same idempotency key: nothing new, the earlier request back.
+    db::Request again = r;
+    again.operation = "resume";
+    auto second = ok(s->put_request(again));
+    assert_false(second.second);
+    assert_int_equal(second.first.id, first.first.id);
+    assert_string_equal(second.first.operation.c_str(), "suspend");
+    // Without a key, every request is new; one is in flight per card application.
+    db::Request other = r;
+    other.idempotency_key.clear();
+    other.app_aid = "f04f5441470102010001";
+    const int64_t other_id = ok(s->put_request(other)).first.id;
+    assert_int_equal(ok(s->request_in_flight(card, r.app_aid))->id, first.first.id);
+    assert_ok(s->set_request_state(first.first.id, "done", "PoR 00, 9000"));
+    assert_false(ok(s->request_in_flight(card, r.app_aid)).has_value());
+    assert_error_contains(s->set_request_state(9999, "done", ""), "no request with id 9999");
+    s = g_open(false); // what a restart resumes
+    auto unfinished = ok(s->unfinished_requests(0, 10));
+    assert_int_equal(unfinished.size(), 1);
+    assert_int_equal(unfinished[0].id, other_id);
+    auto done = ok(s->request(first.first.id));
+    assert_string_equal(done->state.c_str(), "done");
+    assert_string_equal(done->reason.c_str(), "PoR 00, 9000");
+    assert_string_equal(done->detail.c_str(), "{\"ref\":\"x\"}");
+    assert_true(db::request_finished("refused") && !db::request_finished("sent"));
+}
+
+inline void test_ota_messages_and_pors(void**) {
+    auto s = g_open(true);
+    assert_ok(s->put_card(sample_card(1)));
+    const int64_t card = ok(s->card_by_iccid(sample_card(1).card.iccid))->id;
+    db::Request r;
+    r.source = "api";
+    r.operation = "suspend";
+    r.state = "sent";
+    r.card_id = card;
+    const int64_t req = ok(s->put_request(r)).first.id;
+    db::OtaMessage m;
+    m.request_id = req;
+    m.card_id = card;
+    m.kvn = 1;
+    m.counter = ok(s->next_counter(card, 1));
+    m.tar = "000000";
+    m.user_data = test::hex("027000001516");
+    m.state = "queued";
+    const int64_t id = ok(s->add_ota_message(m));
+    assert_error_contains(s->add_ota_message(m), "was used before"); // never the same counter
+    assert_ok(s->set_ota_message_state(id, "submitted", "msg-7"));
+    auto found = ok(s->ota_message_for(card, 1, m.counter));
+    assert_true(found.has_value());
+    assert_string_equal(found->smpp_message_id.c_str(), "msg-7");
+    assert_string_equal(found->state.c_str(), "submitted");
+    assert_true(found->sent_at > 0);
+    assert_hex_equal(found->user_data, "027000001516");
+    assert_false(ok(s->ota_message_for(card, 1, m.counter + 1)).has_value());
+    db::Por p;
+    p.ota_message_id = id;
+    p.card_id = card;
+    p.status = 0x00;
+    p.counter = m.counter;
+    p.data = test::hex("01009000");
+    ok(s->add_por(p));
+    db::Por stray; // a PoR nothing was waiting for is kept too
+    stray.card_id = card;
+    stray.status = 0x02;
+    ok(s->add_por(stray));
+    s = g_open(false);
+    auto pors = ok(s->pors_of(id));
+    assert_int_equal(pors.size(), 1);
+    assert_int_equal(*pors[0].counter, m.counter);
+    assert_hex_equal(pors[0].data, "01009000");
+    assert_int_equal(ok(s->ota_messages_of(req)).size(), 1);
+}
+
 inline const CMUnitTest kTests[] = {
     cmocka_unit_test(test_card_round_trip),
     cmocka_unit_test(test_reimport_and_conflicts),
@@ -252,6 +343,8 @@ inline const CMUnitTest kTests[] = {
     cmocka_unit_test(test_card_status_and_apps),
     cmocka_unit_test(test_catalog),
     cmocka_unit_test(test_audit_log),
+    cmocka_unit_test(test_requests),
+    cmocka_unit_test(test_ota_messages_and_pors),
 };
 
 } // namespace contract

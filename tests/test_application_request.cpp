@@ -38,12 +38,12 @@ void test_text_grammar(void**) {
     expect("END 03\r\n", Operation::Terminate, "03", "en");
     expect("qry ab1", Operation::Query, "AB1", "en");
     expect("开通 01", Operation::Activate, "01", "zh");
-    expect("开通01", Operation::Activate, "01", "zh");        // CJK keyword touching the code
-    expect("暂停　０１", Operation::Suspend, "01", "zh");      // ideographic space, full-width digits
+    expect("开通01", Operation::Activate, "01", "zh");    // CJK keyword touching the code
+    expect("暂停　０１", Operation::Suspend, "01", "zh"); // ideographic space, full-width digits
     expect("恢复 01", Operation::Resume, "01", "zh");
     expect("注销 03", Operation::Terminate, "03", "zh");
     expect("查询 02", Operation::Query, "02", "zh");
-    expect("ＡＣＴ　０１", Operation::Activate, "01", "en");   // full-width Latin
+    expect("ＡＣＴ　０１", Operation::Activate, "01", "en"); // full-width Latin
     refused("", TextRefusal::Empty, "en");
     refused("   ", TextRefusal::Empty, "en");
     refused("HELLO 01", TextRefusal::UnknownKeyword, "en");
@@ -66,7 +66,8 @@ void test_sms_text_codings(void**) {
     // GSM 7-bit default alphabet, one septet per byte: "@£$" and the euro sign by escape.
     assert_string_equal(decode_sms_text(0x00, test::hex("00010220411b65"))->c_str(), "@£$ A€");
     assert_string_equal(decode_sms_text(0x00, test::hex("41435420303120"))->c_str(), "ACT 01 ");
-    assert_error_contains(decode_sms_text(0x00, test::hex("4180")), "byte 1 is not a GSM 7-bit septet");
+    assert_error_contains(decode_sms_text(0x00, test::hex("4180")),
+                          "byte 1 is not a GSM 7-bit septet");
     assert_error_contains(decode_sms_text(0x00, test::hex("411b")), "an escape not followed");
     // UCS-2: 开通 01, and a character beyond the BMP by its surrogate pair.
     assert_string_equal(decode_sms_text(0x08, test::hex("5f00901a002000300031"))->c_str(),
@@ -99,7 +100,8 @@ void test_binary_request(void**) {
     assert_error_contains(parse_binary_request(test::hex("e10481023031")), "no operation (80)");
     assert_error_contains(parse_binary_request(test::hex("e103800101")), "one of them");
     assert_error_contains(parse_binary_request(test::hex("e10580010181")), "application request:");
-    assert_error_contains(parse_binary_request(test::hex("e103800101ff")), "bytes after the template");
+    assert_error_contains(parse_binary_request(test::hex("e103800101ff")),
+                          "bytes after the template");
 }
 
 } // namespace

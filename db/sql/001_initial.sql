@@ -69,11 +69,13 @@ CREATE TABLE card_apps (
 ) WITHOUT ROWID;
 CREATE INDEX card_apps_by_aid_state ON card_apps (aid, state);
 
--- Application requests (from SMS, the API, providers, campaigns) and their outcome.
+-- Application requests (from SMS, the API, providers, campaigns) and their outcome. A request
+-- is finished in state done, refused or failed; any other state is resumed after a restart.
 CREATE TABLE requests (
     id INTEGER PRIMARY KEY,
     idempotency_key TEXT UNIQUE,
     source TEXT NOT NULL,                  -- sms, api, otactl, provider, campaign
+    actor TEXT NOT NULL DEFAULT '',        -- who asked: "api:ops", an MSISDN, a campaign
     card_id INTEGER REFERENCES cards(id),
     msisdn TEXT,
     app_aid TEXT,
@@ -81,10 +83,13 @@ CREATE TABLE requests (
     language TEXT,
     state TEXT NOT NULL,
     reason TEXT,
+    detail TEXT NOT NULL DEFAULT '',       -- JSON: what the operation needs (references, data)
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
 );
-CREATE INDEX requests_unfinished ON requests (state) WHERE state NOT IN ('done', 'refused', 'failed');
+CREATE INDEX requests_unfinished ON requests (id) WHERE state NOT IN ('done', 'refused', 'failed');
+CREATE INDEX requests_in_flight ON requests (card_id, app_aid)
+    WHERE state NOT IN ('done', 'refused', 'failed');
 
 -- Secured command packets sent, and the PoRs that came back (ETSI TS 102 225).
 CREATE TABLE ota_messages (
@@ -94,12 +99,13 @@ CREATE TABLE ota_messages (
     kvn INTEGER NOT NULL,
     counter INTEGER NOT NULL,
     tar TEXT NOT NULL,
-    user_data BLOB NOT NULL,
+    user_data BLOB NOT NULL,               -- the SMS user data as sent (ciphered: no key)
     smpp_message_id TEXT,
     state TEXT NOT NULL,
     sent_at INTEGER,
-    UNIQUE (card_id, kvn, counter)
+    UNIQUE (card_id, kvn, counter)          -- a counter is never used twice
 );
+CREATE INDEX ota_messages_by_request ON ota_messages (request_id);
 CREATE TABLE pors (
     id INTEGER PRIMARY KEY,
     ota_message_id INTEGER REFERENCES ota_messages(id),
@@ -109,6 +115,7 @@ CREATE TABLE pors (
     data BLOB,
     received_at INTEGER NOT NULL
 );
+CREATE INDEX pors_by_message ON pors (ota_message_id);
 
 -- Append-only: who did what to what, why, when. Rows are never updated or deleted.
 CREATE TABLE audit_log (

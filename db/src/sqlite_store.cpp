@@ -173,6 +173,50 @@ Card card_from(const Use& u) {
     return c;
 }
 
+constexpr const char* kRequestColumns =
+    "id, coalesce(idempotency_key, ''), source, actor, coalesce(card_id, 0), coalesce(msisdn, ''), "
+    "coalesce(app_aid, ''), operation, coalesce(language, ''), state, coalesce(reason, ''), "
+    "detail, created_at, updated_at";
+constexpr const char* kFinished = "('done', 'refused', 'failed')";
+
+Request request_from(const Use& u) {
+    Request r;
+    r.id = u.col_int(0);
+    r.idempotency_key = u.col_text(1);
+    r.source = u.col_text(2);
+    r.actor = u.col_text(3);
+    r.card_id = u.col_int(4);
+    r.msisdn = u.col_text(5);
+    r.app_aid = u.col_text(6);
+    r.operation = u.col_text(7);
+    r.language = u.col_text(8);
+    r.state = u.col_text(9);
+    r.reason = u.col_text(10);
+    r.detail = u.col_text(11);
+    r.created_at = u.col_int(12);
+    r.updated_at = u.col_int(13);
+    return r;
+}
+
+constexpr const char* kOtaColumns = "id, coalesce(request_id, 0), card_id, kvn, counter, tar, "
+                                    "user_data, coalesce(smpp_message_id, ''), state, "
+                                    "coalesce(sent_at, 0)";
+
+OtaMessage ota_message_from(const Use& u) {
+    OtaMessage m;
+    m.id = u.col_int(0);
+    m.request_id = u.col_int(1);
+    m.card_id = u.col_int(2);
+    m.kvn = static_cast<uint8_t>(u.col_int(3));
+    m.counter = static_cast<uint64_t>(u.col_int(4));
+    m.tar = u.col_text(5);
+    m.user_data = u.col_blob(6);
+    m.smpp_message_id = u.col_text(7);
+    m.state = u.col_text(8);
+    m.sent_at = u.col_int(9);
+    return m;
+}
+
 constexpr const char* kAppColumns = "id, name, aid, code, type, coalesce(load_file_aid, ''), "
                                     "coalesce(module_aid, ''), coalesce(install_params, ''), tar, "
                                     "msl, provider";
@@ -207,6 +251,10 @@ struct SqliteStore::Statements {
     Stmt card_contents, card_apps;
     Stmt put_application, applications, application_by_aid, application_by_code;
     Stmt append_audit, audit_last, audit_after;
+    Stmt insert_request, request_by_id, request_by_key, set_request_state, unfinished_requests,
+        request_in_flight;
+    Stmt insert_ota_message, set_ota_message_state, ota_message_for, ota_messages_of;
+    Stmt insert_por, pors_of;
 };
 
 int latest_schema_version() {
@@ -297,6 +345,38 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
                           "(?1, ?2, ?3, ?4, ?5)"},
         {&t.audit_last, "SELECT * FROM (SELECT id, at, actor, action, subject, detail FROM "
                         "audit_log ORDER BY id DESC LIMIT ?1) ORDER BY id"},
+        {&t.insert_request,
+         "INSERT INTO requests (idempotency_key, source, actor, card_id, msisdn, app_aid, "
+         "operation, language, state, reason, detail, created_at, updated_at) VALUES (?1, ?2, ?3, "
+         "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)"},
+        {&t.request_by_id,
+         std::string("SELECT ") + kRequestColumns + " FROM requests WHERE id = ?1"},
+        {&t.request_by_key,
+         std::string("SELECT ") + kRequestColumns + " FROM requests WHERE idempotency_key = ?1"},
+        {&t.set_request_state,
+         "UPDATE requests SET state = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1"},
+        {&t.unfinished_requests, std::string("SELECT ") + kRequestColumns +
+                                     " FROM requests WHERE id > ?1 AND state NOT IN " + kFinished +
+                                     " ORDER BY id LIMIT ?2"},
+        {&t.request_in_flight, std::string("SELECT ") + kRequestColumns +
+                                   " FROM requests WHERE card_id = ?1 AND app_aid = ?2 AND state "
+                                   "NOT IN " +
+                                   kFinished + " ORDER BY id LIMIT 1"},
+        {&t.insert_ota_message,
+         "INSERT INTO ota_messages (request_id, card_id, kvn, counter, tar, user_data, "
+         "smpp_message_id, state, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+        {&t.set_ota_message_state,
+         "UPDATE ota_messages SET state = ?2, smpp_message_id = coalesce(?3, smpp_message_id), "
+         "sent_at = coalesce(sent_at, ?4) WHERE id = ?1"},
+        {&t.ota_message_for,
+         std::string("SELECT ") + kOtaColumns +
+             " FROM ota_messages WHERE card_id = ?1 AND kvn = ?2 AND counter = ?3"},
+        {&t.ota_messages_of, std::string("SELECT ") + kOtaColumns +
+                                 " FROM ota_messages WHERE request_id = ?1 ORDER BY id"},
+        {&t.insert_por, "INSERT INTO pors (ota_message_id, card_id, status, counter, data, "
+                        "received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+        {&t.pors_of, "SELECT id, coalesce(ota_message_id, 0), card_id, status, counter, data, "
+                     "received_at FROM pors WHERE ota_message_id = ?1 ORDER BY id"},
         {&t.audit_after, "SELECT id, at, actor, action, subject, detail FROM audit_log WHERE id > "
                          "?2 ORDER BY id LIMIT ?1"},
     };
@@ -765,6 +845,185 @@ Result<std::optional<Application>> SqliteStore::application_by_code(std::string_
     if (rc == SQLITE_DONE)
         return std::optional<Application>();
     return fail("catalog lookup");
+}
+
+bool request_finished(std::string_view state) {
+    return state == "done" || state == "refused" || state == "failed";
+}
+
+Result<std::pair<Request, bool>> SqliteStore::put_request(const Request& r) {
+    if (!r.idempotency_key.empty()) {
+        Use u(st_->request_by_key);
+        u.text(r.idempotency_key);
+        const int rc = u.step();
+        if (rc == SQLITE_ROW)
+            return std::pair{request_from(u), false};
+        if (rc != SQLITE_DONE)
+            return fail("reading a request");
+    }
+    const int64_t now = r.created_at ? r.created_at : now_ms();
+    {
+        Use u(st_->insert_request);
+        u.text_or_null(r.idempotency_key).text(r.source).text(r.actor);
+        if (r.card_id)
+            u.integer(r.card_id);
+        else
+            u.null();
+        u.text_or_null(r.msisdn).text_or_null(r.app_aid).text(r.operation);
+        u.text_or_null(r.language).text(r.state).text_or_null(r.reason).text(r.detail);
+        u.integer(now);
+        if (u.step() != SQLITE_DONE)
+            return fail("recording a request");
+    }
+    auto stored = request(sqlite3_last_insert_rowid(db_));
+    if (!stored)
+        return stored.take_error();
+    return std::pair{std::move(**stored), true};
+}
+
+Result<std::optional<Request>> SqliteStore::request(int64_t id) {
+    Use u(st_->request_by_id);
+    u.integer(id);
+    const int rc = u.step();
+    if (rc == SQLITE_ROW)
+        return std::optional<Request>(request_from(u));
+    if (rc == SQLITE_DONE)
+        return std::optional<Request>();
+    return fail("reading a request");
+}
+
+Status SqliteStore::set_request_state(int64_t id, std::string_view state, std::string_view reason) {
+    Use u(st_->set_request_state);
+    u.integer(id).text(state).text_or_null(reason).integer(now_ms());
+    if (u.step() != SQLITE_DONE)
+        return fail("updating a request");
+    if (sqlite3_changes(db_) == 0)
+        return make_error("no request with id " + std::to_string(id));
+    return {};
+}
+
+Result<std::vector<Request>> SqliteStore::unfinished_requests(int64_t after_id, size_t limit) {
+    std::vector<Request> out;
+    Use u(st_->unfinished_requests);
+    u.integer(after_id).integer(static_cast<int64_t>(limit));
+    int rc;
+    while ((rc = u.step()) == SQLITE_ROW)
+        out.push_back(request_from(u));
+    if (rc != SQLITE_DONE)
+        return fail("reading unfinished requests");
+    return out;
+}
+
+Result<std::optional<Request>> SqliteStore::request_in_flight(int64_t card_id,
+                                                              std::string_view app_aid) {
+    Use u(st_->request_in_flight);
+    u.integer(card_id).text(app_aid);
+    const int rc = u.step();
+    if (rc == SQLITE_ROW)
+        return std::optional<Request>(request_from(u));
+    if (rc == SQLITE_DONE)
+        return std::optional<Request>();
+    return fail("reading requests in flight");
+}
+
+Result<int64_t> SqliteStore::add_ota_message(const OtaMessage& m) {
+    Use u(st_->insert_ota_message);
+    if (m.request_id)
+        u.integer(m.request_id);
+    else
+        u.null();
+    u.integer(m.card_id).integer(m.kvn).integer(static_cast<int64_t>(m.counter)).text(m.tar);
+    u.blob(m.user_data).text_or_null(m.smpp_message_id).text(m.state);
+    if (m.sent_at)
+        u.integer(m.sent_at);
+    else
+        u.null();
+    const int rc = u.step();
+    if (rc == SQLITE_CONSTRAINT)
+        return make_error("card id " + std::to_string(m.card_id) + " keyset " +
+                          std::to_string(m.kvn) + ": counter " + std::to_string(m.counter) +
+                          " was used before");
+    if (rc != SQLITE_DONE)
+        return fail("recording an OTA message");
+    return sqlite3_last_insert_rowid(db_);
+}
+
+Status SqliteStore::set_ota_message_state(int64_t id, std::string_view state,
+                                          std::string_view smpp_message_id) {
+    Use u(st_->set_ota_message_state);
+    u.integer(id).text(state).text_or_null(smpp_message_id);
+    if (state == "submitted")
+        u.integer(now_ms());
+    else
+        u.null();
+    if (u.step() != SQLITE_DONE)
+        return fail("updating an OTA message");
+    if (sqlite3_changes(db_) == 0)
+        return make_error("no OTA message with id " + std::to_string(id));
+    return {};
+}
+
+Result<std::optional<OtaMessage>> SqliteStore::ota_message_for(int64_t card_id, uint8_t kvn,
+                                                               uint64_t counter) {
+    Use u(st_->ota_message_for);
+    u.integer(card_id).integer(kvn).integer(static_cast<int64_t>(counter));
+    const int rc = u.step();
+    if (rc == SQLITE_ROW)
+        return std::optional<OtaMessage>(ota_message_from(u));
+    if (rc == SQLITE_DONE)
+        return std::optional<OtaMessage>();
+    return fail("reading an OTA message");
+}
+
+Result<std::vector<OtaMessage>> SqliteStore::ota_messages_of(int64_t request_id) {
+    std::vector<OtaMessage> out;
+    Use u(st_->ota_messages_of);
+    u.integer(request_id);
+    int rc;
+    while ((rc = u.step()) == SQLITE_ROW)
+        out.push_back(ota_message_from(u));
+    if (rc != SQLITE_DONE)
+        return fail("reading OTA messages");
+    return out;
+}
+
+Result<int64_t> SqliteStore::add_por(const Por& p) {
+    Use u(st_->insert_por);
+    if (p.ota_message_id)
+        u.integer(p.ota_message_id);
+    else
+        u.null();
+    u.integer(p.card_id).integer(p.status);
+    if (p.counter)
+        u.integer(static_cast<int64_t>(*p.counter));
+    else
+        u.null();
+    u.blob(p.data).integer(p.received_at ? p.received_at : now_ms());
+    if (u.step() != SQLITE_DONE)
+        return fail("recording a PoR");
+    return sqlite3_last_insert_rowid(db_);
+}
+
+Result<std::vector<Por>> SqliteStore::pors_of(int64_t ota_message_id) {
+    std::vector<Por> out;
+    Use u(st_->pors_of);
+    u.integer(ota_message_id);
+    int rc;
+    while ((rc = u.step()) == SQLITE_ROW) {
+        Por p;
+        p.id = u.col_int(0);
+        p.ota_message_id = u.col_int(1);
+        p.card_id = u.col_int(2);
+        p.status = static_cast<uint8_t>(u.col_int(3));
+        if (!u.col_null(4))
+            p.counter = static_cast<uint64_t>(u.col_int(4));
+        p.data = u.col_blob(5);
+        p.received_at = u.col_int(6);
+        out.push_back(std::move(p));
+    }
+    if (rc != SQLITE_DONE)
+        return fail("reading PoRs");
+    return out;
 }
 
 Result<int64_t> SqliteStore::append_audit(const AuditEntry& e) {

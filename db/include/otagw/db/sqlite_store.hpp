@@ -71,6 +71,21 @@ public:
     Result<std::optional<Application>> application_by_aid(std::string_view aid) override;
     Result<std::optional<Application>> application_by_code(std::string_view code) override;
 
+    Result<std::pair<Request, bool>> put_request(const Request& request) override;
+    Result<std::optional<Request>> request(int64_t id) override;
+    Status set_request_state(int64_t id, std::string_view state, std::string_view reason) override;
+    Result<std::vector<Request>> unfinished_requests(int64_t after_id, size_t limit) override;
+    Result<std::optional<Request>> request_in_flight(int64_t card_id,
+                                                     std::string_view app_aid) override;
+    Result<int64_t> add_ota_message(const OtaMessage& message) override;
+    Status set_ota_message_state(int64_t id, std::string_view state,
+                                 std::string_view smpp_message_id) override;
+    Result<std::optional<OtaMessage>> ota_message_for(int64_t card_id, uint8_t kvn,
+                                                      uint64_t counter) override;
+    Result<std::vector<OtaMessage>> ota_messages_of(int64_t request_id) override;
+    Result<int64_t> add_por(const Por& por) override;
+    Result<std::vector<Por>> pors_of(int64_t ota_message_id) override;
+
     Result<int64_t> append_audit(const AuditEntry& entry) override;
     Result<std::vector<AuditEntry>> audit_tail(size_t limit, int64_t after_id) override;
 

@@ -99,6 +99,50 @@ struct CardFilter {
 
 enum class PutOutcome { Inserted, Unchanged };
 
+// An application request. Finished states: done, refused, failed.
+struct Request {
+    int64_t id = 0;
+    std::string idempotency_key; // empty: none
+    std::string source;          // sms, api, otactl, provider, campaign
+    std::string actor;
+    int64_t card_id = 0; // 0: not bound to a card (yet)
+    std::string msisdn;
+    std::string app_aid;
+    std::string operation;
+    std::string language;
+    std::string state;
+    std::string reason;
+    std::string detail; // JSON
+    int64_t created_at = 0;
+    int64_t updated_at = 0;
+};
+bool request_finished(std::string_view state);
+
+// A secured command packet sent to a card (ETSI TS 102 225).
+struct OtaMessage {
+    int64_t id = 0;
+    int64_t request_id = 0; // 0: none
+    int64_t card_id = 0;
+    uint8_t kvn = 0;
+    uint64_t counter = 0;
+    std::string tar;
+    Bytes user_data;
+    std::string smpp_message_id;
+    std::string state; // queued, submitted, delivered, por, failed, ...
+    int64_t sent_at = 0;
+};
+
+// A Proof of Receipt that came back.
+struct Por {
+    int64_t id = 0;
+    int64_t ota_message_id = 0; // 0: not matched to a message
+    int64_t card_id = 0;
+    uint8_t status = 0; // TS 102 225 §5.1.3.2 response status code
+    std::optional<uint64_t> counter;
+    Bytes data; // the additional response data (the script's answer)
+    int64_t received_at = 0;
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -145,6 +189,28 @@ public:
     virtual Result<std::vector<Application>> applications() = 0;
     virtual Result<std::optional<Application>> application_by_aid(std::string_view aid) = 0;
     virtual Result<std::optional<Application>> application_by_code(std::string_view code) = 0;
+
+    // ---- requests, OTA messages, PoRs ----
+    // Records a request. With an idempotency key seen before, nothing is written and the
+    // earlier request comes back (second: false).
+    virtual Result<std::pair<Request, bool>> put_request(const Request& request) = 0;
+    virtual Result<std::optional<Request>> request(int64_t id) = 0;
+    virtual Status set_request_state(int64_t id, std::string_view state,
+                                     std::string_view reason) = 0;
+    // Unfinished requests with id > after_id, by id: what a restart resumes.
+    virtual Result<std::vector<Request>> unfinished_requests(int64_t after_id, size_t limit) = 0;
+    // The unfinished request on this card application, if any (one at a time).
+    virtual Result<std::optional<Request>> request_in_flight(int64_t card_id,
+                                                             std::string_view app_aid) = 0;
+    // Fails when the card's keyset counter was used before: a counter is never reused.
+    virtual Result<int64_t> add_ota_message(const OtaMessage& message) = 0;
+    virtual Status set_ota_message_state(int64_t id, std::string_view state,
+                                         std::string_view smpp_message_id) = 0;
+    virtual Result<std::optional<OtaMessage>> ota_message_for(int64_t card_id, uint8_t kvn,
+                                                              uint64_t counter) = 0;
+    virtual Result<std::vector<OtaMessage>> ota_messages_of(int64_t request_id) = 0;
+    virtual Result<int64_t> add_por(const Por& por) = 0;
+    virtual Result<std::vector<Por>> pors_of(int64_t ota_message_id) = 0;
 
     // ---- audit log (append-only) ----
     virtual Result<int64_t> append_audit(const AuditEntry& entry) = 0;
