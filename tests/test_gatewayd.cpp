@@ -148,8 +148,10 @@ private:
     std::string read_prompt() {
         std::string got;
         char buf[4096];
-        while (got.size() < 2 ||
-               !(got.ends_with("ota-gatewayd> ") || got.ends_with("ota-gatewayd# "))) {
+        // "ota-gatewayd> ", "ota-gatewayd# ", "ota-gatewayd(config-requests)# "
+        while (got.rfind("ota-gatewayd") == std::string::npos ||
+               !(got.ends_with("> ") || got.ends_with("# ")) ||
+               got.find('\n', got.rfind("ota-gatewayd")) != std::string::npos) {
             const ssize_t n = recv(fd_, buf, sizeof buf, 0);
             if (n <= 0) {
                 print_error("VTY: no prompt; got: %s\n", got.c_str());
@@ -347,6 +349,17 @@ void test_config_round_trip(void**) {
     }
     for (const auto& [node, lines] : back)
         assert_true(file.count(node) == 1); // nothing written that the file does not have
+    // A change made on the VTY shows in the running config.
+    vty.run("configure terminal");
+    vty.run("requests");
+    assert_lines(vty.run("keyword fr activate ACTIVER"), {});
+    assert_lines(vty.run("short-code 12ab"), {"% short-code: 1 to 15 digits"});
+    vty.run("end");
+    std::string again;
+    for (const auto& l : vty.run("write terminal"))
+        again += l + "\n";
+    assert_true(again.find(" keyword fr activate ACTIVER\n") != std::string::npos);
+    assert_true(again.find(" short-code 4321\n") != std::string::npos);
 }
 
 void test_api(void**) {

@@ -21,6 +21,7 @@ enum Node {
     kDbNode,
     kApiNode,
     kOtaNode,
+    kRequestsNode,
     kApplicationNode,
     kProviderNode,
 };
@@ -181,6 +182,18 @@ int write_ota(struct vty* vty) {
     return CMD_SUCCESS;
 }
 
+int write_requests(struct vty* vty) {
+    const RequestsConfig& r = g_config->requests;
+    vty_out(vty, "requests%s", NL);
+    if (!r.short_code.empty())
+        vty_out(vty, " short-code %s%s", r.short_code.c_str(), NL);
+    for (const auto& k : r.keywords)
+        for (const auto& [word, op] : k.words)
+            vty_out(vty, " keyword %s %s %s%s", k.language.c_str(), operation_name(op),
+                    word.c_str(), NL);
+    return CMD_SUCCESS;
+}
+
 int write_applications(struct vty* vty) {
     for (const auto& a : g_config->applications) {
         vty_out(vty, "application %s%s", a.name.c_str(), NL);
@@ -232,6 +245,7 @@ cmd_node g_nodes[] = {
     make_node(kDbNode, "%s(config-db)# "),
     make_node(kApiNode, "%s(config-api)# "),
     make_node(kOtaNode, "%s(config-ota)# "),
+    make_node(kRequestsNode, "%s(config-requests)# "),
     make_node(kApplicationNode, "%s(config-application)# "),
     make_node(kProviderNode, "%s(config-provider)# "),
 };
@@ -242,8 +256,9 @@ void install_config_nodes() {
     install_node(&g_nodes[2], write_db);
     install_node(&g_nodes[3], write_api);
     install_node(&g_nodes[4], write_ota);
-    install_node(&g_nodes[5], write_applications);
-    install_node(&g_nodes[6], write_providers);
+    install_node(&g_nodes[5], write_requests);
+    install_node(&g_nodes[6], write_applications);
+    install_node(&g_nodes[7], write_providers);
 
     // smpp / bind NAME
     add(CONFIG_NODE, "smpp", "Configure the SMPP links to the SMSC\n",
@@ -426,6 +441,50 @@ void install_config_nodes() {
     add(kOtaNode, "por-timeout <1-86400>", "Seconds to wait for a PoR before auditing\nSeconds\n",
         [](struct vty*, int, const char** argv) {
             g_config->ota.por_timeout_s = static_cast<uint32_t>(atoi(argv[0]));
+            return CMD_SUCCESS;
+        });
+
+    // requests: short code and keywords (doc/application-requests.md)
+    add(CONFIG_NODE, "requests", "Configure application requests by SMS\n",
+        [](struct vty* vty, int, const char**) {
+            vty->node = kRequestsNode;
+            return CMD_SUCCESS;
+        });
+    add(kRequestsNode, "short-code NUMBER", "The number subscribers send requests to\nDigits\n",
+        [](struct vty* vty, int, const char** argv) {
+            const std::string n = argv[0];
+            if (n.empty() || n.size() > 15 ||
+                n.find_first_not_of("0123456789") != std::string::npos)
+                return warn(vty, "short-code: 1 to 15 digits");
+            g_config->requests.short_code = n;
+            return CMD_SUCCESS;
+        });
+    add(kRequestsNode, "keyword LANGUAGE (activate|suspend|resume|terminate|query) WORD",
+        "A keyword of the text grammar\nLanguage of the replies, e.g. en, zh\nActivate\nSuspend\n"
+        "Resume\nTerminate\nQuery\nThe word (any script, no space)\n",
+        [](struct vty*, int, const char** argv) {
+            auto& sets = g_config->requests.keywords;
+            auto it = std::find_if(sets.begin(), sets.end(),
+                                   [&](const Keywords& k) { return k.language == argv[0]; });
+            if (it == sets.end()) {
+                sets.push_back({argv[0], {}});
+                it = sets.end() - 1;
+            }
+            const Operation op = *operation_named(argv[1]);
+            for (auto& k : sets) // a word means one thing
+                std::erase_if(k.words, [&](const auto& w) { return w.first == argv[2]; });
+            it->words.emplace_back(argv[2], op);
+            return CMD_SUCCESS;
+        });
+    add(kRequestsNode, "no keyword WORD", NO_STR "Remove a keyword\nThe word\n",
+        [](struct vty*, int, const char** argv) {
+            for (auto& k : g_config->requests.keywords)
+                std::erase_if(k.words, [&](const auto& w) { return w.first == argv[0]; });
+            return CMD_SUCCESS;
+        });
+    add(kRequestsNode, "no keywords", NO_STR "Remove every keyword (then configure your own)\n",
+        [](struct vty*, int, const char**) {
+            g_config->requests.keywords.clear();
             return CMD_SUCCESS;
         });
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "otagw/db/store.hpp"
+#include "otagw/gateway/application_request.hpp"
 #include "otagw/smpp/esme.hpp"
 
 namespace otagw::gateway {
@@ -48,11 +49,18 @@ struct ProviderConfig {
     uint32_t retries = 3;
 };
 
+// Application requests by SMS (doc/application-requests.md).
+struct RequestsConfig {
+    std::string short_code; // the number subscribers send requests to; empty: none taken
+    std::vector<Keywords> keywords = default_keywords();
+};
+
 struct GatewayConfig {
     smpp::EsmeConfig smpp;
     DbConfig db;
     ApiConfig api;
     OtaConfig ota;
+    RequestsConfig requests;
     std::vector<db::Application> applications;
     std::vector<ProviderConfig> providers;
 };
