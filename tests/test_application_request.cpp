@@ -3,6 +3,7 @@
 // the full-width forms phones produce), every refusal with its reason, the SMS text codings,
 // and the binary request TLV both ways.
 #include "otagw/gateway/application_request.hpp"
+#include "otagw/gateway/msisdn.hpp"
 #include "test_support.hpp"
 
 using namespace otagw;
@@ -104,6 +105,30 @@ void test_binary_request(void**) {
                           "bytes after the template");
 }
 
+void test_msisdn_normalisation(void**) {
+    const MsisdnPolicy gb{"GB", {}};
+    auto e164 = [&](const char* a, uint8_t ton, const MsisdnPolicy& p) {
+        auto r = normalize_msisdn(a, ton, p);
+        assert_ok(r);
+        return *r;
+    };
+    assert_string_equal(e164("447911123456", 1, gb).c_str(), "447911123456"); // TON international
+    assert_string_equal(e164("+44 7911 123456", 0, gb).c_str(), "447911123456");
+    assert_string_equal(e164("07911 123456", 2, gb).c_str(), "447911123456"); // national, GB
+    assert_string_equal(e164("07911-123456", 0, gb).c_str(), "447911123456");
+    assert_string_equal(e164("999000000001", 1, {}).c_str(), "999000000001"); // test code 999
+    const MsisdnPolicy cn{"CN", {"86138"}};
+    assert_string_equal(e164("13800138000", 0, cn).c_str(), "8613800138000");
+    assert_error_contains(normalize_msisdn("13900139000", 0, cn),
+                          "MSISDN 8613900139000 is outside the operator's number ranges");
+    assert_error_contains(normalize_msisdn("", 1, gb), "empty");
+    assert_error_contains(normalize_msisdn("44abc", 1, gb), "digits only");
+    assert_error_contains(normalize_msisdn("4479", 1, gb), "not a possible number of its country");
+    assert_error_contains(normalize_msisdn("1234567890123456", 1, gb), "3 to 15 digits");
+    assert_error_contains(normalize_msisdn("07911123456", 2, {}), "no region is configured");
+    assert_error_contains(normalize_msisdn("12", 2, gb), "not a possible number in region GB");
+}
+
 } // namespace
 
 int main() {
@@ -111,6 +136,7 @@ int main() {
         cmocka_unit_test(test_text_grammar),
         cmocka_unit_test(test_sms_text_codings),
         cmocka_unit_test(test_binary_request),
+        cmocka_unit_test(test_msisdn_normalisation),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
