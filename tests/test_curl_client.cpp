@@ -24,7 +24,8 @@ public:
             return;
         }
         const std::string* sig = r.header("x-signature");
-        respond({201, "application/json",
+        respond({201,
+                 "application/json",
                  r.method + " " + r.path + " " + (sig ? *sig : "-") + " " + r.body,
                  {{"X-Answer", "yes"}}});
     }

@@ -84,6 +84,29 @@ private:
     int n_ = 0;
 };
 
+// One row or none; every row. `failed` builds the error from what was being read.
+template <typename From, typename Failed>
+auto one_row(Use& u, From from, Failed failed) -> Result<std::optional<decltype(from(u))>> {
+    using T = decltype(from(u));
+    const int rc = u.step();
+    if (rc == SQLITE_ROW)
+        return std::optional<T>(from(u));
+    if (rc == SQLITE_DONE)
+        return std::optional<T>();
+    return failed();
+}
+
+template <typename From, typename Failed>
+auto all_rows(Use& u, From from, Failed failed) -> Result<std::vector<decltype(from(u))>> {
+    std::vector<decltype(from(u))> out;
+    int rc;
+    while ((rc = u.step()) == SQLITE_ROW)
+        out.push_back(from(u));
+    if (rc != SQLITE_DONE)
+        return failed();
+    return out;
+}
+
 std::vector<std::string> split(std::string_view s, char sep) {
     std::vector<std::string> out;
     if (s.empty())
@@ -524,12 +547,7 @@ Status SqliteStore::rollback() {
 Result<std::optional<Card>> SqliteStore::card_where(int which, std::string_view value) {
     Use u(st_->card_by[which]);
     u.text(value);
-    const int rc = u.step();
-    if (rc == SQLITE_ROW)
-        return std::optional<Card>(card_from(u));
-    if (rc == SQLITE_DONE)
-        return std::optional<Card>();
-    return fail("card lookup");
+    return one_row(u, card_from, [&] { return fail("card lookup"); });
 }
 
 Result<std::optional<Card>> SqliteStore::card_by_iccid(std::string_view iccid) {
@@ -626,15 +644,9 @@ Result<PutOutcome> SqliteStore::insert_card(const CardImage& image) {
 
 Result<std::vector<Card>> SqliteStore::cards_matching(std::string_view iccid, std::string_view imsi,
                                                       std::string_view msisdn) {
-    std::vector<Card> out;
     Use u(st_->cards_matching);
     u.text(iccid).text(imsi).text(msisdn);
-    int rc;
-    while ((rc = u.step()) == SQLITE_ROW)
-        out.push_back(card_from(u));
-    if (rc != SQLITE_DONE)
-        return fail("card lookup");
-    return out;
+    return all_rows(u, card_from, [&] { return fail("card lookup"); });
 }
 
 Result<std::vector<Card>> SqliteStore::list_cards(int64_t after_id, size_t limit,
@@ -815,36 +827,20 @@ Result<int64_t> SqliteStore::put_application(const Application& a) {
 }
 
 Result<std::vector<Application>> SqliteStore::applications() {
-    std::vector<Application> out;
     Use u(st_->applications);
-    int rc;
-    while ((rc = u.step()) == SQLITE_ROW)
-        out.push_back(application_from(u));
-    if (rc != SQLITE_DONE)
-        return fail("reading the catalog");
-    return out;
+    return all_rows(u, application_from, [&] { return fail("reading the catalog"); });
 }
 
 Result<std::optional<Application>> SqliteStore::application_by_aid(std::string_view aid) {
     Use u(st_->application_by_aid);
     u.text(aid);
-    const int rc = u.step();
-    if (rc == SQLITE_ROW)
-        return std::optional<Application>(application_from(u));
-    if (rc == SQLITE_DONE)
-        return std::optional<Application>();
-    return fail("catalog lookup");
+    return one_row(u, application_from, [&] { return fail("catalog lookup"); });
 }
 
 Result<std::optional<Application>> SqliteStore::application_by_code(std::string_view code) {
     Use u(st_->application_by_code);
     u.text(code);
-    const int rc = u.step();
-    if (rc == SQLITE_ROW)
-        return std::optional<Application>(application_from(u));
-    if (rc == SQLITE_DONE)
-        return std::optional<Application>();
-    return fail("catalog lookup");
+    return one_row(u, application_from, [&] { return fail("catalog lookup"); });
 }
 
 bool request_finished(std::string_view state) {
@@ -884,12 +880,7 @@ Result<std::pair<Request, bool>> SqliteStore::put_request(const Request& r) {
 Result<std::optional<Request>> SqliteStore::request(int64_t id) {
     Use u(st_->request_by_id);
     u.integer(id);
-    const int rc = u.step();
-    if (rc == SQLITE_ROW)
-        return std::optional<Request>(request_from(u));
-    if (rc == SQLITE_DONE)
-        return std::optional<Request>();
-    return fail("reading a request");
+    return one_row(u, request_from, [&] { return fail("reading a request"); });
 }
 
 Status SqliteStore::set_request_state(int64_t id, std::string_view state, std::string_view reason) {
@@ -903,27 +894,16 @@ Status SqliteStore::set_request_state(int64_t id, std::string_view state, std::s
 }
 
 Result<std::vector<Request>> SqliteStore::unfinished_requests(int64_t after_id, size_t limit) {
-    std::vector<Request> out;
     Use u(st_->unfinished_requests);
     u.integer(after_id).integer(static_cast<int64_t>(limit));
-    int rc;
-    while ((rc = u.step()) == SQLITE_ROW)
-        out.push_back(request_from(u));
-    if (rc != SQLITE_DONE)
-        return fail("reading unfinished requests");
-    return out;
+    return all_rows(u, request_from, [&] { return fail("reading unfinished requests"); });
 }
 
 Result<std::optional<Request>> SqliteStore::request_in_flight(int64_t card_id,
                                                               std::string_view app_aid) {
     Use u(st_->request_in_flight);
     u.integer(card_id).text(app_aid);
-    const int rc = u.step();
-    if (rc == SQLITE_ROW)
-        return std::optional<Request>(request_from(u));
-    if (rc == SQLITE_DONE)
-        return std::optional<Request>();
-    return fail("reading requests in flight");
+    return one_row(u, request_from, [&] { return fail("reading requests in flight"); });
 }
 
 Result<int64_t> SqliteStore::add_ota_message(const OtaMessage& m) {
@@ -967,24 +947,13 @@ Result<std::optional<OtaMessage>> SqliteStore::ota_message_for(int64_t card_id, 
                                                                uint64_t counter) {
     Use u(st_->ota_message_for);
     u.integer(card_id).integer(kvn).integer(static_cast<int64_t>(counter));
-    const int rc = u.step();
-    if (rc == SQLITE_ROW)
-        return std::optional<OtaMessage>(ota_message_from(u));
-    if (rc == SQLITE_DONE)
-        return std::optional<OtaMessage>();
-    return fail("reading an OTA message");
+    return one_row(u, ota_message_from, [&] { return fail("reading an OTA message"); });
 }
 
 Result<std::vector<OtaMessage>> SqliteStore::ota_messages_of(int64_t request_id) {
-    std::vector<OtaMessage> out;
     Use u(st_->ota_messages_of);
     u.integer(request_id);
-    int rc;
-    while ((rc = u.step()) == SQLITE_ROW)
-        out.push_back(ota_message_from(u));
-    if (rc != SQLITE_DONE)
-        return fail("reading OTA messages");
-    return out;
+    return all_rows(u, ota_message_from, [&] { return fail("reading OTA messages"); });
 }
 
 Result<int64_t> SqliteStore::add_por(const Por& p) {

@@ -56,9 +56,8 @@ size_t on_header(char* data, size_t size, size_t n, void* userp) {
 
 void close_socket(CurlClient::Socket* s) {
     uv_poll_stop(&s->poll);
-    uv_close(reinterpret_cast<uv_handle_t*>(&s->poll), [](uv_handle_t* h) {
-        delete static_cast<CurlClient::Socket*>(h->data);
-    });
+    uv_close(reinterpret_cast<uv_handle_t*>(&s->poll),
+             [](uv_handle_t* h) { delete static_cast<CurlClient::Socket*>(h->data); });
 }
 
 } // namespace
@@ -113,8 +112,8 @@ int CurlClient::on_socket(void*, int fd, int what, void* userp, void* socketp) {
         s->poll.data = s;
         curl_multi_assign(m, fd, s);
     }
-    const int events = (what & CURL_POLL_IN ? UV_READABLE : 0) |
-                       (what & CURL_POLL_OUT ? UV_WRITABLE : 0);
+    const int events =
+        (what & CURL_POLL_IN ? UV_READABLE : 0) | (what & CURL_POLL_OUT ? UV_WRITABLE : 0);
     uv_poll_start(&s->poll, events, [](uv_poll_t* h, int status, int ev) {
         auto* sock = static_cast<Socket*>(h->data);
         int flags = 0;

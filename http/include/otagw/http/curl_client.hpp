@@ -9,8 +9,8 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <unordered_set>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
