@@ -193,6 +193,24 @@ void test_des_lanes_match_mbedtls(void**) {
 
 } // namespace
 
+// RFC 4231 §4.2 and §4.3 (HMAC-SHA-256 test cases 1 and 2); FIPS 180-2 appendix B.1 ("abc").
+void test_hmac_sha256_known_answers(void**) {
+    const Bytes key1(20, 0x0b);
+    const std::string hi = "Hi There";
+    assert_hex_equal(
+        crypto::hmac_sha256(key1, ByteView(reinterpret_cast<const uint8_t*>(hi.data()), hi.size())),
+        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    const std::string jefe = "Jefe", what = "what do ya want for nothing?";
+    assert_hex_equal(
+        crypto::hmac_sha256(ByteView(reinterpret_cast<const uint8_t*>(jefe.data()), jefe.size()),
+                            ByteView(reinterpret_cast<const uint8_t*>(what.data()), what.size())),
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    const std::string abc = "abc";
+    assert_hex_equal(
+        crypto::sha256(ByteView(reinterpret_cast<const uint8_t*>(abc.data()), abc.size())),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cmac_vectors),
@@ -202,6 +220,7 @@ int main() {
         cmocka_unit_test(test_crc_check_values),
         cmocka_unit_test(test_key_check_values),
         cmocka_unit_test(test_des_lanes_match_mbedtls),
+        cmocka_unit_test(test_hmac_sha256_known_answers),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

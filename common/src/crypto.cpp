@@ -2,6 +2,9 @@
 // Block ciphers, CBC-MAC, CMAC, CRCs and key check values on mbedTLS and zlib.
 #include "otagw/common/crypto.hpp"
 
+#include <mbedtls/md.h>
+#include <mbedtls/sha256.h>
+
 #include <algorithm>
 #include <cassert>
 #include <cstring>
@@ -306,6 +309,19 @@ Result<Bytes> key_check_value(BlockAlgo algo, ByteView key) {
     std::memset(block, algo == BlockAlgo::Aes ? 0x01 : 0x00, sizeof block);
     cipher->encrypt_block(block, block);
     return Bytes(block, block + 3);
+}
+
+std::array<uint8_t, 32> hmac_sha256(ByteView key, ByteView message) {
+    std::array<uint8_t, 32> out{};
+    mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), key.data(), key.size(),
+                    message.data(), message.size(), out.data());
+    return out;
+}
+
+std::array<uint8_t, 32> sha256(ByteView message) {
+    std::array<uint8_t, 32> out{};
+    mbedtls_sha256_ret(message.data(), message.size(), out.data(), 0);
+    return out;
 }
 
 } // namespace otagw::crypto

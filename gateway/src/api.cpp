@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "otagw/gateway/api.hpp"
 
-#include <mbedtls/sha256.h>
-
 #include <charconv>
 
+#include "otagw/common/crypto.hpp"
 #include "otagw/common/log.hpp"
 #include "otagw/gateway/importer.hpp"
 
@@ -21,18 +20,8 @@ http::Response error(int status, const std::string& message) {
 }
 
 std::string sha256_hex(std::string_view text) {
-    uint8_t digest[32];
-    mbedtls_sha256_ret(reinterpret_cast<const uint8_t*>(text.data()), text.size(), digest, 0);
-    return to_hex(ByteView(digest, sizeof digest));
-}
-
-bool equal_ct(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-        return false;
-    unsigned char diff = 0;
-    for (size_t i = 0; i < a.size(); i++)
-        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-    return diff == 0;
+    return to_hex(
+        crypto::sha256(ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
 }
 
 // A number query parameter within [min, max]; the error names it.
@@ -169,7 +158,8 @@ std::string Api::authenticate(const http::Request& r) const {
     const std::string digest = sha256_hex(std::string_view(*h).substr(7));
     std::string who;
     for (const auto& t : config_.tokens)
-        if (equal_ct(digest, t.sha256))
+        if (equal_ct(ByteView(reinterpret_cast<const uint8_t*>(digest.data()), digest.size()),
+                     ByteView(reinterpret_cast<const uint8_t*>(t.sha256.data()), t.sha256.size())))
             who = t.name;
     return who;
 }

@@ -5,6 +5,8 @@
 // GlobalPlatform key check values. Shared by the gateway's OTA codec and the card simulator.
 #pragma once
 
+#include <array>
+
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -81,5 +83,9 @@ uint32_t crc32(Parts parts);
 // GlobalPlatform key check value (first 3 bytes): DES keys encrypt 8 x '00', AES keys
 // encrypt 16 x '01' (GP Card Spec §11.8.2.3, Amendment D §7.2).
 Result<Bytes> key_check_value(BlockAlgo algo, ByteView key);
+
+// HMAC-SHA256 (RFC 2104, FIPS 180-4): how requests to and from providers are signed.
+std::array<uint8_t, 32> hmac_sha256(ByteView key, ByteView message);
+std::array<uint8_t, 32> sha256(ByteView message);
 
 } // namespace otagw::crypto
