@@ -38,7 +38,8 @@ public:
             return answer(401, {{"error", "bad signature"}});
         const Json req = Json::parse(r.body);
         if (r.path == "/approve")
-            return answer(200, {{"decision", "approve"}, {"serial", "S-" + req["iccid"].get<std::string>()}});
+            return answer(
+                200, {{"decision", "approve"}, {"serial", "S-" + req["iccid"].get<std::string>()}});
         if (r.path == "/veto")
             return answer(200, {{"decision", "veto"}, {"reason", "account closed"}});
         if (r.path == "/flaky" && ++flaky_calls <= 2)
