@@ -225,23 +225,19 @@ http::Response Api::route(const http::Request& r, const std::string& who) {
         if (!get)
             return error(405, "GET only");
         // Prometheus text format: otagw_<module>_<event> counter.
-        std::string out;
+        std::vector<const Counters*> all;
         if (hooks_.counters)
-            for (const Counters* c : hooks_.counters())
-                for (const auto& [name, value] : c->all()) {
-                    std::string metric = "otagw_" + name;
-                    for (char& ch : metric)
-                        if (!isalnum(static_cast<unsigned char>(ch)))
-                            ch = '_';
-                    out += metric + " " + std::to_string(value) + "\n";
-                }
-        for (const auto& [name, value] : counters_.all()) {
-            std::string metric = "otagw_" + name;
-            for (char& ch : metric)
-                if (!isalnum(static_cast<unsigned char>(ch)))
-                    ch = '_';
-            out += metric + " " + std::to_string(value) + "\n";
-        }
+            all = hooks_.counters();
+        all.push_back(&counters_);
+        std::string out;
+        for (const Counters* c : all)
+            for (const auto& [name, value] : c->all()) {
+                std::string metric = "otagw_" + name;
+                for (char& ch : metric)
+                    if (!isalnum(static_cast<unsigned char>(ch)))
+                        ch = '_';
+                out += metric + " " + std::to_string(value) + "\n";
+            }
         return {200, "text/plain; version=0.0.4", out, {}};
     }
     if (p == "/v1/catalog") {

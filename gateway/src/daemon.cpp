@@ -76,10 +76,7 @@ Status Daemon::start(void* talloc_ctx) {
         return health();
     };
     hooks.counters = [this] {
-        std::vector<const Counters*> all{&counters_};
-        if (esme_)
-            all.push_back(&esme_->counters());
-        return all;
+        return module_counters();
     };
     api_ = std::make_unique<Api>(*store_, config_.api, hooks);
     http::ServerOptions http_opts;
@@ -257,11 +254,17 @@ std::vector<std::string> Daemon::show_applications() {
     return out;
 }
 
-std::vector<std::string> Daemon::show_stats() {
-    std::vector<std::string> out;
-    std::vector<const Counters*> all{&counters_, &api_->counters()};
+std::vector<const Counters*> Daemon::module_counters() const {
+    std::vector<const Counters*> all{&counters_};
     if (esme_)
         all.push_back(&esme_->counters());
+    return all;
+}
+
+std::vector<std::string> Daemon::show_stats() {
+    std::vector<std::string> out;
+    std::vector<const Counters*> all = module_counters();
+    all.insert(all.begin() + 1, &api_->counters());
     for (const Counters* c : all)
         for (const auto& [name, value] : c->all())
             out.push_back(name + ": " + std::to_string(value));

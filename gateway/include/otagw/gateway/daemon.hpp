@@ -42,6 +42,8 @@ public:
 private:
     Status sync_catalog();
     Json health();
+    // The daemon's and the SMPP layer's counters (the API adds its own).
+    std::vector<const Counters*> module_counters() const;
 
     uv_loop_t* loop_;
     GatewayConfig& config_;
