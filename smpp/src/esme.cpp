@@ -391,7 +391,10 @@ uint64_t Esme::submit(SmsPp sms, SubmitCallback cb) {
                                      [](const BindConfig& b) { return b.message_payload; });
     std::vector<Bytes> parts;
     std::string error;
-    if (sms.user_data.size() <= ota::sms::kMaxUserData || payload) {
+    if (!sms.udhi && sms.user_data.size() > ota::sms::kMaxUserData) {
+        error = "a text of " + std::to_string(sms.user_data.size()) +
+                " bytes without a UDH does not fit one SMS";
+    } else if (sms.user_data.size() <= ota::sms::kMaxUserData || payload) {
         if (sms.user_data.size() > kMaxMessagePayload)
             error = "user data of " + std::to_string(sms.user_data.size()) + " bytes exceeds 1024";
         else
@@ -489,7 +492,7 @@ void Esme::send(Session& s, Segment* seg) {
     SubmitSm sm;
     sm.source = sms.source;
     sm.dest = sms.dest;
-    sm.esm_class = 0x40; // UDHI: the user data starts with a UDH
+    sm.esm_class = sms.udhi ? 0x40 : 0x00; // UDHI: the user data starts with a UDH
     sm.protocol_id = sms.protocol_id;
     sm.data_coding = sms.data_coding;
     sm.registered_delivery = sms.registered_delivery ? 0x01 : 0x00;

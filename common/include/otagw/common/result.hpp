@@ -67,3 +67,12 @@ private:
         if (!otagw_try_status_.ok())                                                               \
             return otagw_try_status_.take_error();                                                 \
     } while (0)
+
+// Propagate the error of a Result expression, else move its value into `lhs`.
+#define OTAGW_TRY_ASSIGN(lhs, expr)                                                                \
+    do {                                                                                           \
+        auto otagw_try_assign_ = (expr);                                                           \
+        if (!otagw_try_assign_.ok())                                                               \
+            return otagw_try_assign_.take_error();                                                 \
+        lhs = std::move(otagw_try_assign_).value();                                                \
+    } while (0)

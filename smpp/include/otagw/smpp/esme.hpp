@@ -75,6 +75,9 @@ struct SmsPp {
     bool ordered = false;       // wait for the previous ordered message to this destination
     uint8_t protocol_id = 0x7f; // SIM data download
     uint8_t data_coding = 0xf6; // class 2, 8-bit
+    // The user data starts with a UDH (esm_class UDHI). False for a plain text SMS to a
+    // subscriber, which must then fit one SMS.
+    bool udhi = true;
 };
 
 struct SegmentResult {
