@@ -285,6 +285,32 @@ inline void test_requests(void**) {
     assert_string_equal(done->reason.c_str(), "PoR 00, 9000");
     assert_string_equal(done->detail.c_str(), "{\"ref\":\"x\"}");
     assert_true(db::request_finished("refused") && !db::request_finished("sent"));
+    assert_ok(s->set_request_detail(other_id, "{\"attempt\":2}"));
+    assert_string_equal(ok(s->request(other_id))->detail.c_str(), "{\"attempt\":2}");
+    assert_error_contains(s->set_request_detail(9999, "{}"), "no request with id 9999");
+}
+
+inline void test_provider_callbacks(void**) {
+    auto s = g_open(true);
+    db::Request r;
+    r.source = "api";
+    r.operation = "activate";
+    r.state = "done";
+    const int64_t a = ok(s->put_request(r)).first.id;
+    const int64_t b = ok(s->put_request(r)).first.id;
+    assert_ok(s->put_callback({b, "campus", "{\"n\":2}", 0}));
+    assert_ok(s->put_callback({a, "campus", "{\"n\":1}", 0}));
+    assert_ok(s->put_callback({a, "campus", "{\"n\":1,\"again\":true}", 0})); // one per request
+    s = g_open(false); // owed callbacks survive a restart, oldest request first
+    auto owed = ok(s->pending_callbacks(10));
+    assert_int_equal(owed.size(), 2);
+    assert_int_equal(owed[0].request_id, a);
+    assert_string_equal(owed[0].body.c_str(), "{\"n\":1,\"again\":true}");
+    assert_true(owed[0].created_at > 0);
+    assert_ok(s->delete_callback(a));
+    owed = ok(s->pending_callbacks(10));
+    assert_int_equal(owed.size(), 1);
+    assert_string_equal(owed[0].provider.c_str(), "campus");
 }
 
 inline void test_ota_messages_and_pors(void**) {
@@ -345,6 +371,7 @@ inline const CMUnitTest kTests[] = {
     cmocka_unit_test(test_audit_log),
     cmocka_unit_test(test_requests),
     cmocka_unit_test(test_ota_messages_and_pors),
+    cmocka_unit_test(test_provider_callbacks),
 };
 
 } // namespace contract

@@ -274,6 +274,7 @@ struct SqliteStore::Statements {
     Stmt card_contents, card_apps;
     Stmt put_application, applications, application_by_aid, application_by_code;
     Stmt append_audit, audit_last, audit_after;
+    Stmt set_request_detail, put_callback, delete_callback, pending_callbacks;
     Stmt insert_request, request_by_id, request_by_key, set_request_state, unfinished_requests,
         request_in_flight;
     Stmt insert_ota_message, set_ota_message_state, ota_message_for, ota_messages_of;
@@ -378,6 +379,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
          std::string("SELECT ") + kRequestColumns + " FROM requests WHERE idempotency_key = ?1"},
         {&t.set_request_state,
          "UPDATE requests SET state = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1"},
+        {&t.set_request_detail, "UPDATE requests SET detail = ?2, updated_at = ?3 WHERE id = ?1"},
+        {&t.put_callback, "INSERT OR REPLACE INTO provider_callbacks (request_id, provider, body, "
+                          "created_at) VALUES (?1, ?2, ?3, ?4)"},
+        {&t.delete_callback, "DELETE FROM provider_callbacks WHERE request_id = ?1"},
+        {&t.pending_callbacks, "SELECT request_id, provider, body, created_at FROM "
+                               "provider_callbacks ORDER BY request_id LIMIT ?1"},
         {&t.unfinished_requests, std::string("SELECT ") + kRequestColumns +
                                      " FROM requests WHERE id > ?1 AND state NOT IN " + kFinished +
                                      " ORDER BY id LIMIT ?2"},
@@ -891,6 +898,42 @@ Status SqliteStore::set_request_state(int64_t id, std::string_view state, std::s
     if (sqlite3_changes(db_) == 0)
         return make_error("no request with id " + std::to_string(id));
     return {};
+}
+
+Status SqliteStore::set_request_detail(int64_t id, std::string_view detail) {
+    Use u(st_->set_request_detail);
+    u.integer(id).text(detail).integer(now_ms());
+    if (u.step() != SQLITE_DONE)
+        return fail("updating a request");
+    if (sqlite3_changes(db_) == 0)
+        return make_error("no request with id " + std::to_string(id));
+    return {};
+}
+
+Status SqliteStore::put_callback(const ProviderCallback& c) {
+    Use u(st_->put_callback);
+    u.integer(c.request_id)
+        .text(c.provider)
+        .text(c.body)
+        .integer(c.created_at ? c.created_at : now_ms());
+    return u.step() == SQLITE_DONE ? Status() : Status(fail("recording a provider callback"));
+}
+
+Status SqliteStore::delete_callback(int64_t request_id) {
+    Use u(st_->delete_callback);
+    u.integer(request_id);
+    return u.step() == SQLITE_DONE ? Status() : Status(fail("removing a provider callback"));
+}
+
+Result<std::vector<ProviderCallback>> SqliteStore::pending_callbacks(size_t limit) {
+    Use u(st_->pending_callbacks);
+    u.integer(static_cast<int64_t>(limit));
+    return all_rows(
+        u,
+        [](const Use& r) {
+            return ProviderCallback{r.col_int(0), r.col_text(1), r.col_text(2), r.col_int(3)};
+        },
+        [&] { return fail("reading provider callbacks"); });
 }
 
 Result<std::vector<Request>> SqliteStore::unfinished_requests(int64_t after_id, size_t limit) {

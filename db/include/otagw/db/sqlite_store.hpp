@@ -74,6 +74,10 @@ public:
     Result<std::pair<Request, bool>> put_request(const Request& request) override;
     Result<std::optional<Request>> request(int64_t id) override;
     Status set_request_state(int64_t id, std::string_view state, std::string_view reason) override;
+    Status set_request_detail(int64_t id, std::string_view detail) override;
+    Status put_callback(const ProviderCallback& callback) override;
+    Status delete_callback(int64_t request_id) override;
+    Result<std::vector<ProviderCallback>> pending_callbacks(size_t limit) override;
     Result<std::vector<Request>> unfinished_requests(int64_t after_id, size_t limit) override;
     Result<std::optional<Request>> request_in_flight(int64_t card_id,
                                                      std::string_view app_aid) override;

@@ -132,6 +132,14 @@ struct OtaMessage {
     int64_t sent_at = 0;
 };
 
+// A result the gateway owes a provider, until acknowledged.
+struct ProviderCallback {
+    int64_t request_id = 0;
+    std::string provider;
+    std::string body; // JSON
+    int64_t created_at = 0;
+};
+
 // A Proof of Receipt that came back.
 struct Por {
     int64_t id = 0;
@@ -197,6 +205,8 @@ public:
     virtual Result<std::optional<Request>> request(int64_t id) = 0;
     virtual Status set_request_state(int64_t id, std::string_view state,
                                      std::string_view reason) = 0;
+    // The request's working data (JSON): what resuming it after a restart needs.
+    virtual Status set_request_detail(int64_t id, std::string_view detail) = 0;
     // Unfinished requests with id > after_id, by id: what a restart resumes.
     virtual Result<std::vector<Request>> unfinished_requests(int64_t after_id, size_t limit) = 0;
     // The unfinished request on this card application, if any (one at a time).
@@ -211,6 +221,11 @@ public:
     virtual Result<std::vector<OtaMessage>> ota_messages_of(int64_t request_id) = 0;
     virtual Result<int64_t> add_por(const Por& por) = 0;
     virtual Result<std::vector<Por>> pors_of(int64_t ota_message_id) = 0;
+
+    // ---- results owed to providers ----
+    virtual Status put_callback(const ProviderCallback& callback) = 0; // one per request
+    virtual Status delete_callback(int64_t request_id) = 0;
+    virtual Result<std::vector<ProviderCallback>> pending_callbacks(size_t limit) = 0;
 
     // ---- audit log (append-only) ----
     virtual Result<int64_t> append_audit(const AuditEntry& entry) = 0;
