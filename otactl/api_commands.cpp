@@ -5,10 +5,12 @@
 // --token-file or OTAGW_API_TOKEN; it is never printed.
 // Exit codes: 0 done, 1 the API refused or could not be reached (or the import had bad lines),
 // 2 bad input.
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include "cli.hpp"
 #include "otagw/common/uv.hpp"
@@ -115,7 +117,7 @@ Result<Json> call_json(const ApiOptions& o, http::ClientRequest req) {
     if (!r)
         return make_error("API: " + r.error().message);
     auto j = Json::parse(r->body, nullptr, false);
-    if (r->status != 200) {
+    if (r->status / 100 != 2) {
         std::string why =
             !j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_string()
                 ? j["error"].get<std::string>()
@@ -351,6 +353,92 @@ int inventory_import(const ApiOptions& o, const std::string& file, bool skip_bad
     return ok && (*a)["issues_total"].get<uint64_t>() == 0 ? 0 : 1;
 }
 
+struct RequestArgs {
+    std::string msisdn, iccid, app, aid, op, language, key;
+    double wait = -1; // seconds; < 0: do not wait
+};
+
+bool finished(const Json& r) {
+    const std::string s = text(r["state"]);
+    return s == "done" || s == "refused" || s == "failed";
+}
+
+void print_request(const Json& r) {
+    std::cout << "request " << text(r["id"]) << ": " << text(r["operation"]) << " "
+              << text(r["app"]) << " on " << text(r["msisdn"]) << " (ICCID " << text(r["iccid"])
+              << "): " << text(r["state"]);
+    if (!r["reason"].is_null())
+        std::cout << ", " << text(r["reason"]);
+    if (!r["message"].is_null())
+        std::cout << " (" << text(r["message"]) << ")";
+    if (!r["app_state"].is_null())
+        std::cout << "; application " << text(r["app_state"]);
+    std::cout << '\n';
+}
+
+// Exit status for a request: 0 done (or still running when not waited for), 1 refused/failed.
+int request_outcome(const ApiOptions& o, const Json& r) {
+    if (o.json)
+        print_json(r);
+    else
+        print_request(r);
+    const std::string s = text(r["state"]);
+    return s == "refused" || s == "failed" ? 1 : 0;
+}
+
+Result<Json> wait_for(const ApiOptions& o, Json r, double seconds) {
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+    while (!finished(r) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100)); // a CLI, not the daemon
+        auto next = call_json(o, {"GET", "/v1/requests/" + text(r["id"]), {}, {}, {}});
+        if (!next)
+            return next;
+        r = std::move(*next);
+    }
+    return r;
+}
+
+int request_create(const ApiOptions& o, const RequestArgs& a) {
+    Json body = {{"operation", a.op}, {"source", "otactl"}};
+    if (!a.msisdn.empty())
+        body["msisdn"] = a.msisdn;
+    if (!a.iccid.empty())
+        body["iccid"] = a.iccid;
+    if (!a.app.empty())
+        body["app"] = a.app;
+    if (!a.aid.empty())
+        body["aid"] = a.aid;
+    if (!a.language.empty())
+        body["language"] = a.language;
+    http::ClientRequest req{"POST", "/v1/requests", {}, body.dump(), {}};
+    req.headers.emplace_back("Content-Type", "application/json");
+    if (!a.key.empty())
+        req.headers.emplace_back("Idempotency-Key", a.key);
+    auto r = call_json(o, std::move(req));
+    if (!r)
+        return fail(r.error());
+    if (a.wait >= 0) {
+        r = wait_for(o, std::move(*r), a.wait);
+        if (!r)
+            return fail(r.error());
+        if (!finished(*r)) {
+            request_outcome(o, *r);
+            std::cerr << "otactl: request " << text((*r)["id"]) << " not finished within " << a.wait
+                      << " s\n";
+            return 1;
+        }
+    }
+    return request_outcome(o, *r);
+}
+
+int request_show(const ApiOptions& o, int64_t id) {
+    auto r = call_json(o, {"GET", "/v1/requests/" + std::to_string(id), {}, {}, {}});
+    if (!r)
+        return fail(r.error());
+    return request_outcome(o, *r);
+}
+
 void add_api_options(CLI::App* cmd, const std::shared_ptr<ApiOptions>& o) {
     cmd->add_option("--api", o->api, "API URL (default $OTAGW_API or http://127.0.0.1:8080)");
     cmd->add_option("--token-file", o->token_file,
@@ -425,6 +513,40 @@ void add_api_commands(CLI::App& app, int& exit_code) {
                 usage_error("--lines", "1 to 10000");
             exit_code = audit_tail(*o, *n);
         });
+    }
+    CLI::App* request = app.add_subcommand("request", "application requests");
+    request->require_subcommand(1);
+    {
+        CLI::App* create = request->add_subcommand(
+            "create", "ask for an operation on a card application (exit 1 if refused or failed)");
+        auto a = std::make_shared<RequestArgs>();
+        create->add_option("--msisdn", a->msisdn, "the subscriber's number");
+        create->add_option("--iccid", a->iccid, "the card (checked against --msisdn if both)");
+        create->add_option("--app", a->app, "the application's catalog code, e.g. 01");
+        create->add_option("--aid", a->aid, "or its instance AID, hex");
+        create->add_option("--op", a->op, "activate, suspend, resume, terminate, query or install")
+            ->required();
+        create->add_option("--language", a->language, "of the reply SMS: en (default) or zh");
+        create->add_option("--idempotency-key", a->key,
+                           "the same key again returns the first request instead of a new one");
+        create->add_option("--wait", a->wait, "wait up to this many seconds for the outcome")
+            ->expected(0, 1)
+            ->default_str("120");
+        add_api_options(create, o);
+        create->callback([=, &exit_code] {
+            if (a->msisdn.empty() && a->iccid.empty())
+                usage_error("--msisdn", "give --msisdn or --iccid");
+            if (a->app.empty() == a->aid.empty())
+                usage_error("--app", "give --app CODE or --aid AID");
+            if (create->count("--wait") && a->wait < 0)
+                a->wait = 120;
+            exit_code = request_create(*o, *a);
+        });
+        CLI::App* show = request->add_subcommand("show", "one request and its outcome");
+        auto id = std::make_shared<int64_t>(0);
+        show->add_option("ID", *id, "the request id")->required();
+        add_api_options(show, o);
+        show->callback([=, &exit_code] { exit_code = request_show(*o, *id); });
     }
     CLI::App* inventory = app.add_subcommand("inventory", "the card inventory");
     inventory->require_subcommand(1);

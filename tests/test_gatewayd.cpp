@@ -15,9 +15,7 @@
 #include <set>
 #include <sstream>
 
-#include "interop/process.hpp"
-#include "otagw/common/uv.hpp"
-#include "otagw/http/http.hpp"
+#include "gatewayd_harness.hpp"
 #include "test_support.hpp"
 
 using namespace otagw;
@@ -25,86 +23,7 @@ using Json = test::Json;
 
 namespace {
 
-std::string g_dir;
-uint16_t g_api = 0, g_vty = 0, g_smsc = 0;
-const char* kToken = "example-ops-token"; // its SHA-256 is in the example config
-const char* kMasterKey =
-    "OTAGW_MASTER_KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-
-std::string replace(std::string s, const std::string& from, const std::string& to) {
-    const size_t at = s.find(from);
-    if (at == std::string::npos) {
-        print_error("example config lacks \"%s\"\n", from.c_str());
-        fail();
-    }
-    return s.replace(at, from.size(), to);
-}
-
-// The example config with this test's ports.
-std::string config_text() {
-    std::string c = interop::read_file(OTAGW_SOURCE_DIR "/doc/examples/ota-gateway.cfg");
-    c = replace(c, "bind 127.0.0.1 4270", "bind 127.0.0.1 " + std::to_string(g_vty));
-    c = replace(c, "listen 127.0.0.1 8080", "listen 127.0.0.1 " + std::to_string(g_api));
-    c = replace(c, "remote-port 2775", "remote-port " + std::to_string(g_smsc));
-    return c;
-}
-
-std::unique_ptr<interop::Process> start_daemon(const std::string& name) {
-    std::ofstream(g_dir + "/ota-gateway.cfg") << config_text();
-    auto d = std::make_unique<interop::Process>(
-        name, std::vector<std::string>{OTA_GATEWAYD_PATH, "-c", "ota-gateway.cfg"}, g_dir,
-        std::vector<std::string>{kMasterKey});
-    if (!d->wait_log("DDAEMON NOTICE started")) {
-        print_error("daemon did not start:\n%s\n", d->log().c_str());
-        fail();
-    }
-    return d;
-}
-
-std::unique_ptr<interop::Process> start_simulator(int cards, const std::string& export_file) {
-    auto s = std::make_unique<interop::Process>(
-        "cardlets-sim",
-        std::vector<std::string>{CARDLETS_SIM_PATH, "--smpp-listen",
-                                 "127.0.0.1:" + std::to_string(g_smsc), "--system-id", "otagw",
-                                 "--password", "secret", "--cards", std::to_string(cards), "--seed",
-                                 "5", "--export", export_file, "--duration", "120"},
-        g_dir);
-    assert_true(s->wait_log("\"event\":\"ready\"", 60));
-    return s;
-}
-
-test::CommandRun otactl(const std::string& args) {
-    return test::run_command("cd " + g_dir +
-                             " && OTAGW_API=http://127.0.0.1:" + std::to_string(g_api) +
-                             " OTAGW_API_TOKEN=" + kToken + " " + OTACTL_PATH + " " + args);
-}
-
-struct Answer {
-    int status = 0;
-    std::string body;
-    Json json() const { return Json::parse(body, nullptr, false); }
-};
-
-Answer api(const std::string& method, const std::string& target, const std::string& token = kToken,
-           const std::string& body = "") {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    http::ClientRequest req;
-    req.method = method;
-    req.target = target;
-    req.body = body;
-    if (!token.empty())
-        req.headers.emplace_back("Authorization", "Bearer " + token);
-    Answer a;
-    http::fetch(&loop, "127.0.0.1", g_api, req, 10000, [&](Result<http::ClientResponse> r) {
-        assert_ok(r);
-        a.status = r->status;
-        a.body = r->body;
-    });
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
-    return a;
-}
+using namespace harness;
 
 // A telnet session with the VTY: IAC negotiation stripped, answers read up to the prompt.
 class Vty {

@@ -2,6 +2,7 @@
 #include "otagw/gateway/api.hpp"
 
 #include <charconv>
+#include <cstring>
 
 #include "otagw/common/crypto.hpp"
 #include "otagw/common/log.hpp"
@@ -213,6 +214,82 @@ void Api::handle(http::Request&& r, http::Responder respond) {
     respond(std::move(resp));
 }
 
+Json request_json(const db::Request& r) {
+    auto detail = Json::parse(r.detail, nullptr, false);
+    auto from = [&](const char* key) {
+        return detail.is_object() && detail.contains(key) ? detail[key] : Json(nullptr);
+    };
+    return Json{
+        {"id", r.id},
+        {"state", r.state},
+        {"reason", r.reason.empty() ? Json(nullptr) : Json(r.reason)},
+        {"message", from("message")},
+        {"operation", r.operation},
+        {"msisdn", r.msisdn},
+        {"iccid", from("iccid")},
+        {"app", from("app")},
+        {"aid", r.app_aid},
+        {"app_state", from("state")},
+        {"language", r.language},
+        {"source", r.source},
+        {"actor", r.actor},
+        // stored as "<token name>:<key>" so that callers' keys never collide
+        {"idempotency_key", r.idempotency_key.empty()
+                                ? Json(nullptr)
+                                : Json(r.idempotency_key.substr(r.idempotency_key.find(':') + 1))},
+        {"created_at", r.created_at},
+        {"updated_at", r.updated_at}};
+}
+
+http::Response Api::create_request(const http::Request& r, const std::string& who) {
+    if (!hooks_.submit_request)
+        return error(503, "the request pipeline is not running");
+    auto body = Json::parse(r.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+        return error(400, "body: a JSON object with operation, msisdn or iccid, app or aid");
+    NewRequest n;
+    for (const auto& [key, field] :
+         std::initializer_list<std::pair<const char*, std::string*>>{{"operation", &n.operation},
+                                                                     {"msisdn", &n.msisdn},
+                                                                     {"iccid", &n.iccid},
+                                                                     {"app", &n.app_code},
+                                                                     {"aid", &n.app_aid},
+                                                                     {"language", &n.language},
+                                                                     {"source", &n.source}}) {
+        if (!body.contains(key))
+            continue;
+        if (!body[key].is_string() || body[key].get<std::string>().size() > 64)
+            return error(400, std::string("body: ") + key + " must be a string (at most 64)");
+        *field = body[key].get<std::string>();
+    }
+    if (n.source.empty())
+        n.source = "api";
+    if (n.source != "api" && n.source != "otactl" && n.source != "provider")
+        return error(400, "body: source is api, otactl or provider");
+    if (!n.iccid.empty() && (!all_digits(n.iccid) || n.iccid.size() < 18 || n.iccid.size() > 20))
+        return error(400, "body: iccid is 18 to 20 digits");
+    if (!n.app_aid.empty()) {
+        auto aid = parse_hex(n.app_aid, "aid");
+        if (!aid || aid->size() < 5 || aid->size() > 16)
+            return error(400, "body: aid is 5 to 16 bytes in hex");
+        n.app_aid = to_hex(*aid);
+    }
+    if (n.language.empty())
+        n.language = "en";
+    if (n.language != "en" && n.language != "zh")
+        return error(400, "body: language is en or zh");
+    n.actor = n.source + ":" + who;
+    if (const std::string* key = r.header("idempotency-key")) {
+        if (key->empty() || key->size() > 128)
+            return error(400, "Idempotency-Key: 1 to 128 characters");
+        n.idempotency_key = who + ":" + *key; // keys of different callers never collide
+    }
+    auto submitted = hooks_.submit_request(n);
+    if (!submitted)
+        return error(400, submitted.error().message);
+    return json_response(submitted->created ? 202 : 200, request_json(submitted->request));
+}
+
 http::Response Api::route(const http::Request& r, const std::string& who) {
     const std::string& p = r.path;
     const bool get = r.method == "GET";
@@ -272,6 +349,24 @@ http::Response Api::route(const http::Request& r, const std::string& who) {
                             {"subject", e.subject},
                             {"detail", e.detail}});
         return json_response(200, Json{{"entries", list}});
+    }
+    if (p == "/v1/requests") {
+        if (r.method != "POST")
+            return error(405, "POST a request to /v1/requests");
+        return create_request(r, who);
+    }
+    if (p.starts_with("/v1/requests/")) {
+        if (!get)
+            return error(405, "GET only");
+        const std::string id = p.substr(strlen("/v1/requests/"));
+        if (id.empty() || id.size() > 18 || !all_digits(id))
+            return error(400, "a request id is a number");
+        auto req = store_.request(std::stoll(id));
+        if (!req)
+            return error(500, req.error().message);
+        if (!*req)
+            return error(404, "no request " + id);
+        return json_response(200, request_json(**req));
     }
     if (p == "/v1/cards") {
         if (!get)

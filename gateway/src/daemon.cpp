@@ -71,7 +71,16 @@ Status Daemon::start(void* talloc_ctx) {
         log::notice("db", "opened " + config_.db.path + " (" + *s + ")");
     OTAGW_TRY_STATUS(sync_catalog());
 
+    if (!config_.providers.empty())
+        curl_ = std::make_unique<http::CurlClient>(loop_);
+    pipeline_ = std::make_unique<RequestPipeline>(loop_, *store_, config_, curl_.get());
+
     Api::Hooks hooks;
+    hooks.submit_request = [this](const NewRequest& n) -> Result<Submitted> {
+        if (stopping_)
+            return make_error("the gateway is shutting down");
+        return pipeline_->submit(n);
+    };
     hooks.health = [this] {
         return health();
     };
@@ -95,15 +104,18 @@ Status Daemon::start(void* talloc_ctx) {
             counters_.inc("daemon:smpp:bind_errors"); // the ESME logs the reason itself
         };
         h.on_mo = [this](const smpp::Mo& mo) {
-            counters_.inc("daemon:mo:received"); // the request pipeline takes these over
-            log::info("smpp", "MO from " + mo.source.addr + " to " + mo.dest.addr);
+            counters_.inc("daemon:mo:received");
+            if (!stopping_)
+                pipeline_->on_mo(mo);
         };
         h.on_receipt = [this](const smpp::Receipt&) {
             counters_.inc("daemon:receipts");
         };
         esme_ = std::make_unique<smpp::Esme>(loop_, config_.smpp, h);
         esme_->start();
+        pipeline_->set_esme(esme_.get());
     }
+    OTAGW_TRY_STATUS(pipeline_->resume());
 
     if (telnet_init_default(talloc_ctx, nullptr, 4270) < 0)
         return make_error("VTY: cannot listen for telnet (see `line vty` in the config)");
@@ -155,8 +167,13 @@ void Daemon::shutdown(const char* why) {
     telnet_up_ = false;
     if (bridge_)
         bridge_->close();
-    // 2. Unbind from the SMSC, then 3. flush and close the store.
+    // 2. Unbind from the SMSC, then 3. flush and close the store. Requests stay where they
+    // are in the database; the next start resumes them.
+    if (pipeline_)
+        pipeline_->stop();
     auto finish = [this] {
+        pipeline_.reset();
+        curl_.reset();
         if (store_) {
             if (Status st = store_->checkpoint(); !st)
                 log::error("db", st.error().message);
@@ -256,6 +273,8 @@ std::vector<std::string> Daemon::show_applications() {
 
 std::vector<const Counters*> Daemon::module_counters() const {
     std::vector<const Counters*> all{&counters_};
+    if (pipeline_)
+        all.push_back(&pipeline_->counters());
     if (esme_)
         all.push_back(&esme_->counters());
     return all;
@@ -274,7 +293,7 @@ std::vector<std::string> Daemon::show_stats() {
 }
 
 std::vector<std::string> Daemon::show_requests() {
-    return {"No request in flight"}; // the request pipeline fills this
+    return pipeline_ ? pipeline_->show() : std::vector<std::string>{"No request in flight"};
 }
 
 } // namespace otagw::gateway

@@ -3,6 +3,7 @@
 // cannot use the DEFUN tables' out-of-order designated initialisers): each cmd_element points
 // to one trampoline, which finds the command's std::function by the element's address.
 #include <algorithm>
+#include <cctype>
 #include <deque>
 #include <functional>
 #include <unordered_map>
@@ -187,6 +188,10 @@ int write_requests(struct vty* vty) {
     vty_out(vty, "requests%s", NL);
     if (!r.short_code.empty())
         vty_out(vty, " short-code %s%s", r.short_code.c_str(), NL);
+    if (!r.region.empty())
+        vty_out(vty, " region %s%s", r.region.c_str(), NL);
+    for (const auto& prefix : r.ranges)
+        vty_out(vty, " number-range %s%s", prefix.c_str(), NL);
     for (const auto& k : r.keywords)
         for (const auto& [word, op] : k.words)
             vty_out(vty, " keyword %s %s %s%s", k.language.c_str(), operation_name(op),
@@ -457,6 +462,27 @@ void install_config_nodes() {
                 n.find_first_not_of("0123456789") != std::string::npos)
                 return warn(vty, "short-code: 1 to 15 digits");
             g_config->requests.short_code = n;
+            return CMD_SUCCESS;
+        });
+    add(kRequestsNode, "region REGION",
+        "Region of numbers written nationally\nISO 3166-1 alpha-2 code, e.g. GB\n",
+        [](struct vty* vty, int, const char** argv) {
+            const std::string r = argv[0];
+            if (r.size() != 2 || !std::isupper(static_cast<unsigned char>(r[0])) ||
+                !std::isupper(static_cast<unsigned char>(r[1])))
+                return warn(vty, "region: two capital letters (ISO 3166-1), e.g. GB");
+            g_config->requests.region = r;
+            return CMD_SUCCESS;
+        });
+    add(kRequestsNode, "number-range PREFIX",
+        "An E.164 prefix the operator serves (requests from other numbers are refused)\n"
+        "Digits, without '+'\n",
+        [](struct vty* vty, int, const char** argv) {
+            const std::string p = argv[0];
+            if (p.empty() || p.size() > 15 ||
+                p.find_first_not_of("0123456789") != std::string::npos)
+                return warn(vty, "number-range: 1 to 15 digits");
+            g_config->requests.ranges.push_back(p);
             return CMD_SUCCESS;
         });
     add(kRequestsNode, "keyword LANGUAGE (activate|suspend|resume|terminate|query) WORD",

@@ -47,8 +47,12 @@ bool percent_decode(std::string_view in, std::string& out, bool plus_is_space) {
 }
 
 const std::string* Request::header(std::string_view name) const {
+    // Names are kept in lower case (RFC 9110 §5.1: case-insensitive).
     for (const auto& [k, v] : headers)
-        if (k == name)
+        if (k.size() == name.size() &&
+            std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+                return a == std::tolower(static_cast<unsigned char>(b));
+            }))
             return &v;
     return nullptr;
 }

@@ -13,6 +13,7 @@
 #include "otagw/common/counters.hpp"
 #include "otagw/db/store.hpp"
 #include "otagw/gateway/config.hpp"
+#include "otagw/gateway/request_pipeline.hpp"
 #include "otagw/http/http.hpp"
 
 namespace otagw::gateway {
@@ -23,12 +24,14 @@ using Json = nlohmann::ordered_json;
 // algorithm and counter, never keys.
 Result<Json> card_view(db::Store& store, const db::Card& card);
 Json application_json(const db::Application& a);
+Json request_json(const db::Request& r);
 
 class Api final : public http::Handler {
 public:
     struct Hooks {
         std::function<Json()> health;                           // daemon state
         std::function<std::vector<const Counters*>()> counters; // every module's counters
+        std::function<Result<Submitted>(const NewRequest&)> submit_request; // the pipeline
     };
     Api(db::Store& store, const ApiConfig& config, Hooks hooks);
 
@@ -42,6 +45,7 @@ private:
     // The token's holder, or empty when the call is not authenticated.
     std::string authenticate(const http::Request& request) const;
     http::Response route(const http::Request& request, const std::string& who);
+    http::Response create_request(const http::Request& request, const std::string& who);
 
     db::Store& store_;
     const ApiConfig& config_;

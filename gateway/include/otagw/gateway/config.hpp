@@ -52,6 +52,8 @@ struct ProviderConfig {
 // Application requests by SMS (doc/application-requests.md).
 struct RequestsConfig {
     std::string short_code; // the number subscribers send requests to; empty: none taken
+    std::string region;     // ISO 3166-1 region for national numbers; empty: international only
+    std::vector<std::string> ranges; // E.164 prefixes served; empty: every number
     std::vector<Keywords> keywords = default_keywords();
 };
 

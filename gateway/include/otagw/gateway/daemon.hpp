@@ -15,7 +15,9 @@
 #include "otagw/db/sqlite_store.hpp"
 #include "otagw/gateway/api.hpp"
 #include "otagw/gateway/config.hpp"
+#include "otagw/gateway/request_pipeline.hpp"
 #include "otagw/gateway/vty.hpp"
+#include "otagw/http/curl_client.hpp"
 #include "otagw/http/http.hpp"
 #include "otagw/smpp/esme.hpp"
 
@@ -52,6 +54,8 @@ private:
     std::unique_ptr<Api> api_;
     std::unique_ptr<http::Server> http_;
     std::unique_ptr<smpp::Esme> esme_;
+    std::unique_ptr<http::CurlClient> curl_;
+    std::unique_ptr<RequestPipeline> pipeline_;
     std::unique_ptr<osmo::LoopBridge> bridge_;
     std::map<std::string, bool> bind_up_;
     Counters counters_; // daemon-wide ("daemon:...")

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The request pipeline (DESIGN.md §1): request -> checks -> provider -> secured commands ->
+// card -> PoR -> state, on the daemon's one loop.
+//
+//  intake     MO SMS to the short code (text or binary request), the API, otactl
+//  checks     MSISDN (E.164, ranges), card in the inventory and not barred, application in the
+//             catalog, operation allowed from the current state, nothing else in flight on the
+//             card application (a second request is refused, not queued)
+//  provider   the application's provider approves (with personalisation data) or vetoes
+//  commands   the operation's GP script in a secured packet; the counter and the packet are
+//             committed before the submit_sm leaves
+//  PoR        verified and matched by card/KVN/counter; the state is what the card's closing
+//             GET STATUS reports; counter low -> resynchronise and send again with a fresh
+//             counter; CC failure -> keyset alarm, no retry; no PoR in time -> state unknown
+//             and an audit (GET STATUS) that reconciles
+//  results    reply SMS in the request's language, provider callback (kept until
+//             acknowledged), an audit entry for every transition
+//
+// Request states: accepted, provider, approved, sent, reconciling, then done, refused or
+// failed. Every state is committed before anything leaves, so a restart resumes each
+// unfinished request (resume()) without reusing a counter: a request that may have reached
+// the card is reconciled by reading the card, never sent blindly again.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "otagw/common/counters.hpp"
+#include "otagw/common/uv.hpp"
+#include "otagw/db/store.hpp"
+#include "otagw/gateway/config.hpp"
+#include "otagw/gateway/operations.hpp"
+#include "otagw/gateway/provider_client.hpp"
+#include "otagw/smpp/esme.hpp"
+
+namespace otagw::gateway {
+
+// A request as it comes in, before any check.
+struct NewRequest {
+    std::string source; // sms, api, otactl, provider
+    std::string actor;  // who: "api:ops", "sms:4479...", ...
+    std::string idempotency_key;
+    std::string msisdn; // as given; the card is found by it
+    uint8_t msisdn_ton = 1;
+    std::string iccid;    // optional: the card the caller means (checked against the MSISDN)
+    std::string app_code; // the catalog's code, or
+    std::string app_aid;  // the instance AID
+    std::string operation;
+    std::string language = "en"; // of the reply SMS
+    std::string refusal;         // already refused at intake (an SMS that is no request)
+    std::string refusal_message;
+};
+
+struct Submitted {
+    db::Request request;
+    bool created = false; // false: the idempotency key named an earlier request
+};
+
+class RequestPipeline {
+public:
+    RequestPipeline(uv_loop_t* loop, db::Store& store, const GatewayConfig& config,
+                    http::CurlClient* curl);
+    ~RequestPipeline();
+
+    void set_esme(smpp::Esme* esme) { esme_ = esme; }
+    // Resumes every unfinished request and owed callback (at start).
+    Status resume();
+    // Stops timers; requests stay in the database as they are.
+    void stop();
+
+    // Checks and records a request, then moves it on. Errors are for malformed calls (the
+    // API answers 400); a refusal is a recorded request in state "refused".
+    Result<Submitted> submit(const NewRequest& request);
+    // An MO SMS: a PoR, or a request to the short code.
+    void on_mo(const smpp::Mo& mo);
+
+    Counters& counters() { return counters_; }
+    std::vector<std::string> show() const;
+
+private:
+    struct Active;
+    using Json = nlohmann::ordered_json;
+
+    struct Loaded {
+        db::Request request;
+        Json detail;
+        Operation op;
+        db::Application app;
+    };
+    Result<Loaded> load(int64_t id);
+    void advance(int64_t id);
+    void ask_provider(Loaded l);
+    void dispatch(Loaded l, bool audit);
+    void on_submitted(int64_t request_id, int64_t message_id, const smpp::SubmitResult& r);
+    void on_por(const db::Card& card, const smpp::Mo& mo);
+    void on_card_answer(Loaded l, const db::OtaMessage& message, uint8_t status, const Bytes& data,
+                        std::optional<uint64_t> card_counter);
+    void on_por_timeout(int64_t request_id);
+    void after_audit(Loaded l, const std::string& card_state);
+    void finish(Loaded l, const std::string& state, const std::string& reason);
+    void record_card_state(const Loaded& l, const std::string& state,
+                           std::optional<uint8_t> life_cycle);
+    void reply(const Loaded& l, const std::string& text);
+    void owe_callback(const Loaded& l);
+    void send_callback(db::ProviderCallback cb);
+    void audit(const std::string& actor, const std::string& action, const std::string& subject,
+               const std::string& detail);
+    void wait_for_por(int64_t request_id, int64_t card_id, uint64_t timeout_ms);
+    void forget(int64_t request_id);
+    Status save(const Loaded& l);
+    void fail_quietly(const std::string& where, const Error& e);
+    ProviderClient* provider(const std::string& name);
+
+    uv_loop_t* loop_;
+    db::Store& store_;
+    const GatewayConfig& config_;
+    http::CurlClient* curl_;
+    smpp::Esme* esme_ = nullptr;
+    Counters counters_;
+    std::map<std::string, std::unique_ptr<ProviderClient>> providers_;
+    std::map<int64_t, std::unique_ptr<Active>> active_; // requests waiting for a PoR
+    std::map<int64_t, std::vector<int64_t>> awaiting_by_card_;
+    std::vector<std::unique_ptr<uv::Timer>> callback_timers_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    bool stopped_ = false;
+};
+
+} // namespace otagw::gateway

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// What the process tests of ota-gatewayd share: the example config with this run's ports, the
+// daemon and cardlets-sim as processes, otactl and the API as a client sees them.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "interop/process.hpp"
+#include "otagw/common/uv.hpp"
+#include "otagw/http/http.hpp"
+#include "test_support.hpp"
+
+namespace harness {
+
+using namespace otagw;
+using Json = test::Json;
+
+inline std::string g_dir;
+inline uint16_t g_api = 0, g_vty = 0, g_smsc = 0;
+// Further (from, to) edits of the example config, for a test's own settings.
+inline std::vector<std::pair<std::string, std::string>> g_config_edits;
+inline const char* kToken = "example-ops-token"; // its SHA-256 is in the example config
+inline const char* kMasterKey =
+    "OTAGW_MASTER_KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+inline std::string replace(std::string s, const std::string& from, const std::string& to) {
+    const size_t at = s.find(from);
+    if (at == std::string::npos) {
+        print_error("example config lacks \"%s\"\n", from.c_str());
+        fail();
+    }
+    return s.replace(at, from.size(), to);
+}
+
+// The example config with this test's ports.
+inline std::string config_text() {
+    std::string c = interop::read_file(OTAGW_SOURCE_DIR "/doc/examples/ota-gateway.cfg");
+    c = replace(c, "bind 127.0.0.1 4270", "bind 127.0.0.1 " + std::to_string(g_vty));
+    c = replace(c, "listen 127.0.0.1 8080", "listen 127.0.0.1 " + std::to_string(g_api));
+    c = replace(c, "remote-port 2775", "remote-port " + std::to_string(g_smsc));
+    for (const auto& [from, to] : g_config_edits)
+        c = replace(c, from, to);
+    return c;
+}
+
+inline std::unique_ptr<interop::Process> start_daemon(const std::string& name) {
+    std::ofstream(g_dir + "/ota-gateway.cfg") << config_text();
+    auto d = std::make_unique<interop::Process>(
+        name, std::vector<std::string>{OTA_GATEWAYD_PATH, "-c", "ota-gateway.cfg"}, g_dir,
+        std::vector<std::string>{kMasterKey});
+    if (!d->wait_log("DDAEMON NOTICE started")) {
+        print_error("daemon did not start:\n%s\n", d->log().c_str());
+        fail();
+    }
+    return d;
+}
+
+inline std::unique_ptr<interop::Process> start_simulator(int cards,
+                                                         const std::string& export_file) {
+    auto s = std::make_unique<interop::Process>(
+        "cardlets-sim",
+        std::vector<std::string>{CARDLETS_SIM_PATH, "--smpp-listen",
+                                 "127.0.0.1:" + std::to_string(g_smsc), "--system-id", "otagw",
+                                 "--password", "secret", "--cards", std::to_string(cards), "--seed",
+                                 "5", "--export", export_file, "--duration", "300", "--control",
+                                 "127.0.0.1:0"},
+        g_dir);
+    assert_true(s->wait_log("\"event\":\"ready\"", 60));
+    return s;
+}
+
+inline test::CommandRun otactl(const std::string& args) {
+    return test::run_command("cd " + g_dir +
+                             " && OTAGW_API=http://127.0.0.1:" + std::to_string(g_api) +
+                             " OTAGW_API_TOKEN=" + kToken + " " + OTACTL_PATH + " " + args);
+}
+
+struct Answer {
+    int status = 0;
+    std::string body;
+    Json json() const { return Json::parse(body, nullptr, false); }
+};
+
+inline Answer api(const std::string& method, const std::string& target,
+                  const std::string& token = kToken, const std::string& body = "") {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    http::ClientRequest req;
+    req.method = method;
+    req.target = target;
+    req.body = body;
+    if (!token.empty())
+        req.headers.emplace_back("Authorization", "Bearer " + token);
+    Answer a;
+    http::fetch(&loop, "127.0.0.1", g_api, req, 10000, [&](Result<http::ClientResponse> r) {
+        assert_ok(r);
+        a.status = r->status;
+        a.body = r->body;
+    });
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    return a;
+}
+
+// The simulator's control port, from its ready line.
+inline uint16_t control_port(interop::Process& sim) {
+    const std::string log = sim.log();
+    const std::string key = "\"control\":\"127.0.0.1:";
+    const size_t at = log.find(key);
+    if (at == std::string::npos)
+        return 0;
+    return static_cast<uint16_t>(std::stoi(log.substr(at + key.size())));
+}
+
+// One request on the simulator's control port (blocking: test code only); its JSON answer.
+inline Json sim_control(uint16_t port, const std::string& line) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval tv{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string answer;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+        const std::string out = line + "\n";
+        if (write(fd, out.data(), out.size()) == static_cast<ssize_t>(out.size())) {
+            char buf[4096];
+            ssize_t n;
+            while (answer.find('\n') == std::string::npos && (n = read(fd, buf, sizeof buf)) > 0)
+                answer.append(buf, static_cast<size_t>(n));
+        }
+    }
+    close(fd);
+    return Json::parse(answer.substr(0, answer.find('\n')), nullptr, false);
+}
+
+} // namespace harness

@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The request pipeline end to end, every peer a real process on 127.0.0.1: cardlets-sim (the
+// SMSC, the handsets and their cards), ota-provider-sim (the canteen's provider) and
+// ota-gatewayd with the example config. The canteen wallet's flows (activate, suspend, resume,
+// terminate) are started by MO SMS in English and Chinese, by the API and by otactl; after each
+// the gateway's state equals the card's own registry, the provider got its callback and the
+// subscriber's handset got the reply. Then the refusals and failures, each with its reason and
+// no state change.
+#include <chrono>
+#include <thread>
+
+#include "gatewayd_harness.hpp"
+
+using namespace otagw;
+using namespace harness;
+
+namespace {
+
+const char* kCanteen = "f04f5441470101010001";
+const char* kTransit = "f04f5441470102010001";
+
+struct World {
+    std::unique_ptr<interop::Process> sim, provider, daemon;
+    uint16_t control = 0, provider_port = 0;
+    std::vector<std::vector<std::string>> cards; // the inventory's lines, split
+};
+World* g = nullptr;
+
+std::vector<std::string> split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    std::string item;
+    while (std::getline(ss, item, sep))
+        out.push_back(item);
+    return out;
+}
+
+const std::string& msisdn(size_t card) {
+    return g->cards.at(card).at(2);
+}
+const std::string& iccid(size_t card) {
+    return g->cards.at(card).at(0);
+}
+
+// The provider simulator's record of calls.
+Json provider_calls() {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    Json out;
+    http::ClientRequest req;
+    req.target = "/calls";
+    http::fetch(&loop, "127.0.0.1", g->provider_port, req, 5000,
+                [&](Result<http::ClientResponse> r) {
+                    assert_ok(r);
+                    out = Json::parse(r->body);
+                });
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    return out;
+}
+
+void provider_control(const Json& body) {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    http::ClientRequest req;
+    req.method = "POST";
+    req.target = "/control";
+    req.body = body.dump();
+    http::fetch(&loop, "127.0.0.1", g->provider_port, req, 5000,
+                [&](Result<http::ClientResponse> r) { assert_ok(r); });
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+}
+
+// Polls `check` every 50 ms for up to `seconds`.
+template <typename F>
+bool eventually(F check, double seconds = 20) {
+    const auto end = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+    while (std::chrono::steady_clock::now() < end) {
+        if (check())
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return check();
+}
+
+// The card's own word: "installed", "selectable", "locked" or "absent".
+std::string card_state(size_t card, const char* aid) {
+    Json c = sim_control(g->control, "card " + msisdn(card));
+    for (const auto& a : c["apps"])
+        if (a["aid"] == aid)
+            return a["state"];
+    return "absent";
+}
+
+// The gateway's word.
+std::string gateway_state(size_t card, const char* aid) {
+    Answer a = api("GET", "/v1/cards/" + iccid(card));
+    assert_int_equal(a.status, 200);
+    const Json view = a.json(); // a range-for over a temporary's member would dangle
+    for (const auto& app : view["apps"])
+        if (app["aid"] == aid)
+            return app["state"];
+    return "absent";
+}
+
+void assert_states_agree(size_t card, const char* aid, const char* gateway, const char* sim) {
+    const std::string gw = gateway_state(card, aid), cs = card_state(card, aid);
+    if (gw != gateway || cs != sim)
+        fail_msg("card %zu %s: gateway says %s (want %s), the card says %s (want %s)", card, aid,
+                 gw.c_str(), gateway, cs.c_str(), sim);
+}
+
+std::vector<std::string> inbox(size_t card) {
+    std::vector<std::string> out;
+    const Json box = sim_control(g->control, "inbox " + msisdn(card));
+    for (const auto& m : box["messages"])
+        out.push_back(m["text"]);
+    return out;
+}
+
+// Sends an MO text and waits for the reply SMS it causes; returns the reply.
+std::string sms_request(size_t card, const std::string& text) {
+    const size_t before = inbox(card).size();
+    Json sent = sim_control(g->control, "mo-text " + msisdn(card) + " 4321 " + text);
+    if (!sent.value("ok", false))
+        fail_msg("mo-text: %s", sent.dump().c_str());
+    if (!eventually([&] { return inbox(card).size() > before; }))
+        fail_msg("no reply to \"%s\" from %s; daemon log:\n%s", text.c_str(), msisdn(card).c_str(),
+                 g->daemon->log().c_str());
+    return inbox(card).back();
+}
+
+size_t results_for(const std::string& msisdn_, const std::string& op) {
+    size_t n = 0;
+    const Json calls = provider_calls();
+    for (const auto& r : calls["results"])
+        n += r["msisdn"] == msisdn_ && r["operation"] == op && r["outcome"] == "done";
+    return n;
+}
+
+Json api_request(const Json& body, const std::string& key = "") {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    http::ClientRequest req;
+    req.method = "POST";
+    req.target = "/v1/requests";
+    req.body = body.dump();
+    req.headers.emplace_back("Authorization", std::string("Bearer ") + kToken);
+    if (!key.empty())
+        req.headers.emplace_back("Idempotency-Key", key);
+    Json out;
+    http::fetch(&loop, "127.0.0.1", g_api, req, 10000, [&](Result<http::ClientResponse> r) {
+        assert_ok(r);
+        out = Json::parse(r->body, nullptr, false);
+        out["http_status"] = r->status;
+    });
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    return out;
+}
+
+Json wait_request(int64_t id, double seconds = 20) {
+    Json r;
+    const bool ok = eventually(
+        [&] {
+            r = api("GET", "/v1/requests/" + std::to_string(id)).json();
+            const std::string s = r.value("state", "");
+            return s == "done" || s == "refused" || s == "failed";
+        },
+        seconds);
+    if (!ok)
+        fail_msg("request %lld did not finish: %s\n%s", static_cast<long long>(id),
+                 r.dump().c_str(), g->daemon->log().c_str());
+    return r;
+}
+
+int setup(void**) {
+    g_api = interop::free_port();
+    g_vty = interop::free_port();
+    g_smsc = interop::free_port();
+    static World w;
+    g = &w;
+    w.sim = start_simulator(20, g_dir + "/inventory.csv");
+    w.control = control_port(*w.sim);
+    std::ofstream(g_dir + "/campus.secret") << "campus-shared-secret\n";
+    w.provider = std::make_unique<interop::Process>(
+        "ota-provider-sim",
+        std::vector<std::string>{PROVIDER_SIM_PATH, "--secret-file", "campus.secret", "--duration",
+                                 "300"},
+        g_dir);
+    if (!w.provider->wait_log("\"listen\""))
+        return 1;
+    const std::string plog = w.provider->log();
+    w.provider_port = static_cast<uint16_t>(
+        std::stoi(plog.substr(plog.find("127.0.0.1:") + strlen("127.0.0.1:"))));
+    // Load the inventory, with two cards the gateway knows wrongly: card 10's KID key and
+    // card 11's ISD TAR differ from what the cards hold.
+    std::ifstream in(g_dir + "/inventory.csv");
+    std::string line, text;
+    while (std::getline(in, line)) {
+        if (!line.empty() && std::isdigit(static_cast<unsigned char>(line[0])))
+            w.cards.push_back(split(line, ','));
+        text += line + "\n";
+    }
+    std::vector<std::string> ks = split(w.cards.at(10).at(3), ':');
+    std::string wrong_kid = ks.at(3);
+    wrong_kid[0] = wrong_kid[0] == '0' ? '1' : '0';
+    text.replace(text.find(ks.at(3)), ks.at(3).size(), wrong_kid);
+    const std::string card11 = w.cards.at(11).at(0);
+    const size_t tar_at = text.find("000000:isd", text.find(card11));
+    text.replace(tar_at, 6, "00f0f0");
+    std::ofstream(g_dir + "/gateway-inventory.csv") << text;
+
+    g_config_edits = {
+        {"url https://127.0.0.1:8443/ota",
+         "url http://127.0.0.1:" + std::to_string(w.provider_port)},
+        {"timeout 10000", "timeout 700"},
+        {"retries 3", "retries 1"},
+        {"por-timeout 60", "por-timeout 3"},
+    };
+    w.daemon = start_daemon("ota-gatewayd");
+    auto r = otactl("inventory import gateway-inventory.csv");
+    if (r.status != 0) {
+        print_error("import failed: %s %s\n", r.out.c_str(), r.err.c_str());
+        return 1;
+    }
+    if (!w.daemon->wait_log("bind smsc up", 10))
+        return 1;
+    return 0;
+}
+
+int teardown(void**) {
+    if (g) {
+        g->daemon.reset();
+        g->provider.reset();
+        g->sim.reset();
+    }
+    return 0;
+}
+
+// ---- the canteen wallet's flows -------------------------------------------------------------
+
+// Operation, then the gateway's state and the card's own after it.
+const char* const kFlow[][3] = {{"activate", "active", "selectable"},
+                                {"suspend", "suspended", "locked"},
+                                {"resume", "active", "selectable"},
+                                {"terminate", "terminated", "absent"}};
+
+void test_flows_by_sms_in_english(void**) {
+    const size_t c = 0;
+    assert_states_agree(c, kCanteen, "installed", "installed");
+    std::string reply = sms_request(c, "ACT 01");
+    assert_string_equal(reply.substr(0, reply.find(". Ref")).c_str(), "canteen: activated");
+    assert_states_agree(c, kCanteen, "active", "selectable");
+    assert_true(eventually([&] { return results_for(msisdn(c), "activate") == 1; }));
+    // The provider's personalisation reached the wallet: it answers GET SERIAL (80 50).
+    Json serial = sim_control(g->control, "local " + msisdn(c) + " " + kCanteen + " 8050000008");
+    assert_string_equal(serial.value("sw", "").c_str(), "9000");
+
+    reply = sms_request(c, "sus 01");
+    assert_string_equal(reply.substr(0, reply.find(". Ref")).c_str(), "canteen: suspended");
+    assert_states_agree(c, kCanteen, "suspended", "locked");
+    reply = sms_request(c, "RES 01");
+    assert_string_equal(reply.substr(0, reply.find(". Ref")).c_str(), "canteen: resumed");
+    assert_states_agree(c, kCanteen, "active", "selectable");
+    reply = sms_request(c, "END 01");
+    assert_string_equal(reply.substr(0, reply.find(". Ref")).c_str(), "canteen: terminated");
+    assert_states_agree(c, kCanteen, "terminated", "absent");
+    for (const char* op : {"suspend", "resume", "terminate"})
+        assert_true(eventually([&] { return results_for(msisdn(c), op) == 1; }));
+}
+
+void test_flows_by_sms_in_chinese(void**) {
+    const size_t c = 1;
+    std::string reply = sms_request(c, "开通 01");
+    assert_true(reply.find("canteen：已开通。编号") == 0);
+    assert_states_agree(c, kCanteen, "active", "selectable");
+    reply = sms_request(c, "暂停01");
+    assert_true(reply.find("canteen：已暂停") == 0);
+    assert_states_agree(c, kCanteen, "suspended", "locked");
+    reply = sms_request(c, "恢复 01");
+    assert_true(reply.find("canteen：已恢复") == 0);
+    assert_states_agree(c, kCanteen, "active", "selectable");
+    reply = sms_request(c, "注销 01");
+    assert_true(reply.find("canteen：已注销") == 0);
+    assert_states_agree(c, kCanteen, "terminated", "absent");
+    for (const char* op : {"activate", "suspend", "resume", "terminate"})
+        assert_true(eventually([&] { return results_for(msisdn(c), op) == 1; }));
+}
+
+void test_flows_by_api(void**) {
+    const size_t c = 2;
+    for (const auto& [op, gw, card] : kFlow) {
+        const size_t replies = inbox(c).size();
+        Json r = api_request({{"msisdn", msisdn(c)}, {"app", "01"}, {"operation", op}},
+                             std::string("flow-") + op);
+        assert_int_equal(r["http_status"].get<int>(), 202);
+        Json done = wait_request(r["id"]);
+        assert_string_equal(done["state"].get<std::string>().c_str(), "done");
+        assert_string_equal(done["app_state"].get<std::string>().c_str(), gw);
+        assert_states_agree(c, kCanteen, gw, card);
+        assert_true(eventually([&] { return inbox(c).size() > replies; }));
+        assert_true(eventually([&] { return results_for(msisdn(c), op) == 1; }));
+        // The same idempotency key: the same request, nothing sent again.
+        Json again = api_request({{"msisdn", msisdn(c)}, {"app", "01"}, {"operation", op}},
+                                 std::string("flow-") + op);
+        assert_int_equal(again["http_status"].get<int>(), 200);
+        assert_int_equal(again["id"].get<int64_t>(), r["id"].get<int64_t>());
+    }
+}
+
+void test_flows_by_otactl(void**) {
+    const size_t c = 3;
+    for (const auto& [op, gw, card] : kFlow) {
+        auto r =
+            otactl("request create --msisdn " + msisdn(c) + " --app 01 --op " + op + " --wait 20");
+        if (r.status != 0)
+            fail_msg("otactl request create --op %s: %d\n%s%s", op, r.status, r.out.c_str(),
+                     r.err.c_str());
+        assert_true(r.out.find(": done; application " + std::string(gw)) != std::string::npos);
+        assert_states_agree(c, kCanteen, gw, card);
+        assert_true(eventually([&] { return results_for(msisdn(c), op) == 1; }));
+    }
+    assert_true(eventually([&] { return inbox(c).size() == 4; }));
+}
+
+// ---- refusals and failures ------------------------------------------------------------------
+
+// A request that ends refused or failed with `reason`, leaving the card as it was.
+void assert_ends(const Json& body, const char* state, const char* reason, size_t card,
+                 const char* aid, const char* gw_state, const char* card_state_) {
+    Json r = api_request(body);
+    if (!r.contains("id"))
+        fail_msg("no request: %s", r.dump().c_str());
+    Json done = wait_request(r["id"], 30);
+    const std::string got_reason =
+        done["reason"].is_string() ? done["reason"].get<std::string>() : "";
+    if (done["state"] != state || got_reason != reason)
+        fail_msg("want %s/%s, got %s", state, reason, done.dump().c_str());
+    assert_states_agree(card, aid, gw_state, card_state_);
+}
+
+void test_refusals(void**) {
+    // Unknown MSISDN; an MSISDN bound to another card; an unknown application code; an
+    // operation the state does not allow.
+    Json r = wait_request(
+        api_request({{"msisdn", "999777777777"}, {"app", "01"}, {"operation", "activate"}})["id"]);
+    assert_string_equal(r["reason"].get<std::string>().c_str(), "unknown_msisdn");
+    assert_ends(
+        {{"msisdn", msisdn(4)}, {"iccid", iccid(5)}, {"app", "01"}, {"operation", "activate"}},
+        "refused", "msisdn_card_mismatch", 4, kCanteen, "installed", "installed");
+    assert_ends({{"msisdn", msisdn(4)}, {"app", "77"}, {"operation", "activate"}}, "refused",
+                "unknown_app", 4, kCanteen, "installed", "installed");
+    assert_ends({{"msisdn", msisdn(4)}, {"app", "01"}, {"operation", "suspend"}}, "refused",
+                "not_allowed_in_state", 4, kCanteen, "installed", "installed");
+    // By SMS: the refusal comes back as a reply, in the request's language.
+    std::string reply = sms_request(4, "ACT 77");
+    assert_string_equal(reply.substr(0, reply.find(". Ref")).c_str(),
+                        "77: request refused (no such application)");
+    reply = sms_request(4, "暂停 01");
+    assert_true(reply.find("请求被拒绝（当前状态下不可操作）") != std::string::npos);
+    reply = sms_request(4, "HELLO");
+    assert_true(reply.find("request refused (unknown command)") != std::string::npos);
+    // Every refusal is in the audit log.
+    Json audit = api("GET", "/v1/audit?limit=200").json();
+    size_t refused = 0;
+    for (const auto& e : audit["entries"])
+        refused += e["action"] == "request.refused";
+    assert_true(refused >= 7);
+}
+
+void test_provider_veto_and_timeout(void**) {
+    provider_control({{"veto", {msisdn(6)}}, {"silent", {msisdn(7)}}});
+    assert_ends({{"msisdn", msisdn(6)}, {"app", "01"}, {"operation", "activate"}}, "refused",
+                "provider_veto", 6, kCanteen, "installed", "installed");
+    assert_ends({{"msisdn", msisdn(7)}, {"app", "01"}, {"operation", "activate"}}, "failed",
+                "provider_timeout", 7, kCanteen, "installed", "installed");
+}
+
+void test_card_failures(void**) {
+    // The gateway's KID key for card 10 is not the card's: the card answers 01 in clear, a
+    // keyset alarm, no retry.
+    assert_ends({{"msisdn", msisdn(10)}, {"app", "02"}, {"operation", "suspend"}}, "failed",
+                "card_integrity_failed", 10, kTransit, "active", "selectable");
+    Json audit = api("GET", "/v1/audit?limit=50").json();
+    bool alarm = false;
+    for (const auto& e : audit["entries"])
+        alarm |= e["action"] == "keyset.alarm" && e["subject"] == iccid(10);
+    assert_true(alarm);
+    // Card 11's ISD TAR is wrong in the inventory: the card does not know it (09).
+    assert_ends({{"msisdn", msisdn(11)}, {"app", "02"}, {"operation", "suspend"}}, "failed",
+                "tar_unknown", 11, kTransit, "active", "selectable");
+}
+
+void test_counter_too_low_is_resynchronised(void**) {
+    const size_t c = 12;
+    // The card has seen counter 1; the gateway's database is set back as if restored from a
+    // backup taken before that request (its counter and its record of the packet).
+    assert_ends({{"msisdn", msisdn(c)}, {"app", "02"}, {"operation", "suspend"}}, "done", "", c,
+                kTransit, "suspended", "locked");
+    const std::string card_id = "(SELECT id FROM cards WHERE iccid = '" + iccid(c) + "')";
+    auto sql = test::run_command("sqlite3 " + g_dir +
+                                 "/ota-gateway.db \"PRAGMA foreign_keys = ON; UPDATE keysets SET "
+                                 "counter = 0 WHERE kvn = 1 AND card_id = " +
+                                 card_id + "; DELETE FROM pors WHERE card_id = " + card_id +
+                                 "; DELETE FROM ota_messages WHERE card_id = " + card_id + "\"");
+    assert_int_equal(sql.status, 0);
+    Json r = api_request({{"msisdn", msisdn(c)}, {"app", "02"}, {"operation", "resume"}});
+    Json done = wait_request(r["id"]);
+    assert_string_equal(done["state"].get<std::string>().c_str(), "done");
+    assert_states_agree(c, kTransit, "active", "selectable");
+    Json card = api("GET", "/v1/cards/" + iccid(c)).json();
+    assert_int_equal(card["keysets"][0]["counter"].get<int>(), 2); // 1 resynchronised, then 2
+    bool resync = false;
+    const Json audit = api("GET", "/v1/audit?limit=50").json();
+    for (const auto& e : audit["entries"])
+        resync |= e["action"] == "keyset.counter_resync" && e["subject"] == iccid(c);
+    assert_true(resync);
+}
+
+void test_lost_por_is_reconciled(void**) {
+    const size_t c = 13;
+    // Every MO is lost while the card runs the command: its PoR never arrives.
+    assert_true(sim_control(g->control, "fault mo-loss=1").value("ok", false));
+    Json r = api_request({{"msisdn", msisdn(c)}, {"app", "02"}, {"operation", "suspend"}});
+    assert_true(eventually([&] { return card_state(c, kTransit) == "locked"; }));
+    assert_true(sim_control(g->control, "fault mo-loss=0").value("ok", false));
+    // No PoR within 3 s: unknown, then an audit (GET STATUS) reads the card: it did it.
+    Json done = wait_request(r["id"], 30);
+    assert_string_equal(done["state"].get<std::string>().c_str(), "done");
+    assert_states_agree(c, kTransit, "suspended", "locked");
+    bool timeout = false, unknown = false;
+    const Json audit = api("GET", "/v1/audit?limit=100").json();
+    for (const auto& e : audit["entries"]) {
+        timeout |= e["action"] == "por.timeout" && e["subject"] == iccid(c);
+        unknown |= e["action"] == "app.state" && e["subject"] == iccid(c) &&
+                   e["detail"].get<std::string>().find("is unknown") != std::string::npos;
+    }
+    assert_true(timeout && unknown);
+}
+
+} // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(test_flows_by_sms_in_english),
+        cmocka_unit_test(test_flows_by_sms_in_chinese),
+        cmocka_unit_test(test_flows_by_api),
+        cmocka_unit_test(test_flows_by_otactl),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_provider_veto_and_timeout),
+        cmocka_unit_test(test_card_failures),
+        cmocka_unit_test(test_counter_too_low_is_resynchronised),
+        cmocka_unit_test(test_lost_por_is_reconciled),
+    };
+    std::string pattern = "/tmp/otagw-pipeline-XXXXXX";
+    if (!mkdtemp(pattern.data()))
+        return 1;
+    g_dir = pattern;
+    const int rc = _cmocka_run_group_tests("request_pipeline", tests,
+                                           sizeof tests / sizeof tests[0], setup, teardown);
+    if (rc == 0)
+        std::system(("rm -rf " + g_dir).c_str());
+    else
+        std::fprintf(stderr, "logs kept in %s\n", g_dir.c_str());
+    return rc;
+}
