@@ -90,6 +90,7 @@ Result<Bytes> read_secret(const std::string& path) {
 struct RequestPipeline::Active {
     explicit Active(uv_loop_t* loop) : timer(loop) {}
     int64_t card_id = 0;
+    int64_t message_id = 0; // the packet whose PoR it waits for
     uv::Timer timer;
 };
 
@@ -519,7 +520,10 @@ void RequestPipeline::dispatch(Loaded l, bool audit_only) {
     sms.registered_delivery = false;
     std::weak_ptr<bool> alive = alive_;
     const int64_t message_id = m.id;
-    wait_for_por(id, l.request.card_id, uint64_t{config_.ota.por_timeout_s} * 1000);
+    // A PoR is matched from now on; its timeout runs from the SMSC's acknowledgement (a packet
+    // may queue behind others for a while).
+    wait_for_por(id, l.request.card_id, 0);
+    active_[id]->message_id = m.id;
     esme_->submit(std::move(sms), [this, alive, id, message_id](const smpp::SubmitResult& r) {
         if (!alive.expired() && !stopped_)
             on_submitted(id, message_id, r);
@@ -533,8 +537,13 @@ void RequestPipeline::on_submitted(int64_t request_id, int64_t message_id,
             store_.set_ota_message_state(message_id, r.ok ? "submitted" : "failed", smsc_id);
         !st)
         fail_quietly("OTA message " + std::to_string(message_id), st.error());
-    if (r.ok)
+    if (r.ok) {
+        auto it = active_.find(request_id);
+        if (it != active_.end() && it->second->message_id == message_id)
+            it->second->timer.start(uint64_t{config_.ota.por_timeout_s} * 1000,
+                                    [this, request_id] { on_por_timeout(request_id); });
         return;
+    }
     // The SMSC refused it for good: the card never saw this packet.
     counters_.inc("ota:submit_failed");
     auto l = load(request_id);
@@ -553,7 +562,8 @@ void RequestPipeline::wait_for_por(int64_t request_id, int64_t card_id, uint64_t
         a->card_id = card_id;
         awaiting_by_card_[card_id].push_back(request_id);
     }
-    a->timer.start(timeout_ms, [this, request_id] { on_por_timeout(request_id); });
+    if (timeout_ms)
+        a->timer.start(timeout_ms, [this, request_id] { on_por_timeout(request_id); });
 }
 
 void RequestPipeline::forget(int64_t request_id) {

@@ -109,6 +109,7 @@ private:
     void send_callback(db::ProviderCallback cb);
     void audit(const std::string& actor, const std::string& action, const std::string& subject,
                const std::string& detail);
+    // Matches PoRs of the card to the request; `timeout_ms` 0: the timer starts later.
     void wait_for_por(int64_t request_id, int64_t card_id, uint64_t timeout_ms);
     void forget(int64_t request_id);
     Status save(const Loaded& l);
