@@ -574,7 +574,8 @@ void RequestPipeline::forget(int64_t request_id) {
     std::erase(list, request_id);
     if (list.empty())
         awaiting_by_card_.erase(it->second->card_id);
-    // The timer may be the caller: destroy it outside its own callback.
+    // The timer may be the caller: stop it now, destroy it outside its own callback.
+    it->second->timer.stop();
     std::shared_ptr<Active> dying(std::move(it->second));
     active_.erase(it);
     uv::defer(loop_, [dying] {});
@@ -757,6 +758,8 @@ void RequestPipeline::on_por_timeout(int64_t request_id) {
     auto l = load(request_id);
     if (!l)
         return fail_quietly("PoR timeout", l.error());
+    if (l->request.state != "sent" && l->request.state != "reconciling")
+        return; // answered meanwhile
     counters_.inc("por:timeout");
     const std::string iccid = l->detail.value("iccid", "");
     const int audits = l->detail.value("audits", 0);
