@@ -377,6 +377,12 @@ void test_provider_veto_and_timeout(void**) {
                 "provider_veto", 6, kCanteen, "installed", "installed");
     assert_ends({{"msisdn", msisdn(7)}, {"app", "01"}, {"operation", "activate"}}, "failed",
                 "provider_timeout", 7, kCanteen, "installed", "installed");
+    // A result the provider does not acknowledge is sent again until it does.
+    provider_control({{"refuse_results", 2}});
+    assert_ends({{"msisdn", msisdn(8)}, {"app", "01"}, {"operation", "activate"}}, "done", "", 8,
+                kCanteen, "active", "selectable");
+    assert_true(eventually([&] { return results_for(msisdn(8), "activate") == 1; }, 20));
+    assert_int_equal(provider_calls()["refused_results"].size(), 2);
 }
 
 void test_card_failures(void**) {
