@@ -10,6 +10,7 @@
 // Commands are prebuilt with the gateway's codec (ota/), one counter step per card.
 //
 //   build/bench/bench_sim [cards] [commands]
+#include <csignal>
 #include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -186,6 +187,9 @@ void bench_smpp(size_t cards, size_t commands) {
 } // namespace
 
 int main(int argc, char** argv) {
+    // A peer that goes away mid-write must be an error on that connection (EPIPE), not the
+    // end of the process.
+    std::signal(SIGPIPE, SIG_IGN);
     const size_t cards = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 100000;
     const size_t commands = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 200000;
     log::set_sink({});

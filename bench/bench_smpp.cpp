@@ -4,6 +4,7 @@
 // SMS-PP command packet with its user_message_reference).
 //
 //   build/bench/bench_smpp [messages] [window]
+#include <csignal>
 #include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +28,9 @@ static void pin(int cpu) {
 }
 
 int main(int argc, char** argv) {
+    // A peer that goes away mid-write must be an error on that connection (EPIPE), not the
+    // end of the process.
+    std::signal(SIGPIPE, SIG_IGN);
     const size_t total = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 200000;
     const uint32_t window =
         argc > 2 ? static_cast<uint32_t>(std::strtoul(argv[2], nullptr, 10)) : 64;

@@ -8,6 +8,7 @@
 // registry on the simulator's control port.
 //
 //   ota-demo [--sim PATH] [--cards N] [--keep]   (--keep: leave the inventory and state files)
+#include <csignal>
 #include <uv.h>
 
 #include <chrono>
@@ -384,6 +385,9 @@ void demo(uv_loop_t* loop, const std::string& sim_path, size_t cards, bool keep,
 } // namespace
 
 int main(int argc, char** argv) {
+    // A peer that goes away mid-write must be an error on that connection (EPIPE), not the
+    // end of the process.
+    std::signal(SIGPIPE, SIG_IGN);
     std::string sim_path = CARDLETS_SIM_PATH;
     size_t cards = 200;
     bool keep = false;

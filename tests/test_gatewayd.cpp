@@ -281,6 +281,35 @@ void test_config_round_trip(void**) {
     assert_true(again.find(" short-code 4321\n") != std::string::npos);
 }
 
+// Clients that reset their connection before the answer is written: the daemon writes into a
+// dead socket (EPIPE), which must not end it (SIGPIPE is ignored).
+void test_clients_gone_mid_answer(void**) {
+    const std::string req = std::string("GET /v1/cards?limit=10000 HTTP/1.1\r\nHost: x\r\n"
+                                        "Authorization: Bearer ") +
+                            kToken + "\r\n\r\n";
+    std::string pipelined;
+    for (int i = 0; i < 300; i++)
+        pipelined += req;
+    for (int i = 0; i < 10; i++) {
+        const int fd = socket(AF_INET, SOCK_STREAM, 0);
+        const int small = 4096; // the daemon's answers pile up in its send buffer
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(g_api);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        assert_int_equal(write(fd, pipelined.data(), pipelined.size()),
+                         static_cast<ssize_t>(pipelined.size()));
+        shutdown(fd, SHUT_WR); // the daemon reads the end and still answers what it has
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        close(fd); // unread answers: the kernel resets the connection under the daemon's writes
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    assert_true(g_world->daemon->running());
+    assert_int_equal(api("GET", "/v1/health").status, 200);
+}
+
 void test_api(void**) {
     // Authentication first: no token, a wrong one, a malformed header.
     for (const std::string& token : {std::string(), std::string("wrong-token")}) {
@@ -550,6 +579,7 @@ int main() {
         cmocka_unit_test(test_vty_transcript),
         cmocka_unit_test(test_config_round_trip),
         cmocka_unit_test(test_api),
+        cmocka_unit_test(test_clients_gone_mid_answer),
         cmocka_unit_test(test_bad_inventory_is_reported_line_by_line),
         cmocka_unit_test(test_no_key_in_clear),
         cmocka_unit_test(test_kill_during_import_then_rerun),

@@ -2,6 +2,7 @@
 // ota-gatewayd -c ota-gateway.cfg: the OTA gateway daemon. Reads the config (Osmocom VTY
 // syntax), opens the store, serves the admin API and the telnet VTY, binds to the SMSC, and
 // runs until SIGTERM.
+#include <csignal>
 #include <unistd.h>
 
 #include <cstdio>
@@ -86,6 +87,9 @@ vty_app_info g_vty_info = [] {
 } // namespace
 
 int main(int argc, char** argv) {
+    // A peer that goes away mid-write must be an error on that connection (EPIPE), not the
+    // end of the process.
+    std::signal(SIGPIPE, SIG_IGN);
     CLI::App app{"ota-gatewayd: OTA SMS-PP gateway daemon"};
     std::string config_file;
     bool check_only = false;

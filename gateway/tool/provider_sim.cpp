@@ -139,6 +139,9 @@ private:
 } // namespace
 
 int main(int argc, char** argv) {
+    // A peer that goes away mid-write must be an error on that connection (EPIPE), not the
+    // end of the process.
+    std::signal(SIGPIPE, SIG_IGN);
     CLI::App app{"ota-provider-sim: an application provider for tests (doc/provider-api.md)"};
     std::string listen = "127.0.0.1:0", secret_file;
     std::vector<std::string> veto, silent;
