@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The main job: builds everything and runs the demo: cardlets-sim (simulated cards behind an
-# SMPP SMSC) driven by the gateway's libraries: a lock/unlock campaign on 200 cards, an audit,
-# an install and a refused replay, each state read from a verified PoR and checked against the
-# card. Arguments go to ota-demo (--cards N, --keep).
+# SMPP SMSC), ota-provider-sim and ota-gatewayd on its SQLite default; a subscriber runs the
+# canteen wallet's four flows by SMS (and one in Chinese, one through the API, one refused);
+# after each step the gateway's state is checked against the card's own registry. Arguments
+# go to ota-demo (--cards N, --keep).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
