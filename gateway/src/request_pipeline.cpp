@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "otagw/gateway/request_pipeline.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -59,18 +60,6 @@ OperationInput input_of(const nlohmann::ordered_json& detail) {
     return in;
 }
 
-// Runs `writes` in one transaction.
-template <typename F>
-Status in_transaction(db::Store& store, F writes) {
-    OTAGW_TRY_STATUS(store.begin());
-    Status st = writes();
-    if (st)
-        st = store.commit();
-    if (!st)
-        (void)store.rollback();
-    return st;
-}
-
 Result<Bytes> read_secret(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in)
@@ -97,6 +86,9 @@ struct RequestPipeline::Active {
 RequestPipeline::RequestPipeline(uv_loop_t* loop, db::Store& store, const GatewayConfig& config,
                                  http::CurlClient* curl)
     : loop_(loop), store_(store), config_(config), curl_(curl) {
+    latency_timer_ = std::make_unique<uv::Timer>(loop_);
+    latency_timer_->start(
+        1000, [this] { publish_latency(); }, 1000);
     if (!curl_)
         return;
     for (const auto& p : config_.providers) {
@@ -117,9 +109,50 @@ RequestPipeline::~RequestPipeline() {
 
 void RequestPipeline::stop() {
     stopped_ = true;
+    latency_timer_.reset();
     active_.clear();
     awaiting_by_card_.clear();
     callback_timers_.clear();
+}
+
+Status RequestPipeline::atomically(const std::function<Status()>& writes) {
+    const bool outer = depth_ == 0;
+    if (outer)
+        OTAGW_TRY_STATUS(store_.begin());
+    depth_++;
+    Status st = writes();
+    depth_--;
+    if (!outer)
+        return st;
+    if (st)
+        st = store_.commit();
+    if (!st) {
+        (void)store_.rollback();
+        after_commit_.clear();
+        return st;
+    }
+    // What leaves the process (submit_sm, replies, provider calls) goes after the commit.
+    auto actions = std::move(after_commit_);
+    after_commit_.clear();
+    for (auto& a : actions)
+        a();
+    return st;
+}
+
+void RequestPipeline::after_commit(std::function<void()> action) {
+    if (depth_ == 0)
+        action();
+    else
+        after_commit_.push_back(std::move(action));
+}
+
+void RequestPipeline::in_one_transaction(const char* what, const std::function<void()>& work) {
+    Status st = atomically([&]() -> Status {
+        work();
+        return {};
+    });
+    if (!st)
+        fail_quietly(what, st.error());
 }
 
 ProviderClient* RequestPipeline::provider(const std::string& name) {
@@ -142,6 +175,7 @@ void RequestPipeline::audit(const std::string& actor, const std::string& action,
 // ---- intake and checks ----------------------------------------------------------------------
 
 Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
+    const uint64_t intake = uv_hrtime();
     auto op = operation_named(n.operation);
     if (!op && n.refusal.empty())
         return make_error("operation: '" + n.operation +
@@ -243,20 +277,24 @@ Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
     r.detail = detail.dump();
 
     std::pair<db::Request, bool> put;
-    Status st = in_transaction(store_, [&]() -> Status {
+    // One transaction: the request, its audit entry and, when nothing needs asking first, its
+    // secured packet; the caller's answer and the packet go out once it is committed.
+    Status st = atomically([&]() -> Status {
         OTAGW_TRY_ASSIGN(put, store_.put_request(r));
         if (!put.second)
             return {};
         const std::string subject = card ? card->iccid : r.msisdn;
-        return store_.append_audit({0, 0, r.actor,
-                                    reason.empty() ? "request.accepted" : "request.refused",
-                                    subject,
-                                    "request " + std::to_string(put.first.id) + " " + r.operation +
-                                        " " + (app ? app->name : n.app_code) +
-                                        (reason.empty() ? "" : ": " + message)})
-                       .ok()
-                   ? Status()
-                   : Status(make_error("audit"));
+        auto entry = store_.append_audit(
+            {0, 0, r.actor, reason.empty() ? "request.accepted" : "request.refused", subject,
+             "request " + std::to_string(put.first.id) + " " + r.operation + " " +
+                 (app ? app->name : n.app_code) + (reason.empty() ? "" : ": " + message)});
+        if (!entry)
+            return entry.take_error();
+        if (reason.empty()) {
+            intake_ns_[put.first.id] = intake;
+            advance(put.first.id);
+        }
+        return {};
     });
     OTAGW_TRY_STATUS(std::move(st));
     if (!put.second)
@@ -271,13 +309,6 @@ Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
             reply(l, reply_text(r.language, l.op, detail.value("app_name", n.app_code), "refused",
                                 reason, "", put.first.id));
         }
-    } else {
-        const int64_t id = put.first.id;
-        std::weak_ptr<bool> alive = alive_;
-        uv::defer(loop_, [this, alive, id] {
-            if (!alive.expired() && !stopped_)
-                advance(id);
-        });
     }
     return Submitted{put.first, true};
 }
@@ -295,7 +326,7 @@ void RequestPipeline::on_mo(const smpp::Mo& mo) {
             log::notice(kLog, "PoR from " + mo.source.addr + ", which is no card of ours");
             return;
         }
-        on_por(**card, mo);
+        in_one_transaction("PoR", [&] { on_por(**card, mo); });
         return;
     }
     if (config_.requests.short_code.empty() || mo.dest.addr != config_.requests.short_code) {
@@ -405,50 +436,55 @@ void RequestPipeline::ask_provider(Loaded l) {
     std::weak_ptr<bool> alive = alive_;
     const int64_t id = l.request.id;
     p->call("/authorize", nlohmann::json::parse(body.dump()),
-            [this, alive, id](Result<ProviderClient::Answer> a) {
+            [this, alive, id](Result<ProviderClient::Answer> answer) {
                 if (alive.expired() || stopped_)
                     return;
-                auto r = load(id);
-                if (!r || r->request.state != "provider")
-                    return;
-                if (!a) {
-                    counters_.inc("provider:timeout");
-                    r->detail["message"] = a.error().message;
-                    finish(std::move(*r), "failed", "provider_timeout");
-                    return;
-                }
-                const auto& b = a->body;
-                const std::string decision = b.is_object() ? b.value("decision", "") : "";
-                if (a->status / 100 != 2 || (decision != "approve" && decision != "veto")) {
-                    r->detail["message"] = "provider answered HTTP " + std::to_string(a->status) +
-                                           " without a decision";
-                    finish(std::move(*r), "failed", "provider_error");
-                    return;
-                }
-                if (decision == "veto") {
-                    counters_.inc("provider:veto");
-                    r->detail["message"] = b.value("reason", "no reason given");
-                    finish(std::move(*r), "refused", "provider_veto");
-                    return;
-                }
-                if (b.contains("personalisation")) {
-                    auto data = parse_hex(b.value("personalisation", ""), "personalisation");
-                    if (!data) {
-                        r->detail["message"] = "provider: " + data.error().message;
-                        finish(std::move(*r), "failed", "provider_error");
-                        return;
-                    }
-                    r->detail["personalisation"] = to_hex(*data);
-                }
-                Status st = in_transaction(store_, [&]() -> Status {
-                    OTAGW_TRY_STATUS(save(*r));
-                    return store_.set_request_state(id, "approved", "");
-                });
-                if (!st)
-                    return fail_quietly("request " + std::to_string(id), st.error());
-                r->request.state = "approved";
-                dispatch(std::move(*r), false);
+                in_one_transaction("provider answer",
+                                   [&] { on_provider_answer(id, std::move(answer)); });
             });
+}
+
+void RequestPipeline::on_provider_answer(int64_t id, Result<ProviderClient::Answer> a) {
+    auto r = load(id);
+    if (!r || r->request.state != "provider")
+        return;
+    if (!a) {
+        counters_.inc("provider:timeout");
+        r->detail["message"] = a.error().message;
+        finish(std::move(*r), "failed", "provider_timeout");
+        return;
+    }
+    const auto& b = a->body;
+    const std::string decision = b.is_object() ? b.value("decision", "") : "";
+    if (a->status / 100 != 2 || (decision != "approve" && decision != "veto")) {
+        r->detail["message"] =
+            "provider answered HTTP " + std::to_string(a->status) + " without a decision";
+        finish(std::move(*r), "failed", "provider_error");
+        return;
+    }
+    if (decision == "veto") {
+        counters_.inc("provider:veto");
+        r->detail["message"] = b.value("reason", "no reason given");
+        finish(std::move(*r), "refused", "provider_veto");
+        return;
+    }
+    if (b.contains("personalisation")) {
+        auto data = parse_hex(b.value("personalisation", ""), "personalisation");
+        if (!data) {
+            r->detail["message"] = "provider: " + data.error().message;
+            finish(std::move(*r), "failed", "provider_error");
+            return;
+        }
+        r->detail["personalisation"] = to_hex(*data);
+    }
+    Status st = atomically([&]() -> Status {
+        OTAGW_TRY_STATUS(save(*r));
+        return store_.set_request_state(id, "approved", "");
+    });
+    if (!st)
+        return fail_quietly("request " + std::to_string(id), st.error());
+    r->request.state = "approved";
+    dispatch(std::move(*r), false);
 }
 
 void RequestPipeline::dispatch(Loaded l, bool audit_only) {
@@ -487,7 +523,7 @@ void RequestPipeline::dispatch(Loaded l, bool audit_only) {
     Bytes packet;
     db::OtaMessage m;
     // The counter and the packet are committed before the packet leaves (DESIGN.md §4).
-    Status st = in_transaction(store_, [&]() -> Status {
+    Status st = atomically([&]() -> Status {
         OTAGW_TRY_ASSIGN(h.counter, store_.next_counter(l.request.card_id, kvn));
         OTAGW_TRY_STATUS(
             ota::build_command_packet(h, keys, ota::ram::compact_script(*script), packet));
@@ -524,9 +560,14 @@ void RequestPipeline::dispatch(Loaded l, bool audit_only) {
     // may queue behind others for a while).
     wait_for_por(id, l.request.card_id, 0);
     active_[id]->message_id = m.id;
-    esme_->submit(std::move(sms), [this, alive, id, message_id](const smpp::SubmitResult& r) {
-        if (!alive.expired() && !stopped_)
-            on_submitted(id, message_id, r);
+    record_latency(id);
+    after_commit([this, alive, id, message_id, sms = std::move(sms)]() mutable {
+        if (alive.expired() || stopped_ || !esme_)
+            return;
+        esme_->submit(std::move(sms), [this, alive, id, message_id](const smpp::SubmitResult& r) {
+            if (!alive.expired() && !stopped_)
+                in_one_transaction("submit_sm result", [&] { on_submitted(id, message_id, r); });
+        });
     });
 }
 
@@ -540,8 +581,9 @@ void RequestPipeline::on_submitted(int64_t request_id, int64_t message_id,
     if (r.ok) {
         auto it = active_.find(request_id);
         if (it != active_.end() && it->second->message_id == message_id)
-            it->second->timer.start(uint64_t{config_.ota.por_timeout_s} * 1000,
-                                    [this, request_id] { on_por_timeout(request_id); });
+            it->second->timer.start(uint64_t{config_.ota.por_timeout_s} * 1000, [this, request_id] {
+                in_one_transaction("PoR timeout", [&] { on_por_timeout(request_id); });
+            });
         return;
     }
     // The SMSC refused it for good: the card never saw this packet.
@@ -563,7 +605,9 @@ void RequestPipeline::wait_for_por(int64_t request_id, int64_t card_id, uint64_t
         awaiting_by_card_[card_id].push_back(request_id);
     }
     if (timeout_ms)
-        a->timer.start(timeout_ms, [this, request_id] { on_por_timeout(request_id); });
+        a->timer.start(timeout_ms, [this, request_id] {
+            in_one_transaction("PoR timeout", [&] { on_por_timeout(request_id); });
+        });
 }
 
 void RequestPipeline::forget(int64_t request_id) {
@@ -579,6 +623,36 @@ void RequestPipeline::forget(int64_t request_id) {
     std::shared_ptr<Active> dying(std::move(it->second));
     active_.erase(it);
     uv::defer(loop_, [dying] {});
+}
+
+void RequestPipeline::record_latency(int64_t request_id) {
+    auto it = intake_ns_.find(request_id);
+    if (it == intake_ns_.end())
+        return;
+    const uint64_t us = (uv_hrtime() - it->second) / 1000;
+    intake_ns_.erase(it);
+    constexpr size_t kSamples = 100000;
+    const uint32_t v = static_cast<uint32_t>(std::min<uint64_t>(us, UINT32_MAX));
+    if (latency_us_.size() < kSamples)
+        latency_us_.push_back(v);
+    else
+        latency_us_[latency_next_++ % kSamples] = v;
+    counters_.inc("request:submit_latency_samples");
+}
+
+void RequestPipeline::publish_latency() {
+    if (latency_us_.empty())
+        return;
+    std::vector<uint32_t> v = latency_us_;
+    auto at = [&](double q) {
+        const size_t k =
+            std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+        std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+        return v[k];
+    };
+    counters_.set("request:submit_latency_p50_us", at(0.50));
+    counters_.set("request:submit_latency_p99_us", at(0.99));
+    counters_.set("request:submit_latency_max_us", *std::max_element(v.begin(), v.end()));
 }
 
 // ---- PoRs ------------------------------------------------------------------------------------
@@ -816,8 +890,10 @@ void RequestPipeline::record_card_state(const Loaded& l, const std::string& stat
 
 void RequestPipeline::finish(Loaded l, const std::string& state, const std::string& reason) {
     forget(l.request.id);
+    intake_ns_.erase(l.request.id);
     const std::string message = l.detail.value("message", "");
-    Status st = in_transaction(store_, [&]() -> Status {
+    std::optional<db::ProviderCallback> owed;
+    Status st = atomically([&]() -> Status {
         OTAGW_TRY_STATUS(save(l));
         OTAGW_TRY_STATUS(store_.set_request_state(l.request.id, state, reason));
         auto a = store_.append_audit(
@@ -828,7 +904,7 @@ void RequestPipeline::finish(Loaded l, const std::string& state, const std::stri
         if (!a)
             return a.take_error();
         if (!l.app.provider.empty() && state != "refused") {
-            db::ProviderCallback cb;
+            db::ProviderCallback& cb = owed.emplace();
             cb.request_id = l.request.id;
             cb.provider = l.app.provider;
             cb.body = Json{{"request_id", l.request.id},
@@ -854,13 +930,8 @@ void RequestPipeline::finish(Loaded l, const std::string& state, const std::stri
                         (reason.empty() ? "" : " (" + reason + ")"));
     reply(l, reply_text(l.request.language, l.op, l.app.name, state, reason,
                         l.detail.value("state", ""), l.request.id));
-    if (!l.app.provider.empty() && state != "refused") {
-        auto owed = store_.pending_callbacks(1000000);
-        if (owed)
-            for (auto& cb : *owed)
-                if (cb.request_id == l.request.id)
-                    send_callback(std::move(cb));
-    }
+    if (owed)
+        after_commit([this, cb = std::move(*owed)]() mutable { send_callback(std::move(cb)); });
 }
 
 void RequestPipeline::reply(const Loaded& l, const std::string& text) {
@@ -876,9 +947,14 @@ void RequestPipeline::reply(const Loaded& l, const std::string& text) {
     sms.udhi = false;
     sms.registered_delivery = false;
     counters_.inc("reply:sent");
-    esme_->submit(std::move(sms), [](const smpp::SubmitResult& r) {
-        if (!r.ok)
-            log::notice(kLog, "reply SMS not sent: " + r.error);
+    std::weak_ptr<bool> alive = alive_;
+    after_commit([this, alive, sms = std::move(sms)]() mutable {
+        if (alive.expired() || stopped_ || !esme_)
+            return;
+        esme_->submit(std::move(sms), [](const smpp::SubmitResult& r) {
+            if (!r.ok)
+                log::notice(kLog, "reply SMS not sent: " + r.error);
+        });
     });
 }
 
@@ -933,7 +1009,7 @@ Status RequestPipeline::resume() {
                 const int64_t id = r.id;
                 uv::defer(loop_, [this, id] {
                     if (!stopped_)
-                        advance(id);
+                        in_one_transaction("resume", [&] { advance(id); });
                 });
             }
         }

@@ -13,6 +13,8 @@ namespace otagw {
 class Counters {
 public:
     void inc(std::string_view name, uint64_t by = 1) { values_[std::string(name)] += by; }
+    // A gauge (a value measured now, e.g. a latency percentile) kept with the counters.
+    void set(std::string_view name, uint64_t value) { values_[std::string(name)] = value; }
     uint64_t get(std::string_view name) const {
         auto it = values_.find(std::string(name));
         return it == values_.end() ? 0 : it->second;

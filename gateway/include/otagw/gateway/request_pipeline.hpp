@@ -94,6 +94,12 @@ private:
     Result<Loaded> load(int64_t id);
     void advance(int64_t id);
     void ask_provider(Loaded l);
+    void on_provider_answer(int64_t id, Result<ProviderClient::Answer> answer);
+    // Runs `writes` in one transaction (joining the one open, if any); after_commit actions
+    // queued meanwhile run once it is committed, and are dropped if it is not.
+    Status atomically(const std::function<Status()>& writes);
+    void after_commit(std::function<void()> action);
+    void in_one_transaction(const char* what, const std::function<void()>& work);
     void dispatch(Loaded l, bool audit);
     void on_submitted(int64_t request_id, int64_t message_id, const smpp::SubmitResult& r);
     void on_por(const db::Card& card, const smpp::Mo& mo);
@@ -126,8 +132,18 @@ private:
     std::map<int64_t, std::unique_ptr<Active>> active_; // requests waiting for a PoR
     std::map<int64_t, std::vector<int64_t>> awaiting_by_card_;
     std::vector<std::unique_ptr<uv::Timer>> callback_timers_;
+    // Intake -> submit_sm handed to the ESME, per request accepted by this process (DESIGN.md
+    // latency figure); the last samples give percentiles once a second.
+    std::map<int64_t, uint64_t> intake_ns_;
+    std::vector<uint32_t> latency_us_;
+    size_t latency_next_ = 0;
+    std::unique_ptr<uv::Timer> latency_timer_;
+    void record_latency(int64_t request_id);
+    void publish_latency();
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     bool stopped_ = false;
+    int depth_ = 0;
+    std::vector<std::function<void()>> after_commit_;
 };
 
 } // namespace otagw::gateway
