@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
         while (!fired)
             uv_run(loop, UV_RUN_ONCE);
         m = metrics(loop, port, token);
-        if (m["otagw_request_submit_latency_samples"] >= static_cast<double>(total - errors) &&
+        if (m["otagw_request_submit_ack_latency_samples"] >= static_cast<double>(total - errors) &&
             i >= 6)
             break;
     }
@@ -129,12 +129,15 @@ int main(int argc, char** argv) {
                 rate, took, static_cast<double>(total) / took, errors);
     std::printf("API answer (POST /v1/requests, client side): p50 %.2f ms, p99 %.2f ms\n",
                 pct(0.50), pct(0.99));
-    std::printf("intake -> submit_sm handed to the ESME (daemon side, %.0f samples): p50 %.3f ms, "
-                "p99 %.3f ms, max %.3f ms\n",
-                m["otagw_request_submit_latency_samples"],
-                m["otagw_request_submit_latency_p50_us"] / 1000,
-                m["otagw_request_submit_latency_p99_us"] / 1000,
-                m["otagw_request_submit_latency_max_us"] / 1000);
+    for (const char* what : {"submit_latency", "submit_ack_latency"}) {
+        const std::string k = std::string("otagw_request_") + what;
+        std::printf("intake -> %s (daemon side, %.0f samples): p50 %.3f ms, p99 %.3f ms, max "
+                    "%.3f ms\n",
+                    std::string(what) == "submit_latency" ? "submit_sm handed to the ESME"
+                                                          : "submit_sm_resp from the SMSC",
+                    m[k + "_samples"], m[k + "_p50_us"] / 1000, m[k + "_p99_us"] / 1000,
+                    m[k + "_max_us"] / 1000);
+    }
     pace.stop();
     uv_run(loop, UV_RUN_NOWAIT);
     return errors ? 1 : 0;

@@ -560,7 +560,7 @@ void RequestPipeline::dispatch(Loaded l, bool audit_only) {
     // may queue behind others for a while).
     wait_for_por(id, l.request.card_id, 0);
     active_[id]->message_id = m.id;
-    record_latency(id);
+    record_latency(id, false);
     after_commit([this, alive, id, message_id, sms = std::move(sms)]() mutable {
         if (alive.expired() || stopped_ || !esme_)
             return;
@@ -579,6 +579,7 @@ void RequestPipeline::on_submitted(int64_t request_id, int64_t message_id,
         !st)
         fail_quietly("OTA message " + std::to_string(message_id), st.error());
     if (r.ok) {
+        record_latency(request_id, true);
         auto it = active_.find(request_id);
         if (it != active_.end() && it->second->message_id == message_id)
             it->second->timer.start(uint64_t{config_.ota.por_timeout_s} * 1000, [this, request_id] {
@@ -625,34 +626,40 @@ void RequestPipeline::forget(int64_t request_id) {
     uv::defer(loop_, [dying] {});
 }
 
-void RequestPipeline::record_latency(int64_t request_id) {
+void RequestPipeline::record_latency(int64_t request_id, bool acknowledged) {
     auto it = intake_ns_.find(request_id);
     if (it == intake_ns_.end())
         return;
     const uint64_t us = (uv_hrtime() - it->second) / 1000;
-    intake_ns_.erase(it);
+    if (acknowledged)
+        intake_ns_.erase(it);
     constexpr size_t kSamples = 100000;
+    Samples& samples = acknowledged ? ack_us_ : handoff_us_;
     const uint32_t v = static_cast<uint32_t>(std::min<uint64_t>(us, UINT32_MAX));
-    if (latency_us_.size() < kSamples)
-        latency_us_.push_back(v);
+    if (samples.values.size() < kSamples)
+        samples.values.push_back(v);
     else
-        latency_us_[latency_next_++ % kSamples] = v;
-    counters_.inc("request:submit_latency_samples");
+        samples.values[samples.next++ % kSamples] = v;
 }
 
 void RequestPipeline::publish_latency() {
-    if (latency_us_.empty())
-        return;
-    std::vector<uint32_t> v = latency_us_;
-    auto at = [&](double q) {
-        const size_t k =
-            std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
-        std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-        return v[k];
-    };
-    counters_.set("request:submit_latency_p50_us", at(0.50));
-    counters_.set("request:submit_latency_p99_us", at(0.99));
-    counters_.set("request:submit_latency_max_us", *std::max_element(v.begin(), v.end()));
+    for (auto [samples, name] : {std::pair{&handoff_us_, "request:submit_latency"},
+                                 std::pair{&ack_us_, "request:submit_ack_latency"}}) {
+        if (samples->values.empty())
+            continue;
+        std::vector<uint32_t> v = samples->values;
+        auto at = [&](double q) {
+            const size_t k =
+                std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+            std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+            return v[k];
+        };
+        const std::string n = name;
+        counters_.set(n + "_samples", v.size());
+        counters_.set(n + "_p50_us", at(0.50));
+        counters_.set(n + "_p99_us", at(0.99));
+        counters_.set(n + "_max_us", *std::max_element(v.begin(), v.end()));
+    }
 }
 
 // ---- PoRs ------------------------------------------------------------------------------------

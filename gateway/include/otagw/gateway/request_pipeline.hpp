@@ -132,13 +132,16 @@ private:
     std::map<int64_t, std::unique_ptr<Active>> active_; // requests waiting for a PoR
     std::map<int64_t, std::vector<int64_t>> awaiting_by_card_;
     std::vector<std::unique_ptr<uv::Timer>> callback_timers_;
-    // Intake -> submit_sm handed to the ESME, per request accepted by this process (DESIGN.md
-    // latency figure); the last samples give percentiles once a second.
+    // Intake -> submit_sm handed to the ESME, and -> its submit_sm_resp, per request accepted
+    // by this process; the last 100 000 samples give percentiles once a second.
+    struct Samples {
+        std::vector<uint32_t> values; // microseconds
+        size_t next = 0;
+    };
     std::map<int64_t, uint64_t> intake_ns_;
-    std::vector<uint32_t> latency_us_;
-    size_t latency_next_ = 0;
+    Samples handoff_us_, ack_us_;
     std::unique_ptr<uv::Timer> latency_timer_;
-    void record_latency(int64_t request_id);
+    void record_latency(int64_t request_id, bool acknowledged);
     void publish_latency();
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     bool stopped_ = false;
