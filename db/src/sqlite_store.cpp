@@ -537,18 +537,61 @@ Status SqliteStore::checkpoint() {
 }
 
 Status SqliteStore::begin() {
+    if (group_commit_) {
+        if (depth_ > 0)
+            return make_error("database " + path_ + ": a transaction is already open");
+        if (!group_open_) {
+            Use u(st_->begin);
+            if (u.step() != SQLITE_DONE)
+                return fail("begin");
+            group_open_ = true;
+        }
+        if (sqlite3_exec(db_, "SAVEPOINT unit", nullptr, nullptr, nullptr) != SQLITE_OK)
+            return fail("savepoint");
+        depth_ = 1;
+        return {};
+    }
     Use u(st_->begin);
     return u.step() == SQLITE_DONE ? Status() : Status(fail("begin"));
 }
 
 Status SqliteStore::commit() {
+    if (group_commit_) {
+        depth_ = 0;
+        if (sqlite3_exec(db_, "RELEASE unit", nullptr, nullptr, nullptr) != SQLITE_OK)
+            return fail("release");
+        return {};
+    }
     Use u(st_->commit);
     return u.step() == SQLITE_DONE ? Status() : Status(fail("commit"));
 }
 
 Status SqliteStore::rollback() {
+    if (group_commit_) {
+        depth_ = 0;
+        if (sqlite3_exec(db_, "ROLLBACK TO unit; RELEASE unit", nullptr, nullptr, nullptr) !=
+            SQLITE_OK)
+            return fail("rollback to savepoint");
+        return {};
+    }
     Use u(st_->rollback);
     return u.step() == SQLITE_DONE ? Status() : Status(fail("rollback"));
+}
+
+Status SqliteStore::flush() {
+    if (!group_open_)
+        return {};
+    if (depth_ > 0)
+        return make_error("database " + path_ + ": flush inside a transaction");
+    Use u(st_->commit);
+    if (u.step() != SQLITE_DONE) {
+        Error e = fail("commit");
+        (void)sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        group_open_ = false;
+        return e;
+    }
+    group_open_ = false;
+    return {};
 }
 
 Result<std::optional<Card>> SqliteStore::card_where(int which, std::string_view value) {

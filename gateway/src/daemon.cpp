@@ -70,10 +70,13 @@ Status Daemon::start(void* talloc_ctx) {
     if (auto s = store_->settings())
         log::notice("db", "opened " + config_.db.path + " (" + *s + ")");
     OTAGW_TRY_STATUS(sync_catalog());
+    group_ = std::make_unique<GroupCommit>(loop_, *store_);
 
     if (!config_.providers.empty())
         curl_ = std::make_unique<http::CurlClient>(loop_);
     pipeline_ = std::make_unique<RequestPipeline>(loop_, *store_, config_, curl_.get());
+    pipeline_->set_durable(
+        [this](std::function<void()> action) { group_->after_flush(std::move(action)); });
 
     Api::Hooks hooks;
     hooks.submit_request = [this](const NewRequest& n) -> Result<Submitted> {
@@ -90,7 +93,8 @@ Status Daemon::start(void* talloc_ctx) {
     api_ = std::make_unique<Api>(*store_, config_.api, hooks);
     http::ServerOptions http_opts;
     http_opts.max_connections = config_.api.max_connections;
-    http_ = std::make_unique<http::Server>(loop_, *api_, http_opts);
+    durable_api_ = std::make_unique<DurableHandler>(*api_, *group_);
+    http_ = std::make_unique<http::Server>(loop_, *durable_api_, http_opts);
     OTAGW_TRY_STATUS(http_->listen(config_.api.ip, config_.api.port));
     log::notice("api", "listening on " + config_.api.ip + ":" + std::to_string(http_->port()));
 
@@ -174,6 +178,7 @@ void Daemon::shutdown(const char* why) {
     auto finish = [this] {
         pipeline_.reset();
         curl_.reset();
+        group_.reset(); // the last writes committed
         if (store_) {
             if (Status st = store_->checkpoint(); !st)
                 log::error("db", st.error().message);

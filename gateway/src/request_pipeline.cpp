@@ -131,11 +131,15 @@ Status RequestPipeline::atomically(const std::function<Status()>& writes) {
         after_commit_.clear();
         return st;
     }
-    // What leaves the process (submit_sm, replies, provider calls) goes after the commit.
+    // What leaves the process (submit_sm, replies, provider calls) goes after the commit, and
+    // with group commit after the turn's flush.
     auto actions = std::move(after_commit_);
     after_commit_.clear();
     for (auto& a : actions)
-        a();
+        if (durable_)
+            durable_(std::move(a));
+        else
+            a();
     return st;
 }
 
@@ -560,10 +564,10 @@ void RequestPipeline::dispatch(Loaded l, bool audit_only) {
     // may queue behind others for a while).
     wait_for_por(id, l.request.card_id, 0);
     active_[id]->message_id = m.id;
-    record_latency(id, false);
     after_commit([this, alive, id, message_id, sms = std::move(sms)]() mutable {
         if (alive.expired() || stopped_ || !esme_)
             return;
+        record_latency(id, false); // committed and flushed: the submit_sm leaves now
         esme_->submit(std::move(sms), [this, alive, id, message_id](const smpp::SubmitResult& r) {
             if (!alive.expired() && !stopped_)
                 in_one_transaction("submit_sm result", [&] { on_submitted(id, message_id, r); });

@@ -46,6 +46,15 @@ public:
     Status commit() override;
     Status rollback() override;
 
+    // Group commit (the daemon's mode): begin()..commit() become a savepoint inside one
+    // transaction that stays open until flush(), so one fsync covers every write of a loop
+    // turn; rollback() undoes only its own savepoint. The caller must not let anything leave
+    // the process that depends on those writes before flush() succeeds.
+    void set_group_commit(bool on) { group_commit_ = on; }
+    // Commits the open group transaction, if any. Not inside begin()..commit().
+    Status flush();
+    bool unflushed() const { return group_open_; }
+
     Result<PutOutcome> put_card(const CardImage& image) override;
     Result<std::optional<Card>> card_by_iccid(std::string_view iccid) override;
     Result<std::optional<Card>> card_by_imsi(std::string_view imsi) override;
@@ -96,6 +105,10 @@ public:
     struct Statements;
 
 private:
+    bool group_commit_ = false;
+    bool group_open_ = false;
+    int depth_ = 0; // begin() without its commit()/rollback()
+
     SqliteStore(sqlite3* db, const KeyVault& vault, std::string path);
     Status configure(const SqliteOptions& options);
     Status migrate();

@@ -15,6 +15,7 @@
 #include "otagw/db/sqlite_store.hpp"
 #include "otagw/gateway/api.hpp"
 #include "otagw/gateway/config.hpp"
+#include "otagw/gateway/group_commit.hpp"
 #include "otagw/gateway/request_pipeline.hpp"
 #include "otagw/gateway/vty.hpp"
 #include "otagw/http/curl_client.hpp"
@@ -51,7 +52,9 @@ private:
     GatewayConfig& config_;
     std::unique_ptr<db::KeyVault> vault_;
     std::unique_ptr<db::SqliteStore> store_;
+    std::unique_ptr<GroupCommit> group_;
     std::unique_ptr<Api> api_;
+    std::unique_ptr<DurableHandler> durable_api_;
     std::unique_ptr<http::Server> http_;
     std::unique_ptr<smpp::Esme> esme_;
     std::unique_ptr<http::CurlClient> curl_;

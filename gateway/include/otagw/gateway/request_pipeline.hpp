@@ -67,6 +67,10 @@ public:
     ~RequestPipeline();
 
     void set_esme(smpp::Esme* esme) { esme_ = esme; }
+    // With group commit: how to hold an action until the writes before it are durable.
+    void set_durable(std::function<void(std::function<void()>)> durable) {
+        durable_ = std::move(durable);
+    }
     // Resumes every unfinished request and owed callback (at start).
     Status resume();
     // Stops timers; requests stay in the database as they are.
@@ -146,6 +150,7 @@ private:
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     bool stopped_ = false;
     int depth_ = 0;
+    std::function<void(std::function<void()>)> durable_;
     std::vector<std::function<void()>> after_commit_;
 };
 

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Group commit on the daemon's loop: every write of a loop turn goes into one SQLite
+// transaction (SqliteStore::set_group_commit), committed once in the turn's check phase; what
+// must not leave the process before those writes are durable (API answers, submit_sm, replies,
+// provider calls) is queued with after_flush() and released after the commit. One fsync per
+// turn instead of one per event.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include <uv.h>
+
+#include "otagw/db/sqlite_store.hpp"
+#include "otagw/http/http.hpp"
+
+namespace otagw::gateway {
+
+class GroupCommit {
+public:
+    GroupCommit(uv_loop_t* loop, db::SqliteStore& store);
+    ~GroupCommit();
+    GroupCommit(const GroupCommit&) = delete;
+    GroupCommit& operator=(const GroupCommit&) = delete;
+
+    // Runs `action` once every write made so far is committed (at once if none is pending).
+    void after_flush(std::function<void()> action);
+    // Commits now and releases the queue (at shutdown).
+    Status flush();
+    uint64_t flushes() const { return flushes_; }
+
+private:
+    static void on_prepare(uv_prepare_t* h);
+    static void on_check(uv_check_t* h);
+
+    db::SqliteStore& store_;
+    uv_prepare_t* prepare_;
+    uv_check_t* check_;
+    uv_idle_t* idle_; // keeps poll from blocking while something waits for a flush
+    std::vector<std::function<void()>> waiting_;
+    uint64_t flushes_ = 0;
+};
+
+// Holds back every API answer until the writes it reports are committed.
+class DurableHandler final : public http::Handler {
+public:
+    DurableHandler(http::Handler& inner, GroupCommit& group) : inner_(inner), group_(group) {}
+    std::unique_ptr<http::BodySink> stream(const http::Request& request,
+                                           std::optional<http::Response>& reject) override;
+    void handle(http::Request&& request, http::Responder respond) override;
+
+private:
+    http::Responder hold(http::Responder respond);
+    http::Handler& inner_;
+    GroupCommit& group_;
+};
+
+} // namespace otagw::gateway
