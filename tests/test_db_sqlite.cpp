@@ -224,6 +224,38 @@ void test_crash_during_batched_import(void**) {
     assert_int_equal(s->keysets(id)->size(), 2);
 }
 
+// Group commit: units are savepoints in one transaction that flush() commits; a unit rolled
+// back takes only its own writes; another connection sees nothing before the flush.
+void test_group_commit(void**) {
+    using contract::ok;
+    auto s = open_store(true);
+    auto reader = open_store(false);
+    s->set_group_commit(true);
+    db::Request r;
+    r.source = "api";
+    r.operation = "query";
+    r.state = "accepted";
+    assert_ok(s->begin());
+    r.actor = "kept";
+    const int64_t kept = ok(s->put_request(r)).first.id;
+    assert_ok(s->commit());
+    assert_ok(s->begin());
+    r.actor = "undone";
+    ok(s->put_request(r));
+    assert_ok(s->rollback());
+    assert_ok(s->begin());
+    assert_error_contains(s->begin(), "already open");
+    assert_ok(s->commit());
+    assert_true(s->unflushed());
+    assert_false(ok(reader->request(kept)).has_value()); // not committed yet
+    assert_ok(s->flush());
+    assert_false(s->unflushed());
+    auto seen = ok(reader->unfinished_requests(0, 10));
+    assert_int_equal(seen.size(), 1);
+    assert_string_equal(seen[0].actor.c_str(), "kept");
+    assert_ok(s->flush()); // nothing pending: nothing to do
+}
+
 } // namespace
 
 int main() {
@@ -237,6 +269,7 @@ int main() {
         cmocka_unit_test(test_master_key_sources),
         cmocka_unit_test(test_audit_log_is_append_only),
         cmocka_unit_test(test_crash_during_batched_import),
+        cmocka_unit_test(test_group_commit),
     };
     const int rc = test::run_in_temp_dir("otagw-db", g_dir, contract::kTests);
     if (rc)
