@@ -447,6 +447,27 @@ void test_lost_por_is_reconciled(void**) {
     assert_true(timeout && unknown);
 }
 
+void test_por_with_bad_cc_is_not_believed(void**) {
+    const size_t c = 14;
+    // The card runs the command, but its PoR arrives damaged: the gateway does not act on it,
+    // and reads the card once the PoR timeout has passed.
+    assert_true(sim_control(g->control, "fault por-corrupt=1").value("ok", false));
+    Json r = api_request({{"msisdn", msisdn(c)}, {"app", "02"}, {"operation", "suspend"}});
+    auto ignored = [&] {
+        const Json audit = api("GET", "/v1/audit?limit=50").json();
+        for (const auto& e : audit["entries"])
+            if (e["action"] == "por.integrity_failed" && e["subject"] == iccid(c))
+                return true;
+        return false;
+    };
+    assert_true(eventually(ignored));
+    assert_true(sim_control(g->control, "fault por-corrupt=0").value("ok", false));
+    assert_string_equal(gateway_state(c, kTransit).c_str(), "active"); // not from that PoR
+    Json done = wait_request(r["id"], 30);
+    assert_string_equal(done["state"].get<std::string>().c_str(), "done");
+    assert_states_agree(c, kTransit, "suspended", "locked");
+}
+
 } // namespace
 
 int main() {
@@ -460,6 +481,7 @@ int main() {
         cmocka_unit_test(test_card_failures),
         cmocka_unit_test(test_counter_too_low_is_resynchronised),
         cmocka_unit_test(test_lost_por_is_reconciled),
+        cmocka_unit_test(test_por_with_bad_cc_is_not_believed),
     };
     std::string pattern = "/tmp/otagw-pipeline-XXXXXX";
     if (!mkdtemp(pattern.data()))

@@ -199,6 +199,8 @@ Status apply_fault(std::string_view setting, NetworkFaults& net, smpp::SmscFault
         return chance(net.mo_loss);
     if (name == "mt-duplicate")
         return chance(net.mt_duplicate);
+    if (name == "por-corrupt")
+        return chance(net.por_corrupt);
     if (name == "throttle-every")
         return count(smsc.throttle_every);
     if (name == "queue-full-every")
@@ -230,7 +232,7 @@ Status apply_fault(std::string_view setting, NetworkFaults& net, smpp::SmscFault
     }
     return make_error(
         "unknown fault '" + name.substr(0, 32) +
-        "' (latency, jitter, mt-loss, mo-loss, mt-duplicate, throttle-every, "
+        "' (latency, jitter, mt-loss, mo-loss, mt-duplicate, por-corrupt, throttle-every, "
         "queue-full-every, drop-response-every, delay-response, disconnect-after, "
         "duplicate-deliver-every, tps, constant-message-id, ignore-enquire-link, fail)");
 }

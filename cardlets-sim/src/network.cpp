@@ -294,7 +294,12 @@ void Network::data_download(uint32_t idx, const smpp::MtMessage& mt, ByteView ud
         return;
     }
     log::info(kLog, line + ", PoR by SMS-SUBMIT");
-    after_save(idx, [this, idx, mt, por = out.por] {
+    Bytes por = out.por;
+    if (out.status == 0 && por.size() > 3 && chance(config_.faults.por_corrupt)) {
+        por.back() ^= 0x01; // the PoR's checksum no longer verifies
+        counters_.inc("sim:fault:por_corrupted");
+    }
+    after_save(idx, [this, idx, mt, por = std::move(por)] {
         PorOutcome o;
         o.por = por;
         send_por(idx, mt, o);

@@ -307,7 +307,9 @@ Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
     if (!reason.empty()) {
         counters_.inc("request:refused:" + reason);
         log::info(kLog, "request " + std::to_string(put.first.id) + " refused: " + message);
-        if (!r.msisdn.empty() && (card || n.source == "sms")) {
+        // A refused SMS request is answered by SMS; an operator's refused call is answered by
+        // the API alone (the subscriber asked nothing).
+        if (!r.msisdn.empty() && n.source == "sms") {
             Loaded l{put.first, detail, op.value_or(Operation::Query),
                      app.value_or(db::Application{})};
             reply(l, reply_text(r.language, l.op, detail.value("app_name", n.app_code), "refused",
@@ -714,10 +716,16 @@ void RequestPipeline::on_por(const db::Card& card, const smpp::Mo& mo) {
     if (auto r = store_.add_por(record); !r)
         fail_quietly("PoR", r.error());
     if (por->integrity == ota::IntegrityCheck::Failed) {
-        // Not the card's word: the request waits for its timeout and then reads the card.
+        // Not the card's word (damaged, forged, or keys out of step): nothing is concluded
+        // from it; the request waits for its timeout and then reads the card. An alarm for
+        // the keyset, which a forged or damaged PoR cannot tell apart from a key problem.
         counters_.inc("por:integrity_failed");
+        counters_.inc("keyset:alarm");
         audit("daemon", "por.integrity_failed", card.iccid,
-              "a PoR whose cryptographic checksum does not verify was ignored");
+              "a PoR (counter " + std::to_string(por->counter) + ", keyset " + std::to_string(kvn) +
+                  ") whose cryptographic checksum does not verify was ignored");
+        log::error(kLog,
+                   "keyset alarm: ICCID " + card.iccid + ": a PoR failed its integrity check");
         return;
     }
     if (!*message) {
@@ -939,8 +947,9 @@ void RequestPipeline::finish(Loaded l, const std::string& state, const std::stri
     counters_.inc("request:" + state);
     log::info(kLog, "request " + std::to_string(l.request.id) + " " + state +
                         (reason.empty() ? "" : " (" + reason + ")"));
-    reply(l, reply_text(l.request.language, l.op, l.app.name, state, reason,
-                        l.detail.value("state", ""), l.request.id));
+    if (state != "refused" || l.request.source == "sms")
+        reply(l, reply_text(l.request.language, l.op, l.app.name, state, reason,
+                            l.detail.value("state", ""), l.request.id));
     if (owed)
         after_commit([this, cb = std::move(*owed)]() mutable { send_callback(std::move(cb)); });
 }

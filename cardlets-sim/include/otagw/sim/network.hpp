@@ -33,6 +33,7 @@ struct NetworkFaults {
     double mt_loss = 0;      // probability an MT SMS never reaches the handset
     double mo_loss = 0;      // probability an MO SMS (a PoR, a request) never reaches the SMSC
     double mt_duplicate = 0; // probability an MT SMS reaches the handset twice
+    double por_corrupt = 0;  // probability a secured PoR's last byte (its CC) is flipped on the way
 };
 
 struct NetworkConfig {
