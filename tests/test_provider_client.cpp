@@ -2,6 +2,7 @@
 // The provider interface, gateway side, against a provider simulator on loopback (our HTTP
 // server): bodies signed with HMAC-SHA256 both ways, answers returned as the provider gave
 // them, 5xx and timeouts tried again with a pause, a forged answer refused at once.
+#include "interop/process.hpp"
 #include "otagw/common/uv.hpp"
 #include "otagw/gateway/provider_client.hpp"
 #include "otagw/http/http.hpp"
@@ -81,6 +82,16 @@ struct Fixture {
         uv_run(&loop, UV_RUN_DEFAULT);
         uv_loop_close(&loop);
     }
+    // Talks to `url` instead (e.g. a TLS front of the simulator), trusting `ca_file`.
+    void use(const std::string& url, const std::string& ca_file) {
+        ProviderConfig cfg;
+        cfg.name = "campus";
+        cfg.url = url;
+        cfg.ca_file = ca_file;
+        cfg.timeout_ms = 2000;
+        cfg.retries = 0;
+        client = std::make_unique<ProviderClient>(&loop, *curl, cfg, kSecret);
+    }
     Result<ProviderClient::Answer> call(const std::string& path) {
         std::optional<Result<ProviderClient::Answer>> got;
         client->call(path, {{"iccid", "8988299000000000016"}, {"operation", "activate"}},
@@ -137,6 +148,42 @@ void test_wrong_secret_is_refused_by_the_provider(void**) {
     assert_error_contains(r, "signature is missing or wrong");
 }
 
+// HTTPS: the simulator behind a TLS front (node) with a certificate made for 127.0.0.1; the
+// client trusts it through `ca-file`, and refuses it without.
+void test_https_with_the_providers_ca(void**) {
+    if (!interop::have_program("node") || !interop::have_program("openssl")) {
+        if (std::getenv("OTAGW_REQUIRE_INTEROP"))
+            fail_msg("node and openssl are needed for the HTTPS test");
+        skip();
+    }
+    char dir_template[] = "/tmp/otagw-tls-XXXXXX";
+    assert_non_null(mkdtemp(dir_template));
+    const std::string dir = dir_template;
+    auto made = test::run_command(
+        "cd " + dir +
+        " && openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out "
+        "cert.pem -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1");
+    assert_int_equal(made.status, 0);
+    Fixture f;
+    const uint16_t port = interop::free_port();
+    interop::Process proxy("tls-proxy",
+                           {"node", OTAGW_SOURCE_DIR "/tests/interop/tls_proxy.js", "key.pem",
+                            "cert.pem", std::to_string(port), std::to_string(f.server->port())},
+                           dir);
+    assert_true(proxy.wait_log("ready"));
+    const std::string url = "https://127.0.0.1:" + std::to_string(port);
+    f.use(url, dir + "/cert.pem");
+    auto ok = f.call("/approve");
+    assert_ok(ok);
+    assert_int_equal(ok->status, 200);
+    assert_string_equal(ok->body.value("decision", "").c_str(), "approve");
+    f.use(url, ""); // the system's CAs do not know this certificate
+    auto refused = f.call("/approve");
+    assert_error_contains(refused, "certificate");
+    proxy.stop();
+    std::system(("rm -rf " + dir).c_str());
+}
+
 } // namespace
 
 int main() {
@@ -144,6 +191,7 @@ int main() {
         cmocka_unit_test(test_signatures),
         cmocka_unit_test(test_answers_and_retries),
         cmocka_unit_test(test_wrong_secret_is_refused_by_the_provider),
+        cmocka_unit_test(test_https_with_the_providers_ca),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

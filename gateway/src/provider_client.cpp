@@ -53,6 +53,7 @@ void ProviderClient::attempt(std::shared_ptr<Call> c) {
     req.url = config_.url + c->path;
     req.body = c->body;
     req.timeout_ms = config_.timeout_ms;
+    req.ca_file = config_.ca_file;
     req.headers = {{"Content-Type", "application/json"},
                    {kSignatureHeader, sign_body(secret_, c->body)}};
     std::weak_ptr<bool> alive = alive_;

@@ -230,6 +230,8 @@ int write_providers(struct vty* vty) {
             vty_out(vty, " url %s%s", p.url.c_str(), NL);
         if (!p.secret_file.empty())
             vty_out(vty, " secret-file %s%s", p.secret_file.c_str(), NL);
+        if (!p.ca_file.empty())
+            vty_out(vty, " ca-file %s%s", p.ca_file.c_str(), NL);
         vty_out(vty, " timeout %u%s", p.timeout_ms, NL);
         vty_out(vty, " retries %u%s", p.retries, NL);
     }
@@ -609,6 +611,12 @@ void install_config_nodes() {
     add(kProviderNode, "secret-file PATH", "File holding the HMAC-SHA256 shared secret\nPath\n",
         [](struct vty* vty, int, const char** argv) {
             current<ProviderConfig>(vty)->secret_file = argv[0];
+            return CMD_SUCCESS;
+        });
+    add(kProviderNode, "ca-file PATH",
+        "Trust this CA certificate (PEM) for the provider's HTTPS instead of the system's\nPath\n",
+        [](struct vty* vty, int, const char** argv) {
+            current<ProviderConfig>(vty)->ca_file = argv[0];
             return CMD_SUCCESS;
         });
     add(kProviderNode, "timeout <100-600000>", "Milliseconds to wait for an answer\nMilliseconds\n",

@@ -45,6 +45,7 @@ struct ProviderConfig {
     std::string name;
     std::string url;
     std::string secret_file; // the HMAC-SHA256 shared secret
+    std::string ca_file;     // trust this CA (PEM) for the provider's HTTPS, not the system's
     uint32_t timeout_ms = 10000;
     uint32_t retries = 3;
 };
