@@ -243,6 +243,21 @@ inline void test_audit_log(void**) {
     assert_int_equal(after[1].at, 1004);
 }
 
+inline void test_card_counters(void**) {
+    auto s = g_open(true);
+    assert_ok(s->put_card(sample_card(1)));
+    const int64_t card = ok(s->card_by_iccid(sample_card(1).card.iccid))->id;
+    assert_ok(s->accept_card_counter(card, 1, 5));
+    assert_error_contains(s->accept_card_counter(card, 1, 5), "a replay");
+    assert_error_contains(s->accept_card_counter(card, 1, 4), "a replay");
+    assert_ok(s->accept_card_counter(card, 2, 1)); // per keyset
+    s = g_open(false);
+    assert_error_contains(s->accept_card_counter(card, 1, 5), "a replay");
+    assert_ok(s->accept_card_counter(card, 1, 6));
+    // Separate from the counter we send with.
+    assert_int_equal(ok(s->next_counter(card, 1)), 8);
+}
+
 inline void test_requests(void**) {
     auto s = g_open(true);
     assert_ok(s->put_card(sample_card(1)));
@@ -369,6 +384,7 @@ inline const CMUnitTest kTests[] = {
     cmocka_unit_test(test_card_status_and_apps),
     cmocka_unit_test(test_catalog),
     cmocka_unit_test(test_audit_log),
+    cmocka_unit_test(test_card_counters),
     cmocka_unit_test(test_requests),
     cmocka_unit_test(test_ota_messages_and_pors),
     cmocka_unit_test(test_provider_callbacks),

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "gatewayd_harness.hpp"
+#include "otagw/ota/ts_102_225.hpp"
 
 using namespace otagw;
 using namespace harness;
@@ -468,6 +469,36 @@ void test_por_with_bad_cc_is_not_believed(void**) {
     assert_states_agree(c, kTransit, "suspended", "locked");
 }
 
+// A request secured by the card's own toolkit client (doc/application-requests.md): the card's
+// keyset 1, its own counter, the application's TAR. The same packet again is a replay.
+void test_secured_request_from_the_card(void**) {
+    const size_t c = 15;
+    const std::vector<std::string> ks = split(g->cards.at(c).at(3), ':'); // 1:aes128:kic:kid:...
+    ota::CommandHeader h;
+    h.spi = *ota::Spi::parse("1600"); // CC, ciphered, counter higher; no PoR
+    h.kic = h.kid = 0x12;
+    h.tar = *ota::parse_tar("c00002");
+    h.counter = 1;
+    const auto keys = ota::OtaKeys::create(0x12, test::hex(ks.at(2)), 0x12, test::hex(ks.at(3)));
+    Bytes packet;
+    assert_ok(ota::build_command_packet(h, keys, test::hex("e10f8001024f0af04f5441470102010001"),
+                                        packet)); // suspend transit
+    const std::string ud = "027000" + to_hex(packet);
+    auto send = [&] {
+        const size_t before = inbox(c).size();
+        Json sent = sim_control(g->control, "mo-binary " + msisdn(c) + " 4321 " + ud + " udhi");
+        assert_true(sent.value("ok", false));
+        assert_true(eventually([&] { return inbox(c).size() > before; }));
+        return inbox(c).back();
+    };
+    std::string reply = send();
+    assert_string_equal(reply.substr(0, reply.find(". Ref")).c_str(), "transit: suspended");
+    assert_states_agree(c, kTransit, "suspended", "locked");
+    reply = send(); // replayed: refused, nothing sent to the card
+    assert_true(reply.find("request refused (replayed counter)") != std::string::npos);
+    assert_states_agree(c, kTransit, "suspended", "locked");
+}
+
 } // namespace
 
 int main() {
@@ -482,6 +513,7 @@ int main() {
         cmocka_unit_test(test_counter_too_low_is_resynchronised),
         cmocka_unit_test(test_lost_por_is_reconciled),
         cmocka_unit_test(test_por_with_bad_cc_is_not_believed),
+        cmocka_unit_test(test_secured_request_from_the_card),
     };
     std::string pattern = "/tmp/otagw-pipeline-XXXXXX";
     if (!mkdtemp(pattern.data()))

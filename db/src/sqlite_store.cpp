@@ -270,7 +270,7 @@ struct SqliteStore::Statements {
     Stmt cards_matching;
     Stmt insert_card, insert_keyset, insert_card_app;
     Stmt count_cards, set_card_status;
-    Stmt keysets, next_counter, raise_counter;
+    Stmt keysets, next_counter, raise_counter, accept_card_counter;
     Stmt card_contents, card_apps;
     Stmt put_application, applications, application_by_aid, application_by_code;
     Stmt append_audit, audit_last, audit_after;
@@ -353,6 +353,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
                           "?2 AND counter < 1099511627775 RETURNING counter"},
         {&t.raise_counter,
          "UPDATE keysets SET counter = max(counter, ?3) WHERE card_id = ?1 AND kvn = ?2"},
+        {&t.accept_card_counter, "UPDATE keysets SET card_counter = ?3 WHERE card_id = ?1 AND "
+                                 "kvn = ?2 AND card_counter < ?3"},
         {&t.card_contents, "SELECT tars, load_files FROM cards WHERE id = ?1"},
         {&t.card_apps, "SELECT aid, life_cycle, state, coalesce(load_file_aid, ''), "
                        "coalesce(module_aid, ''), updated_at FROM card_apps WHERE card_id = ?1 "
@@ -791,6 +793,20 @@ Result<uint64_t> SqliteStore::next_counter(int64_t card_id, uint8_t kvn) {
         return make_error("card id " + std::to_string(card_id) + " keyset " + std::to_string(kvn) +
                           ": no such keyset, or its counter is exhausted");
     return fail("raising a counter");
+}
+
+Status SqliteStore::accept_card_counter(int64_t card_id, uint8_t kvn, uint64_t counter) {
+    if (counter > kCounterMax)
+        return make_error("a counter is at most 5 bytes (TS 102 225 §5.1.1)");
+    Use u(st_->accept_card_counter);
+    u.integer(card_id).integer(kvn).integer(static_cast<int64_t>(counter));
+    if (u.step() != SQLITE_DONE)
+        return fail("recording a card's counter");
+    if (sqlite3_changes(db_) == 0)
+        return make_error("counter " + std::to_string(counter) + " of card id " +
+                          std::to_string(card_id) + " keyset " + std::to_string(kvn) +
+                          " is not higher than the last one it sent (a replay), or no keyset");
+    return {};
 }
 
 Status SqliteStore::raise_counter(int64_t card_id, uint8_t kvn, uint64_t value) {

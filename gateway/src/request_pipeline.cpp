@@ -339,6 +339,11 @@ void RequestPipeline::on_mo(const smpp::Mo& mo) {
         counters_.inc("mo:ignored");
         return;
     }
+    // A request the card's toolkit client secured itself: a command packet behind IE '70'.
+    if (mo.udhi && ud.size() >= 3 && ud[0] >= 2 && ud[1] == 0x70) {
+        in_one_transaction("secured request", [&] { on_secured_request(mo); });
+        return;
+    }
     NewRequest n;
     n.source = "sms";
     n.actor = "sms:" + mo.source.addr;
@@ -377,6 +382,78 @@ void RequestPipeline::on_mo(const smpp::Mo& mo) {
     auto r = submit(n);
     if (!r)
         fail_quietly("SMS request from " + mo.source.addr, r.error());
+}
+
+// A request secured by the card (doc/application-requests.md): the card's keyset, its own
+// counter (higher than the last it sent), a cryptographic checksum, the application's TAR.
+void RequestPipeline::on_secured_request(const smpp::Mo& mo) {
+    NewRequest n;
+    n.source = "sms";
+    n.actor = "card:" + mo.source.addr;
+    n.msisdn = mo.source.addr;
+    n.msisdn_ton = mo.source.ton;
+    auto refuse = [&](const char* code, std::string why) {
+        counters_.inc("request:secured_refused");
+        n.refusal = code;
+        n.refusal_message = std::move(why);
+        auto r = submit(n);
+        if (!r)
+            fail_quietly("secured request from " + mo.source.addr, r.error());
+    };
+    MsisdnPolicy policy{config_.requests.region, config_.requests.ranges};
+    auto e164 = normalize_msisdn(mo.source.addr, mo.source.ton, policy);
+    auto card = e164 ? store_.card_by_msisdn(*e164)
+                     : Result<std::optional<db::Card>>(make_error(e164.error().message));
+    if (!card || !*card)
+        return refuse("unknown_msisdn",
+                      "a secured request from " + mo.source.addr + ", which is no card of ours");
+    auto keysets = store_.keysets((*card)->id);
+    if (!keysets)
+        return fail_quietly("secured request", keysets.error());
+    const db::Keyset* ks = nullptr;
+    for (const auto& k : *keysets)
+        if (k.kvn == config_.ota.kvn)
+            ks = &k;
+    if (!ks)
+        return refuse("no_keyset", "the card has no keyset " + std::to_string(config_.ota.kvn));
+    const uint8_t algo = algorithm_byte(*ks);
+    const auto keys = ota::OtaKeys::create(algo, ks->kic, algo, ks->kid);
+    const Bytes& ud = mo.user_data;
+    auto packet = ota::decode_command_packet(ByteView(ud).subspan(1 + ud[0]), keys);
+    if (!packet)
+        return refuse("bad_request", "secured request: " + packet.error().message);
+    const auto& h = packet->header;
+    if (h.spi.integrity() != ota::Integrity::Cc || packet->integrity != ota::IntegrityCheck::Ok ||
+        ota::key_version(h.kid) != ks->kvn) {
+        counters_.inc("keyset:alarm");
+        audit("daemon", "request.integrity_failed", (*card)->iccid,
+              "a secured request without a valid cryptographic checksum was refused");
+        return refuse("card_integrity_failed",
+                      "the secured request's cryptographic checksum does not verify");
+    }
+    if (Status st = store_.accept_card_counter((*card)->id, ks->kvn, h.counter); !st) {
+        audit("daemon", "request.replayed", (*card)->iccid, st.error().message);
+        return refuse("replayed_counter", st.error().message);
+    }
+    auto b = parse_binary_request(packet->secured_data);
+    if (!b)
+        return refuse("bad_request", b.error().message);
+    n.operation = operation_name(b->operation);
+    n.app_aid = to_hex(b->aid);
+    n.app_code = b->app_code;
+    n.iccid = (*card)->iccid;
+    // The TAR names the application the card's client speaks for.
+    std::optional<db::Application> app;
+    auto found = n.app_aid.empty() ? store_.application_by_code(n.app_code)
+                                   : store_.application_by_aid(n.app_aid);
+    if (found && *found && (*found)->tar != to_hex(ByteView(h.tar.data(), h.tar.size())))
+        return refuse("tar_mismatch", "the request came on TAR " +
+                                          to_hex(ByteView(h.tar.data(), h.tar.size())) +
+                                          ", not on the application's " + (*found)->tar);
+    counters_.inc("request:secured");
+    auto r = submit(n);
+    if (!r)
+        fail_quietly("secured request from " + mo.source.addr, r.error());
 }
 
 // ---- moving a request on ----------------------------------------------------------------------

@@ -69,6 +69,7 @@ public:
     Result<std::vector<Keyset>> keysets(int64_t card_id) override;
     Result<uint64_t> next_counter(int64_t card_id, uint8_t kvn) override;
     Status raise_counter(int64_t card_id, uint8_t kvn, uint64_t value) override;
+    Status accept_card_counter(int64_t card_id, uint8_t kvn, uint64_t counter) override;
 
     Result<std::vector<CardTar>> card_tars(int64_t card_id) override;
     Result<std::vector<LoadFile>> card_load_files(int64_t card_id) override;

@@ -184,6 +184,9 @@ public:
     virtual Result<uint64_t> next_counter(int64_t card_id, uint8_t kvn) = 0;
     // Resynchronisation: raises the counter to `value`; never lowers it.
     virtual Status raise_counter(int64_t card_id, uint8_t kvn, uint64_t value) = 0;
+    // A secured packet the card sent with `counter` (its own counter, separate from ours):
+    // recorded when higher than the last one, else an error naming the replay.
+    virtual Status accept_card_counter(int64_t card_id, uint8_t kvn, uint64_t counter) = 0;
 
     // ---- card contents ----
     virtual Result<std::vector<CardTar>> card_tars(int64_t card_id) = 0;

@@ -97,6 +97,7 @@ private:
     };
     Result<Loaded> load(int64_t id);
     void advance(int64_t id);
+    void on_secured_request(const smpp::Mo& mo);
     void ask_provider(Loaded l);
     void on_provider_answer(int64_t id, Result<ProviderClient::Answer> answer);
     // Runs `writes` in one transaction (joining the one open, if any); after_commit actions
