@@ -361,7 +361,11 @@ void RequestPipeline::on_mo(const smpp::Mo& mo) {
             n.refusal_message = b.error().message;
         }
     } else {
-        auto text = decode_sms_text(mo.data_coding, ud);
+        // A long text arrives reassembled; what is left of its UDH (if anything) is not text.
+        ByteView body = ud;
+        if (mo.udhi && !body.empty())
+            body = 1u + body[0] <= body.size() ? body.subspan(1u + body[0]) : ByteView();
+        auto text = decode_sms_text(mo.data_coding, body);
         if (!text) {
             n.refusal = "bad_request";
             n.refusal_message = text.error().message;
@@ -784,6 +788,8 @@ void RequestPipeline::on_por(const db::Card& card, const smpp::Mo& mo) {
                         if (mm.id == l->detail.value("message_id", int64_t{0}))
                             *message = mm;
     }
+    if (*message && (*message)->tar != to_hex(ByteView(por->tar.data(), por->tar.size())))
+        message->reset(); // another TAR's answer: not for this packet
     db::Por record;
     record.ota_message_id = *message ? (*message)->id : 0;
     record.card_id = card.id;
@@ -855,6 +861,17 @@ void RequestPipeline::on_card_answer(Loaded l, const db::OtaMessage& m, uint8_t 
                   std::to_string(m.counter) +
                   (card_counter ? "; card counter " + std::to_string(*card_counter) : ""));
         if (resyncs >= kMaxResyncs) {
+            finish(std::move(l), "failed", "counter_resync_failed");
+            return;
+        }
+        // A counter-low PoR comes in clear (TS 102 225 §5.2.3): anyone could send one. Follow
+        // it only within a plausible distance, so that a forged one cannot spend the 5-byte
+        // counter space.
+        constexpr uint64_t kMaxResyncJump = 1000000;
+        if (card_counter && status == 0x02 && *card_counter > m.counter + kMaxResyncJump) {
+            counters_.inc("keyset:alarm");
+            l.detail["message"] = "the card claims counter " + std::to_string(*card_counter) +
+                                  ", far beyond ours (" + std::to_string(m.counter) + ")";
             finish(std::move(l), "failed", "counter_resync_failed");
             return;
         }
