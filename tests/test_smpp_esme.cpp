@@ -48,8 +48,15 @@ struct Scenario {
         assert_int_equal(smsc->start(), 0);
         smsc->route("", [this](const MtMessage& m) { mt.push_back(m); });
     }
+    // With `hold`: the ESME's answers to deliver_sm wait here until released.
+    std::vector<std::function<void()>> held;
+    bool hold = false;
     void start_esme(EsmeConfig ec) {
         Esme::Handlers h;
+        if (hold)
+            h.durable = [this](std::function<void()> answer) {
+                held.push_back(std::move(answer));
+            };
         h.on_receipt = [this](const Receipt& r) {
             receipts.push_back(r);
         };
@@ -235,6 +242,32 @@ void test_mo_and_concatenated_por(void**) {
     assert_true(p.user_data == want);
     assert_int_equal(p.source.ton, 3);
     assert_string_equal(std::string(t.user_data.begin(), t.user_data.end()).c_str(), "SUS 01");
+    s.shutdown();
+}
+
+// With `durable` set, the SMSC gets its deliver_sm_resp only once the handler's writes are
+// released (the daemon releases it after its group commit): nothing is answered unrecorded.
+void test_mo_answered_once_durable(void**) {
+    Scenario s;
+    s.hold = true;
+    s.start_esme(test::bind_to(s.smsc->port()));
+    assert_true(s.wait_bound());
+    DeliverSm text;
+    text.source = {1, 1, "4479000001"};
+    text.dest = {1, 1, "4321"};
+    text.short_message = Bytes{'Q', 'R', 'Y', ' ', '0', '1'};
+    std::optional<uint32_t> answered;
+    s.smsc->deliver(text, [&](uint32_t status) { answered = status; });
+    assert_true(test::run_until(
+        &s.l.loop, [&] { return s.mos.size() == 1; }, 3000));
+    test::run_until(
+        &s.l.loop, [] { return false; }, 100);
+    assert_false(answered.has_value()); // recorded, not yet durable: no answer
+    assert_int_equal(s.held.size(), 1);
+    s.held[0]();
+    assert_true(test::run_until(
+        &s.l.loop, [&] { return answered.has_value(); }, 3000));
+    assert_int_equal(*answered, 0);
     s.shutdown();
 }
 
@@ -507,6 +540,7 @@ int main() {
         cmocka_unit_test(test_receipts_correlate_by_reference_with_constant_ids),
         cmocka_unit_test(test_segments_and_message_payload),
         cmocka_unit_test(test_mo_and_concatenated_por),
+        cmocka_unit_test(test_mo_answered_once_durable),
         cmocka_unit_test(test_window_and_tps),
         cmocka_unit_test(test_throttling_and_queue_full),
         cmocka_unit_test(test_disconnects_and_dropped_responses),

@@ -115,6 +115,10 @@ Status Daemon::start(void* talloc_ctx) {
         h.on_receipt = [this](const smpp::Receipt&) {
             counters_.inc("daemon:receipts");
         };
+        // An MO request is answered to the SMSC once it is in the database.
+        h.durable = [this](std::function<void()> answer) {
+            group_->after_flush(std::move(answer));
+        };
         esme_ = std::make_unique<smpp::Esme>(loop_, config_.smpp, h);
         esme_->start();
         pipeline_->set_esme(esme_.get());

@@ -214,11 +214,25 @@ private:
 
     void on_request(Pdu pdu) {
         switch (pdu.command_id) {
-        case kDeliverSm:
-            // Answer first: the SMSC's deadline is short (osmo-msc: 5 s).
-            link_->respond({kDeliverSmResp, ESME_ROK, pdu.sequence_number, DeliverSmResp{}});
+        case kDeliverSm: {
+            const uint32_t seq = pdu.sequence_number;
+            if (!esme_.handlers_.durable) {
+                // Answer first: the SMSC's deadline is short (osmo-msc: 5 s).
+                link_->respond({kDeliverSmResp, ESME_ROK, seq, DeliverSmResp{}});
+                esme_.on_deliver(*this, std::get<DeliverSm>(pdu.body));
+                return;
+            }
+            // The SMSC forgets the message once answered: answer when what the handler
+            // recorded of it is durable (within the same loop turn, with group commit).
             esme_.on_deliver(*this, std::get<DeliverSm>(pdu.body));
+            std::weak_ptr<bool> alive = esme_.alive_;
+            const uint64_t generation = link_generation_;
+            esme_.handlers_.durable([this, alive, generation, seq] {
+                if (alive.lock() && *alive.lock() && link_ && generation == link_generation_)
+                    link_->respond({kDeliverSmResp, ESME_ROK, seq, DeliverSmResp{}});
+            });
             return;
+        }
         case kEnquireLink:
             link_->respond({kEnquireLinkResp, ESME_ROK, pdu.sequence_number, NoBody{}});
             return;
@@ -267,6 +281,7 @@ private:
     void close_link() {
         if (!link_)
             return;
+        link_generation_++;
         std::shared_ptr<Link> dead(std::move(link_));
         dead->close();
         uv::defer(esme_.loop_, [dead] {}); // it may be inside its own callback now
@@ -284,6 +299,7 @@ private:
     State state_ = State::Idle;
     std::unique_ptr<uv::TcpStream> pending_stream_;
     std::unique_ptr<Link> link_;
+    uint64_t link_generation_ = 0; // a deferred answer is only for the link it came on
     uv::Timer reconnect_timer_;
     uv::Timer enquire_timer_;
     unsigned attempt_ = 0;

@@ -127,6 +127,10 @@ public:
         // A connection or bind attempt failed (it is tried again later): why, for tools that
         // give up at once.
         std::function<void(const std::string& bind, const std::string& why)> on_bind_error;
+        // When set, a deliver_sm is answered only after on_mo/on_receipt returned and the
+        // answer passed through this (e.g. held until the writes they made are committed);
+        // unset, it is answered at once.
+        std::function<void(std::function<void()>)> durable;
     };
     using SubmitCallback = std::function<void(const SubmitResult&)>;
 
