@@ -356,6 +356,15 @@ void test_refusals(void**) {
                 "unknown_app", 4, kCanteen, "installed", "installed");
     assert_ends({{"msisdn", msisdn(4)}, {"app", "01"}, {"operation", "suspend"}}, "refused",
                 "not_allowed_in_state", 4, kCanteen, "installed", "installed");
+    // A barred card gets no OTA traffic.
+    Answer barred = api("PUT", "/v1/cards/" + iccid(4) + "/status", kToken,
+                        R"({"status":"barred","reason":"lost handset"})");
+    assert_int_equal(barred.status, 200);
+    assert_ends({{"msisdn", msisdn(4)}, {"app", "02"}, {"operation", "suspend"}}, "refused",
+                "card_barred", 4, kTransit, "active", "selectable");
+    assert_int_equal(
+        api("PUT", "/v1/cards/" + iccid(4) + "/status", kToken, R"({"status":"active"})").status,
+        200);
     // By SMS: the refusal comes back as a reply, in the request's language.
     std::string reply = sms_request(4, "ACT 77");
     assert_string_equal(reply.substr(0, reply.find(". Ref")).c_str(),
@@ -433,6 +442,10 @@ void test_lost_por_is_reconciled(void**) {
     assert_true(sim_control(g->control, "fault mo-loss=1").value("ok", false));
     Json r = api_request({{"msisdn", msisdn(c)}, {"app", "02"}, {"operation", "suspend"}});
     assert_true(eventually([&] { return card_state(c, kTransit) == "locked"; }));
+    // One operation at a time on a card application: another one now is refused, not queued.
+    Json second = wait_request(
+        api_request({{"msisdn", msisdn(c)}, {"app", "02"}, {"operation", "resume"}})["id"]);
+    assert_string_equal(second["reason"].get<std::string>().c_str(), "in_flight");
     assert_true(sim_control(g->control, "fault mo-loss=0").value("ok", false));
     // No PoR within 3 s: unknown, then an audit (GET STATUS) reads the card: it did it.
     Json done = wait_request(r["id"], 30);
