@@ -112,7 +112,7 @@ void RequestPipeline::stop() {
     latency_timer_.reset();
     active_.clear();
     awaiting_by_card_.clear();
-    callback_timers_.clear();
+    callback_retries_.clear();
 }
 
 Status RequestPipeline::atomically(const std::function<Status()>& writes) {
@@ -1088,16 +1088,29 @@ void RequestPipeline::send_callback(db::ProviderCallback cb) {
             if (Status st = store_.delete_callback(cb.request_id); !st)
                 fail_quietly("provider callback", st.error());
             counters_.inc("provider:callback_acked");
+            callback_retries_.erase(cb.request_id);
             return;
         }
-        // Not acknowledged: kept in the database, tried again later (and after a restart).
+        // Not acknowledged: kept in the database, tried again later (and after a restart),
+        // 5 s after the first failure, doubling up to 5 minutes.
         counters_.inc("provider:callback_retry");
-        auto timer = std::make_unique<uv::Timer>(loop_);
-        timer->start(5000, [this, alive, cb] {
+        auto& retry = callback_retries_[cb.request_id];
+        const uint64_t delay =
+            std::min<uint64_t>(uint64_t{5000} << std::min(retry.failures, 6), 300000);
+        retry.failures++;
+        log::notice(kLog, "provider " + cb.provider + ": result of request " +
+                              std::to_string(cb.request_id) + " not acknowledged (" +
+                              std::to_string(retry.failures) + " times); again in " +
+                              std::to_string(delay / 1000) + " s");
+        if (retry.timer) { // the previous one has fired; it may still be on the stack
+            std::shared_ptr<uv::Timer> fired(std::move(retry.timer));
+            uv::defer(loop_, [fired] {});
+        }
+        retry.timer = std::make_unique<uv::Timer>(loop_);
+        retry.timer->start(delay, [this, alive, cb] {
             if (!alive.expired() && !stopped_)
                 send_callback(cb);
         });
-        callback_timers_.push_back(std::move(timer));
     });
 }
 

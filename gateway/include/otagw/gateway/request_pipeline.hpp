@@ -136,7 +136,11 @@ private:
     std::map<std::string, std::unique_ptr<ProviderClient>> providers_;
     std::map<int64_t, std::unique_ptr<Active>> active_; // requests waiting for a PoR
     std::map<int64_t, std::vector<int64_t>> awaiting_by_card_;
-    std::vector<std::unique_ptr<uv::Timer>> callback_timers_;
+    struct CallbackRetry {
+        int failures = 0;
+        std::unique_ptr<uv::Timer> timer;
+    };
+    std::map<int64_t, CallbackRetry> callback_retries_; // by request id
     // Intake -> submit_sm handed to the ESME, and -> its submit_sm_resp, per request accepted
     // by this process; the last 100 000 samples give percentiles once a second.
     struct Samples {
