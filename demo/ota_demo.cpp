@@ -257,13 +257,12 @@ void demo(uv_loop_t* loop, size_t cards, bool keep, const std::string& dir) {
     std::printf("ota-gateway demo: the request pipeline on simulated SIM cards\n\n");
     // A fresh master key and provider secret per run (the key goes to the daemon by its
     // environment, the secret into a file only the two parties read).
-    std::string key, secret;
     std::random_device rd;
-    for (int i = 0; i < 48; i++) {
-        char b[3];
-        std::snprintf(b, sizeof b, "%02x", rd() & 0xff);
-        (i < 32 ? key : secret) += b;
-    }
+    Bytes random(48);
+    for (uint8_t& b : random)
+        b = static_cast<uint8_t>(rd());
+    const std::string key = to_hex(ByteView(random).first(32));
+    const std::string secret = to_hex(ByteView(random).subspan(32));
     std::ofstream(dir + "/campus.secret") << secret << "\n";
 
     Child sim(loop, dir, "cardlets-sim",
@@ -282,17 +281,9 @@ void demo(uv_loop_t* loop, size_t cards, bool keep, const std::string& dir) {
                 d.provider_port);
 
     // The gateway's config: the example's catalog and keywords, this run's ports.
-    const auto digest = [&] {
-        std::string hex;
-        const auto h = crypto::sha256(
-            ByteView(reinterpret_cast<const uint8_t*>(d.token.data()), d.token.size()));
-        for (uint8_t b : h) {
-            char x[3];
-            std::snprintf(x, sizeof x, "%02x", b);
-            hex += x;
-        }
-        return hex;
-    }();
+    const auto hash =
+        crypto::sha256(ByteView(reinterpret_cast<const uint8_t*>(d.token.data()), d.token.size()));
+    const std::string digest = to_hex(ByteView(hash.data(), hash.size()));
     std::ofstream(dir + "/ota-gateway.cfg")
         << "log stderr\n logging filter all 1\n logging print category 1\n logging print level "
            "1\n logging level all notice\n"

@@ -69,7 +69,32 @@ void append_utf8(std::string& out, char32_t c) {
     }
 }
 
-// UTF-8 to code points; invalid sequences become U+FFFD.
+// Full-width forms (U+FF01..U+FF5E) and the ideographic space count as their ASCII twins;
+// ASCII letters fold to upper case.
+char32_t fold(char32_t c) {
+    if (c >= 0xFF01 && c <= 0xFF5E)
+        c -= 0xFF01 - 0x21;
+    if (c == 0x3000)
+        c = ' ';
+    if (c >= 'a' && c <= 'z')
+        c -= 'a' - 'A';
+    return c;
+}
+
+bool is_space(char32_t c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0xA0;
+}
+
+bool is_cjk(char32_t c) {
+    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF);
+}
+
+bool is_code_char(char32_t c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+}
+
+} // namespace
+
 std::u32string code_points(std::string_view s) {
     std::u32string out;
     for (size_t i = 0; i < s.size();) {
@@ -100,32 +125,6 @@ std::u32string code_points(std::string_view s) {
     }
     return out;
 }
-
-// Full-width forms (U+FF01..U+FF5E) and the ideographic space count as their ASCII twins;
-// ASCII letters fold to upper case.
-char32_t fold(char32_t c) {
-    if (c >= 0xFF01 && c <= 0xFF5E)
-        c -= 0xFF01 - 0x21;
-    if (c == 0x3000)
-        c = ' ';
-    if (c >= 'a' && c <= 'z')
-        c -= 'a' - 'A';
-    return c;
-}
-
-bool is_space(char32_t c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0xA0;
-}
-
-bool is_cjk(char32_t c) {
-    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF);
-}
-
-bool is_code_char(char32_t c) {
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
-}
-
-} // namespace
 
 const char* operation_name(Operation op) {
     switch (op) {

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "otagw/gateway/provider_client.hpp"
 
+#include <fstream>
+#include <iterator>
+
 #include "otagw/common/crypto.hpp"
 #include "otagw/common/log.hpp"
 
@@ -13,6 +16,18 @@ ByteView bytes_of(std::string_view s) {
 }
 
 } // namespace
+
+Result<Bytes> read_secret_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return make_error("cannot read " + path);
+    std::string v((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!v.empty() && (v.back() == '\n' || v.back() == '\r'))
+        v.pop_back();
+    if (v.empty())
+        return make_error(path + " is empty");
+    return Bytes(v.begin(), v.end());
+}
 
 std::string sign_body(ByteView secret, std::string_view body) {
     return to_hex(crypto::hmac_sha256(secret, bytes_of(body)));

@@ -110,18 +110,14 @@ std::pair<Bytes, uint8_t> encode_reply(const std::string& utf8) {
             b.resize(160);
         return {b, 0x00};
     }
-    Bytes out; // UTF-8 -> UTF-16BE (TS 23.038 §6.2.3: UCS-2; astral planes as surrogates)
-    for (size_t i = 0; i < utf8.size() && out.size() + 4 <= 140;) {
-        const unsigned char c = static_cast<unsigned char>(utf8[i]);
-        const int n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-        char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
-        for (int k = 1; k < n && i + k < utf8.size(); k++)
-            cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3f);
-        i += static_cast<size_t>(n);
-        auto put16 = [&](uint32_t v) {
-            out.push_back(static_cast<uint8_t>(v >> 8));
-            out.push_back(static_cast<uint8_t>(v));
-        };
+    Bytes out; // UTF-16BE (TS 23.038 §6.2.3: UCS-2; astral planes as surrogates)
+    auto put16 = [&](uint32_t v) {
+        out.push_back(static_cast<uint8_t>(v >> 8));
+        out.push_back(static_cast<uint8_t>(v));
+    };
+    for (char32_t cp : code_points(utf8)) {
+        if (out.size() + 4 > 140)
+            break;
         if (cp >= 0x10000) {
             put16(0xd800 + ((cp - 0x10000) >> 10));
             put16(0xdc00 + ((cp - 0x10000) & 0x3ff));

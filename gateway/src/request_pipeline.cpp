@@ -3,8 +3,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
 #include "otagw/common/log.hpp"
 #include "otagw/gateway/msisdn.hpp"
@@ -39,6 +37,10 @@ uint8_t algorithm_byte(const db::Keyset& k) {
     return static_cast<uint8_t>(k.kvn << 4 | a);
 }
 
+std::string tar_hex(const ota::Tar& tar) {
+    return to_hex(ByteView(tar.data(), tar.size()));
+}
+
 std::string hex_word(uint16_t sw) {
     const uint8_t b[2] = {static_cast<uint8_t>(sw >> 8), static_cast<uint8_t>(sw)};
     return to_hex(ByteView(b, 2));
@@ -60,20 +62,6 @@ OperationInput input_of(const nlohmann::ordered_json& detail) {
     return in;
 }
 
-Result<Bytes> read_secret(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return make_error("cannot read " + path);
-    std::stringstream s;
-    s << in.rdbuf();
-    std::string v = s.str();
-    while (!v.empty() && (v.back() == '\n' || v.back() == '\r'))
-        v.pop_back();
-    if (v.empty())
-        return make_error(path + " is empty");
-    return Bytes(v.begin(), v.end());
-}
-
 } // namespace
 
 struct RequestPipeline::Active {
@@ -92,7 +80,7 @@ RequestPipeline::RequestPipeline(uv_loop_t* loop, db::Store& store, const Gatewa
     if (!curl_)
         return;
     for (const auto& p : config_.providers) {
-        auto secret = read_secret(p.secret_file);
+        auto secret = read_secret_file(p.secret_file);
         if (!secret) {
             log::error(kLog, "provider " + p.name + ": secret-file " + secret.error().message +
                                  "; its applications' requests will fail");
@@ -157,6 +145,25 @@ void RequestPipeline::in_one_transaction(const char* what, const std::function<v
     });
     if (!st)
         fail_quietly(what, st.error());
+}
+
+ota::Spi RequestPipeline::configured_spi() const {
+    ota::Spi spi;
+    spi.first = static_cast<uint8_t>(config_.ota.spi >> 8);
+    spi.second = static_cast<uint8_t>(config_.ota.spi);
+    return spi;
+}
+
+Result<std::optional<RequestPipeline::CardKeys>> RequestPipeline::card_keys(int64_t card_id) {
+    std::vector<db::Keyset> keysets;
+    OTAGW_TRY_ASSIGN(keysets, store_.keysets(card_id));
+    for (const auto& k : keysets)
+        if (k.kvn == config_.ota.kvn) {
+            const uint8_t algo = algorithm_byte(k);
+            return std::optional<CardKeys>(
+                CardKeys{k.kvn, algo, ota::OtaKeys::create(algo, k.kic, algo, k.kid)});
+        }
+    return std::optional<CardKeys>();
 }
 
 ProviderClient* RequestPipeline::provider(const std::string& name) {
@@ -411,31 +418,25 @@ void RequestPipeline::on_secured_request(const smpp::Mo& mo) {
     if (!card || !*card)
         return refuse("unknown_msisdn",
                       "a secured request from " + mo.source.addr + ", which is no card of ours");
-    auto keysets = store_.keysets((*card)->id);
-    if (!keysets)
-        return fail_quietly("secured request", keysets.error());
-    const db::Keyset* ks = nullptr;
-    for (const auto& k : *keysets)
-        if (k.kvn == config_.ota.kvn)
-            ks = &k;
+    auto ks = card_keys((*card)->id);
     if (!ks)
+        return fail_quietly("secured request", ks.error());
+    if (!*ks)
         return refuse("no_keyset", "the card has no keyset " + std::to_string(config_.ota.kvn));
-    const uint8_t algo = algorithm_byte(*ks);
-    const auto keys = ota::OtaKeys::create(algo, ks->kic, algo, ks->kid);
     const Bytes& ud = mo.user_data;
-    auto packet = ota::decode_command_packet(ByteView(ud).subspan(1 + ud[0]), keys);
+    auto packet = ota::decode_command_packet(ByteView(ud).subspan(1 + ud[0]), (*ks)->keys);
     if (!packet)
         return refuse("bad_request", "secured request: " + packet.error().message);
     const auto& h = packet->header;
     if (h.spi.integrity() != ota::Integrity::Cc || packet->integrity != ota::IntegrityCheck::Ok ||
-        ota::key_version(h.kid) != ks->kvn) {
+        ota::key_version(h.kid) != (*ks)->kvn) {
         counters_.inc("keyset:alarm");
         audit("daemon", "request.integrity_failed", (*card)->iccid,
               "a secured request without a valid cryptographic checksum was refused");
         return refuse("card_integrity_failed",
                       "the secured request's cryptographic checksum does not verify");
     }
-    if (Status st = store_.accept_card_counter((*card)->id, ks->kvn, h.counter); !st) {
+    if (Status st = store_.accept_card_counter((*card)->id, (*ks)->kvn, h.counter); !st) {
         audit("daemon", "request.replayed", (*card)->iccid, st.error().message);
         return refuse("replayed_counter", st.error().message);
     }
@@ -450,9 +451,8 @@ void RequestPipeline::on_secured_request(const smpp::Mo& mo) {
     std::optional<db::Application> app;
     auto found = n.app_aid.empty() ? store_.application_by_code(n.app_code)
                                    : store_.application_by_aid(n.app_aid);
-    if (found && *found && (*found)->tar != to_hex(ByteView(h.tar.data(), h.tar.size())))
-        return refuse("tar_mismatch", "the request came on TAR " +
-                                          to_hex(ByteView(h.tar.data(), h.tar.size())) +
+    if (found && *found && (*found)->tar != tar_hex(h.tar))
+        return refuse("tar_mismatch", "the request came on TAR " + tar_hex(h.tar) +
                                           ", not on the application's " + (*found)->tar);
     counters_.inc("request:secured");
     auto r = submit(n);
@@ -587,26 +587,20 @@ void RequestPipeline::dispatch(Loaded l, bool audit_only) {
         return;
     }
     const uint8_t kvn = config_.ota.kvn;
-    auto keysets = store_.keysets(l.request.card_id);
+    auto ks = card_keys(l.request.card_id);
     auto tars = store_.card_tars(l.request.card_id);
-    if (!keysets || !tars)
-        return fail_quietly("request " + std::to_string(id),
-                            !keysets ? keysets.error() : tars.error());
-    const db::Keyset* ks = nullptr;
-    for (const auto& k : *keysets)
-        if (k.kvn == kvn)
-            ks = &k;
-    if (!ks) {
+    if (!ks || !tars)
+        return fail_quietly("request " + std::to_string(id), !ks ? ks.error() : tars.error());
+    if (!*ks) {
         l.detail["message"] = "the card has no keyset " + std::to_string(kvn);
         finish(std::move(l), "failed", "no_keyset");
         return;
     }
     ota::CommandHeader h;
-    h.spi.first = static_cast<uint8_t>(config_.ota.spi >> 8);
-    h.spi.second = static_cast<uint8_t>(config_.ota.spi);
-    h.kic = h.kid = algorithm_byte(*ks);
+    h.spi = configured_spi();
+    h.kic = h.kid = (*ks)->algorithm;
     h.tar = isd_tar(*tars);
-    const auto keys = ota::OtaKeys::create(h.kic, ks->kic, h.kid, ks->kid);
+    const ota::OtaKeys& keys = (*ks)->keys;
     Bytes packet;
     db::OtaMessage m;
     // The counter and the packet are committed before the packet leaves (DESIGN.md §4).
@@ -618,7 +612,7 @@ void RequestPipeline::dispatch(Loaded l, bool audit_only) {
         m.card_id = l.request.card_id;
         m.kvn = kvn;
         m.counter = h.counter;
-        m.tar = to_hex(ByteView(h.tar.data(), h.tar.size()));
+        m.tar = tar_hex(h.tar);
         m.user_data = ota::sms::command_user_data(packet);
         m.state = "queued";
         OTAGW_TRY_ASSIGN(m.id, store_.add_ota_message(m));
@@ -727,13 +721,15 @@ void RequestPipeline::record_latency(int64_t request_id, bool acknowledged) {
         samples.values.push_back(v);
     else
         samples.values[samples.next++ % kSamples] = v;
+    samples.fresh = true;
 }
 
 void RequestPipeline::publish_latency() {
     for (auto [samples, name] : {std::pair{&handoff_us_, "request:submit_latency"},
                                  std::pair{&ack_us_, "request:submit_ack_latency"}}) {
-        if (samples->values.empty())
-            continue;
+        if (!samples->fresh)
+            continue; // nothing new: the figures stand
+        samples->fresh = false;
         std::vector<uint32_t> v = samples->values;
         auto at = [&](double q) {
             const size_t k =
@@ -754,21 +750,12 @@ void RequestPipeline::publish_latency() {
 void RequestPipeline::on_por(const db::Card& card, const smpp::Mo& mo) {
     counters_.inc("por:received");
     const uint8_t kvn = config_.ota.kvn;
-    auto keysets = store_.keysets(card.id);
-    if (!keysets)
-        return fail_quietly("PoR", keysets.error());
-    const db::Keyset* ks = nullptr;
-    for (const auto& k : *keysets)
-        if (k.kvn == kvn)
-            ks = &k;
+    auto ks = card_keys(card.id);
     if (!ks)
+        return fail_quietly("PoR", ks.error());
+    if (!*ks)
         return;
-    ota::Spi spi;
-    spi.first = static_cast<uint8_t>(config_.ota.spi >> 8);
-    spi.second = static_cast<uint8_t>(config_.ota.spi);
-    const uint8_t kic = algorithm_byte(*ks);
-    const auto keys = ota::OtaKeys::create(kic, ks->kic, kic, ks->kid);
-    auto por = ota::decode_response_packet(mo.user_data, spi, keys);
+    auto por = ota::decode_response_packet(mo.user_data, configured_spi(), (*ks)->keys);
     if (!por) {
         counters_.inc("por:malformed");
         log::notice(kLog, "PoR from ICCID " + card.iccid + " is malformed: " + por.error().message);
@@ -781,14 +768,16 @@ void RequestPipeline::on_por(const db::Card& card, const smpp::Mo& mo) {
         return fail_quietly("PoR", message.error());
     if (!*message) {
         auto waiting = awaiting_by_card_.find(card.id);
-        if (waiting != awaiting_by_card_.end() && !waiting->second.empty())
-            if (auto l = load(waiting->second.front()))
-                if (auto sent = store_.ota_messages_of(l->request.id))
-                    for (const auto& mm : *sent)
-                        if (mm.id == l->detail.value("message_id", int64_t{0}))
-                            *message = mm;
+        if (waiting != awaiting_by_card_.end() && !waiting->second.empty()) {
+            const int64_t oldest = waiting->second.front();
+            const int64_t wanted = active_.at(oldest)->message_id;
+            if (auto sent = store_.ota_messages_of(oldest))
+                for (const auto& mm : *sent)
+                    if (mm.id == wanted)
+                        *message = mm;
+        }
     }
-    if (*message && (*message)->tar != to_hex(ByteView(por->tar.data(), por->tar.size())))
+    if (*message && (*message)->tar != tar_hex(por->tar))
         message->reset(); // another TAR's answer: not for this packet
     db::Por record;
     record.ota_message_id = *message ? (*message)->id : 0;
@@ -1132,6 +1121,7 @@ Status RequestPipeline::resume() {
                 const int64_t sent = d.is_object() ? d.value("sent_at", int64_t{0}) : 0;
                 const int64_t left = sent + int64_t{config_.ota.por_timeout_s} * 1000 - now_ms();
                 wait_for_por(r.id, r.card_id, static_cast<uint64_t>(std::max<int64_t>(left, 1000)));
+                active_[r.id]->message_id = d.is_object() ? d.value("message_id", int64_t{0}) : 0;
             } else {
                 const int64_t id = r.id;
                 uv::defer(loop_, [this, id] {

@@ -18,10 +18,8 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "otagw/common/crypto.hpp"
 #include "otagw/common/uv.hpp"
@@ -162,19 +160,14 @@ int main(int argc, char** argv) {
                      "ota-provider-sim: --listen: 127.0.0.1:PORT (tests stay on loopback)\n");
         return 2;
     }
-    std::ifstream in(secret_file, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string secret = ss.str();
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r'))
-        secret.pop_back();
-    if (!in || secret.empty()) {
-        std::fprintf(stderr, "ota-provider-sim: --secret-file %s: cannot read it, or empty\n",
-                     secret_file.c_str());
+    auto secret = gateway::read_secret_file(secret_file);
+    if (!secret) {
+        std::fprintf(stderr, "ota-provider-sim: --secret-file: %s\n",
+                     secret.error().message.c_str());
         return 2;
     }
     uv_loop_t* loop = uv_default_loop();
-    Provider provider(Bytes(secret.begin(), secret.end()), {veto.begin(), veto.end()},
+    Provider provider(std::move(secret).value(), {veto.begin(), veto.end()},
                       {silent.begin(), silent.end()}, refuse_results);
     http::Server server(loop, provider);
     if (Status st =
@@ -188,18 +181,17 @@ int main(int argc, char** argv) {
     uv::Timer stop(loop);
     uv_signal_t sigterm;
     uv_signal_init(loop, &sigterm);
-    sigterm.data = &server;
-    auto shutdown = [&] {
+    std::function<void()> shutdown = [&] {
         server.close();
         stop.stop();
         uv_signal_stop(&sigterm);
         uv_close(reinterpret_cast<uv_handle_t*>(&sigterm), nullptr);
     };
     stop.start(static_cast<uint64_t>(duration * 1000), shutdown);
-    static std::function<void()> on_signal;
-    on_signal = shutdown;
+    sigterm.data = &shutdown;
     uv_signal_start(
-        &sigterm, [](uv_signal_t*, int) { on_signal(); }, SIGTERM);
+        &sigterm, [](uv_signal_t* h, int) { (*static_cast<std::function<void()>*>(h->data))(); },
+        SIGTERM);
     uv_run(loop, UV_RUN_DEFAULT);
     return 0;
 }

@@ -228,7 +228,8 @@ private:
             std::weak_ptr<bool> alive = esme_.alive_;
             const uint64_t generation = link_generation_;
             esme_.handlers_.durable([this, alive, generation, seq] {
-                if (alive.lock() && *alive.lock() && link_ && generation == link_generation_)
+                const auto esme_alive = alive.lock();
+                if (esme_alive && *esme_alive && link_ && generation == link_generation_)
                     link_->respond({kDeliverSmResp, ESME_ROK, seq, DeliverSmResp{}});
             });
             return;

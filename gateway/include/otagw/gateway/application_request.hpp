@@ -54,6 +54,9 @@ struct TextParse {
     std::string message;  // English, for logs and the audit
 };
 
+// UTF-8 to code points; invalid sequences become U+FFFD.
+std::u32string code_points(std::string_view utf8);
+
 // `text` in UTF-8. Latin keywords match in any case; a keyword in CJK script may be followed
 // directly by the code ("开通01"); full-width digits, letters and spaces count as ASCII.
 TextParse parse_text_request(std::string_view text, const std::vector<Keywords>& keywords);

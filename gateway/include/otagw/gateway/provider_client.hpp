@@ -22,6 +22,10 @@ namespace otagw::gateway {
 
 constexpr const char* kSignatureHeader = "X-OTAGW-Signature";
 
+// A provider's shared secret from its file (`secret-file`): the bytes of the file without
+// trailing line ends; an error (never the secret) when unreadable or empty.
+Result<Bytes> read_secret_file(const std::string& path);
+
 // hex(HMAC-SHA256(secret, body))
 std::string sign_body(ByteView secret, std::string_view body);
 bool signature_ok(ByteView secret, std::string_view body, std::string_view signature_hex);

@@ -35,6 +35,7 @@
 #include "otagw/gateway/config.hpp"
 #include "otagw/gateway/operations.hpp"
 #include "otagw/gateway/provider_client.hpp"
+#include "otagw/ota/ts_102_225.hpp"
 #include "otagw/smpp/esme.hpp"
 
 namespace otagw::gateway {
@@ -96,6 +97,15 @@ private:
         db::Application app;
     };
     Result<Loaded> load(int64_t id);
+    // The card's keyset the gateway uses (`ota / kvn`), its KIc/KID byte and its keys ready;
+    // nullopt when the card has no such keyset.
+    struct CardKeys {
+        uint8_t kvn;
+        uint8_t algorithm; // KIc = KID byte (TS 102 225 §5.1.2-3)
+        ota::OtaKeys keys;
+    };
+    Result<std::optional<CardKeys>> card_keys(int64_t card_id);
+    ota::Spi configured_spi() const;
     void advance(int64_t id);
     void on_secured_request(const smpp::Mo& mo);
     void ask_provider(Loaded l);
@@ -146,6 +156,7 @@ private:
     struct Samples {
         std::vector<uint32_t> values; // microseconds
         size_t next = 0;
+        bool fresh = false; // samples since the last publish
     };
     std::map<int64_t, uint64_t> intake_ns_;
     Samples handoff_us_, ack_us_;
