@@ -306,6 +306,33 @@ void test_window_and_tps(void**) {
     t.shutdown();
 }
 
+// Campaign traffic behind a subscriber's message: with one submit_sm at a time, 20 bulk messages
+// queued first, a message queued after them still goes next (after the one in flight).
+void test_bulk_waits_for_other_traffic(void**) {
+    SmscConfig sc = test::smsc_config();
+    sc.faults.delay_response_ms = 10;
+    Scenario s(sc);
+    BindConfig b = test::bind_to(s.smsc->port());
+    b.window = 1;
+    s.start_esme(b);
+    assert_true(s.wait_bound());
+    for (int i = 0; i < 20; i++) {
+        SmsPp m = sms_to("2000", command_ud(10, static_cast<uint8_t>(i)));
+        m.bulk = true;
+        s.submit(std::move(m));
+    }
+    assert_int_equal(s.esme->bulk_queued(), 19); // one went out at once
+    s.submit(sms_to("2001", command_ud(10, 99)));
+    assert_int_equal(s.esme->queued(), 20);
+    assert_true(s.wait_results(21));
+    assert_int_equal(s.mt.size(), 21);
+    assert_string_equal(s.mt[0].sm.dest.addr.c_str(), "2000");
+    assert_string_equal(s.mt[1].sm.dest.addr.c_str(), "2001");
+    for (size_t i = 2; i < s.mt.size(); i++)
+        assert_string_equal(s.mt[i].sm.dest.addr.c_str(), "2000");
+    s.shutdown();
+}
+
 // Faults: whatever the SMSC does, each message ends once, acknowledged; every segment reached
 // the SMSC at least once, and never more often than the ESME sent it (an SMSC that cut the line
 // after accepting a segment but before its answer got out sees it again: at least once). The
@@ -542,6 +569,7 @@ int main() {
         cmocka_unit_test(test_mo_and_concatenated_por),
         cmocka_unit_test(test_mo_answered_once_durable),
         cmocka_unit_test(test_window_and_tps),
+        cmocka_unit_test(test_bulk_waits_for_other_traffic),
         cmocka_unit_test(test_throttling_and_queue_full),
         cmocka_unit_test(test_disconnects_and_dropped_responses),
         cmocka_unit_test(test_permanent_error_and_ordering),

@@ -363,6 +363,8 @@ void Esme::stop(std::function<void()> done) {
     // Messages still waiting fail now; those in flight fail as their sessions close.
     auto waiting = std::move(ready_);
     ready_.clear();
+    waiting.insert(waiting.end(), bulk_ready_.begin(), bulk_ready_.end());
+    bulk_ready_.clear();
     for (Segment* seg : waiting)
         finish_segment(seg, ESME_RSYSERR, "stopped before it was sent");
     for (auto& [dest, queue] : ordered_waiting_)
@@ -462,10 +464,10 @@ uint64_t Esme::submit(SmsPp sms, SubmitCallback cb) {
             return id;
         }
         ordered_busy_.insert(dest);
-        ready_.push_back(&msg->segments[msg->next_to_queue++]);
+        enqueue(&msg->segments[msg->next_to_queue++]);
     } else {
         for (Segment& seg : msg->segments)
-            ready_.push_back(&seg);
+            enqueue(&seg);
         msg->next_to_queue = msg->segments.size();
     }
     pump();
@@ -482,7 +484,7 @@ void Esme::pump() {
     if (stopping_)
         return;
     const uint64_t now = uv_now(loop_);
-    while (!ready_.empty()) {
+    while (!ready_.empty() || !bulk_ready_.empty()) {
         uint64_t wait = kNever;
         Session* chosen = nullptr;
         // Round-robin over the binds that can take one now: load balancing and failover.
@@ -498,8 +500,9 @@ void Esme::pump() {
                 schedule_pump_at(wait);
             return;
         }
-        Segment* seg = ready_.front();
-        ready_.pop_front();
+        auto& lane = ready_.empty() ? bulk_ready_ : ready_;
+        Segment* seg = lane.front();
+        lane.pop_front();
         send(*chosen, seg);
     }
 }
@@ -611,13 +614,17 @@ void Esme::on_submit_resp(Session& s, Segment* seg, const Response& r) {
 }
 
 void Esme::requeue_front(Segment* seg) {
-    ready_.push_front(seg);
+    (seg->message->sms.bulk ? bulk_ready_ : ready_).push_front(seg);
+}
+
+void Esme::enqueue(Segment* seg) {
+    (seg->message->sms.bulk ? bulk_ready_ : ready_).push_back(seg);
 }
 
 void Esme::retry_later(Segment* seg, uint32_t delay_ms) {
     auto it = retry_timers_.insert(retry_timers_.end(), {std::make_unique<uv::Timer>(loop_), seg});
     it->first->start(delay_ms, [this, seg, it] {
-        ready_.push_back(seg);
+        enqueue(seg);
         std::shared_ptr<uv::Timer> done(std::move(it->first));
         retry_timers_.erase(it);
         uv::defer(loop_, [done] {}); // destroyed once this callback has returned
@@ -639,7 +646,7 @@ void Esme::finish_segment(Segment* seg, uint32_t status, const std::string& erro
                                    " failed: " + error);
     }
     if (m->sms.ordered && status == ESME_ROK && m->next_to_queue < m->segments.size() && !stopping_)
-        ready_.push_back(&m->segments[m->next_to_queue++]);
+        enqueue(&m->segments[m->next_to_queue++]);
     if (m->sms.ordered && status != ESME_ROK) {
         // The rest of an ordered message cannot go out of order: fail it too.
         for (size_t i = m->next_to_queue; i < m->segments.size(); i++) {
@@ -675,7 +682,7 @@ void Esme::finish_message(Message* m) {
             w->second.pop_front();
             if (w->second.empty())
                 ordered_waiting_.erase(w);
-            ready_.push_back(&next->segments[next->next_to_queue++]);
+            enqueue(&next->segments[next->next_to_queue++]);
         } else {
             ordered_busy_.erase(dest);
         }

@@ -4,11 +4,12 @@
 // with a reply timeout, reconnect with exponential backoff and jitter, unbind on stop. It submits
 // SMS-PP messages (esm_class UDHI, PID 7F, DCS F6) as one submit_sm per segment, or one
 // submit_sm with message_payload, within a window of outstanding requests and a TPS budget per
-// bind; throttling (ESME_RTHROTTLED, ESME_RMSGQFUL) backs the bind off and the segment is sent
-// again; a bind that goes down gives its unacknowledged segments back to the queue. Every
-// submit_sm carries a user_message_reference, which receipts echo (osmo-msc's message_id is a
-// constant). It answers deliver_sm at once, reassembles concatenated MO messages and PoRs, and
-// reports delivery receipts correlated to their submission.
+// bind; bulk messages wait
+// until no other message does; throttling (ESME_RTHROTTLED, ESME_RMSGQFUL) backs the bind off and
+// the segment is sent again; a bind that goes down gives its unacknowledged segments back to the
+// queue. Every submit_sm carries a user_message_reference, which receipts echo (osmo-msc's
+// message_id is a constant). It answers deliver_sm at once, reassembles concatenated MO messages
+// and PoRs, and reports delivery receipts correlated to their submission.
 //
 // Guarantee: each submitted message gets its callback exactly once, after every segment was
 // acknowledged or failed with a reason; a segment is never sent again after its submit_sm was
@@ -78,6 +79,9 @@ struct SmsPp {
     // The user data starts with a UDH (esm_class UDHI). False for a plain text SMS to a
     // subscriber, which must then fit one SMS.
     bool udhi = true;
+    // Bulk traffic (campaigns): sent only when no other message waits, so that a campaign never
+    // delays a subscriber's own request behind it.
+    bool bulk = false;
 };
 
 struct SegmentResult {
@@ -147,7 +151,8 @@ public:
     // Queues a message; returns its id. `cb` runs exactly once.
     uint64_t submit(SmsPp message, SubmitCallback cb);
 
-    size_t queued() const { return ready_.size(); }
+    size_t queued() const { return ready_.size() + bulk_ready_.size(); }
+    size_t bulk_queued() const { return bulk_ready_.size(); }
     size_t in_flight() const;
     size_t bound_sessions() const;
     Counters& counters() { return *counters_; }
@@ -163,6 +168,7 @@ private:
     void on_submit_resp(Session& s, Segment* seg, const Response& r);
     void retry_later(Segment* seg, uint32_t delay_ms);
     void requeue_front(Segment* seg);
+    void enqueue(Segment* seg); // at the back of its lane
     void finish_segment(Segment* seg, uint32_t status, const std::string& error);
     void finish_message(Message* m);
     void on_deliver(Session& s, const DeliverSm& sm);
@@ -179,7 +185,8 @@ private:
     std::vector<std::unique_ptr<Session>> sessions_;
     size_t next_session_ = 0;
     std::map<uint64_t, std::unique_ptr<Message>> messages_;
-    std::deque<Segment*> ready_;
+    std::deque<Segment*> ready_;                                  // sent first
+    std::deque<Segment*> bulk_ready_;                             // sent when ready_ is empty
     std::map<std::string, std::deque<Message*>> ordered_waiting_; // destination -> waiting
     std::set<std::string> ordered_busy_;
     uint64_t next_id_ = 1;
