@@ -328,6 +328,79 @@ inline void test_provider_callbacks(void**) {
     assert_string_equal(owed[0].provider.c_str(), "campus");
 }
 
+inline void test_campaigns(void**) {
+    auto s = g_open(true);
+    for (int i = 1; i <= 3; i++)
+        assert_ok(s->put_card(sample_card(i)));
+    std::vector<int64_t> cards;
+    for (int i = 1; i <= 3; i++)
+        cards.push_back(ok(s->card_by_iccid(sample_card(i).card.iccid))->id);
+    db::Campaign c;
+    c.name = "lock-transit";
+    c.operation = "lock";
+    c.app_aid = "A0000000871002FF";
+    c.selection = "file batch.txt";
+    c.rate = 200;
+    c.window = 50;
+    c.retries = 2;
+    c.state = "created";
+    c.actor = "api:ops";
+    const int64_t id = ok(s->add_campaign(c));
+    auto taken = s->add_campaign(c);
+    assert_true(!taken);
+    assert_non_null(strstr(taken.error().message.c_str(), "'lock-transit' exists already"));
+    assert_ok(s->add_campaign_targets(id, 1, {cards[2], cards[0], cards[1]}));
+    assert_true(!s->add_campaign_targets(id, 4, {cards[0]})); // a card is a target once
+    assert_ok(s->set_campaign_state(id, "running"));
+
+    // A target's progress survives a restart; open_only skips the finished ones.
+    auto t = ok(s->campaign_target(id, 1));
+    assert_true(t.has_value());
+    assert_int_equal(t->card_id, cards[2]);
+    assert_string_equal(t->iccid.c_str(), sample_card(3).card.iccid.c_str());
+    assert_string_equal(t->state.c_str(), "pending");
+    t->state = "succeeded";
+    t->request_id = 7;
+    t->attempts = 1;
+    t->card_state = "suspended";
+    t->por_status = "ok";
+    t->started_at = 1000;
+    t->finished_at = 2000;
+    assert_ok(s->update_campaign_target(*t));
+    t = ok(s->campaign_target(id, 2));
+    t->state = "failed";
+    t->reason = "por_lost";
+    assert_ok(s->update_campaign_target(*t));
+    s = g_open(false);
+    auto got = ok(s->campaign_by_name("lock-transit"));
+    assert_true(got.has_value());
+    assert_int_equal(got->id, id);
+    assert_string_equal(got->state.c_str(), "running");
+    assert_true(got->started_at > 0);
+    assert_int_equal(got->finished_at, 0);
+    assert_true(got->rate == 200);
+    assert_int_equal(got->window, 50);
+    assert_int_equal(got->retries, 2);
+    auto all = ok(s->campaign_targets(id, 0, 10, false));
+    assert_int_equal(all.size(), 3);
+    assert_string_equal(all[0].card_state.c_str(), "suspended");
+    assert_int_equal(all[0].request_id, 7);
+    assert_int_equal(all[0].finished_at, 2000);
+    auto open = ok(s->campaign_targets(id, 0, 10, true));
+    assert_int_equal(open.size(), 1);
+    assert_int_equal(open[0].seq, 3);
+    assert_int_equal(ok(s->campaign_targets(id, 1, 1, false))[0].seq, 2); // paged by seq
+    auto tally = ok(s->campaign_tally(id));
+    assert_int_equal(tally.size(), 3);
+    assert_string_equal(tally[0].state.c_str(), "failed");
+    assert_string_equal(tally[0].reason.c_str(), "por_lost");
+    assert_int_equal(tally[0].count, 1);
+    assert_ok(s->set_campaign_state(id, "finished"));
+    assert_true(ok(s->campaign(id))->finished_at > 0);
+    assert_int_equal(ok(s->campaigns()).size(), 1);
+    assert_false(ok(s->campaign(id + 1)).has_value());
+}
+
 inline void test_ota_messages_and_pors(void**) {
     auto s = g_open(true);
     assert_ok(s->put_card(sample_card(1)));
@@ -388,6 +461,7 @@ inline const CMUnitTest kTests[] = {
     cmocka_unit_test(test_requests),
     cmocka_unit_test(test_ota_messages_and_pors),
     cmocka_unit_test(test_provider_callbacks),
+    cmocka_unit_test(test_campaigns),
 };
 
 } // namespace contract

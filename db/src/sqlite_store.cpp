@@ -65,6 +65,10 @@ public:
         sqlite3_bind_null(s_, ++n_);
         return *this;
     }
+    Use& real(double v) {
+        sqlite3_bind_double(s_, ++n_, v);
+        return *this;
+    }
     int step() { return sqlite3_step(s_); }
     std::string col_text(int i) const {
         const auto* t = sqlite3_column_text(s_, i);
@@ -77,6 +81,7 @@ public:
         return b ? Bytes(b, b + sqlite3_column_bytes(s_, i)) : Bytes();
     }
     int64_t col_int(int i) const { return sqlite3_column_int64(s_, i); }
+    double col_double(int i) const { return sqlite3_column_double(s_, i); }
     bool col_null(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
 
 private:
@@ -260,7 +265,59 @@ Application application_from(const Use& u) {
     return a;
 }
 
+constexpr const char* kCampaignColumns =
+    "id, name, operation, app_aid, selection, rate, window, retries, start_at, state, actor, "
+    "created_at, updated_at, started_at, finished_at";
+
+Campaign campaign_from(const Use& u) {
+    Campaign c;
+    c.id = u.col_int(0);
+    c.name = u.col_text(1);
+    c.operation = u.col_text(2);
+    c.app_aid = u.col_text(3);
+    c.selection = u.col_text(4);
+    c.rate = u.col_double(5);
+    c.window = static_cast<uint32_t>(u.col_int(6));
+    c.retries = static_cast<uint32_t>(u.col_int(7));
+    c.start_at = u.col_int(8);
+    c.state = u.col_text(9);
+    c.actor = u.col_text(10);
+    c.created_at = u.col_int(11);
+    c.updated_at = u.col_int(12);
+    c.started_at = u.col_int(13);
+    c.finished_at = u.col_int(14);
+    return c;
+}
+
+constexpr const char* kTargetColumns =
+    "t.campaign_id, t.seq, t.card_id, c.iccid, coalesce(c.msisdn, ''), t.state, t.reason, "
+    "t.request_id, t.attempts, t.card_state, t.por_status, t.next_at, t.started_at, "
+    "t.finished_at FROM campaign_targets t JOIN cards c ON c.id = t.card_id";
+
+CampaignTarget target_from(const Use& u) {
+    CampaignTarget t;
+    t.campaign_id = u.col_int(0);
+    t.seq = u.col_int(1);
+    t.card_id = u.col_int(2);
+    t.iccid = u.col_text(3);
+    t.msisdn = u.col_text(4);
+    t.state = u.col_text(5);
+    t.reason = u.col_text(6);
+    t.request_id = u.col_int(7);
+    t.attempts = static_cast<uint32_t>(u.col_int(8));
+    t.card_state = u.col_text(9);
+    t.por_status = u.col_text(10);
+    t.next_at = u.col_int(11);
+    t.started_at = u.col_int(12);
+    t.finished_at = u.col_int(13);
+    return t;
+}
+
 } // namespace
+
+bool campaign_finished(std::string_view state) {
+    return state == "finished" || state == "cancelled";
+}
 
 // Every statement the store runs, prepared once at open.
 struct SqliteStore::Statements {
@@ -279,6 +336,9 @@ struct SqliteStore::Statements {
         request_in_flight;
     Stmt insert_ota_message, set_ota_message_state, ota_message_for, ota_messages_of;
     Stmt insert_por, pors_of;
+    Stmt insert_campaign, campaign_by_id, campaign_by_name, campaigns, set_campaign_state;
+    Stmt insert_target, targets_after, open_targets_after, target_by_seq, update_target,
+        campaign_tally;
 };
 
 int latest_schema_version() {
@@ -411,6 +471,36 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
                      "received_at FROM pors WHERE ota_message_id = ?1 ORDER BY id"},
         {&t.audit_after, "SELECT id, at, actor, action, subject, detail FROM audit_log WHERE id > "
                          "?2 ORDER BY id LIMIT ?1"},
+        {&t.insert_campaign,
+         "INSERT INTO campaigns (name, operation, app_aid, selection, rate, window, retries, "
+         "start_at, state, actor, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+         "?8, ?9, ?10, ?11, ?11)"},
+        {&t.campaign_by_id,
+         std::string("SELECT ") + kCampaignColumns + " FROM campaigns WHERE id = ?1"},
+        {&t.campaign_by_name,
+         std::string("SELECT ") + kCampaignColumns + " FROM campaigns WHERE name = ?1"},
+        {&t.campaigns, std::string("SELECT ") + kCampaignColumns + " FROM campaigns ORDER BY id"},
+        {&t.set_campaign_state,
+         "UPDATE campaigns SET state = ?2, updated_at = ?3, started_at = CASE WHEN ?2 = "
+         "'running' AND started_at = 0 THEN ?3 ELSE started_at END, finished_at = CASE WHEN ?2 "
+         "IN ('finished', 'cancelled') THEN ?3 ELSE finished_at END WHERE id = ?1"},
+        {&t.insert_target,
+         "INSERT INTO campaign_targets (campaign_id, seq, card_id, state) VALUES (?1, ?2, ?3, "
+         "'pending')"},
+        {&t.targets_after, std::string("SELECT ") + kTargetColumns +
+                               " WHERE t.campaign_id = ?1 AND t.seq > ?2 ORDER BY t.seq LIMIT ?3"},
+        {&t.open_targets_after,
+         std::string("SELECT ") + kTargetColumns +
+             " WHERE t.campaign_id = ?1 AND t.seq > ?2 AND t.state IN ('pending', 'running') "
+             "ORDER BY t.seq LIMIT ?3"},
+        {&t.target_by_seq,
+         std::string("SELECT ") + kTargetColumns + " WHERE t.campaign_id = ?1 AND t.seq = ?2"},
+        {&t.update_target,
+         "UPDATE campaign_targets SET state = ?3, reason = ?4, request_id = ?5, attempts = ?6, "
+         "card_state = ?7, por_status = ?8, next_at = ?9, started_at = ?10, finished_at = ?11 "
+         "WHERE campaign_id = ?1 AND seq = ?2"},
+        {&t.campaign_tally, "SELECT state, reason, count(*) FROM campaign_targets WHERE "
+                            "campaign_id = ?1 GROUP BY state, reason ORDER BY state, reason"},
     };
     for (const Def& d : defs)
         if (d.stmt->prepare(db, d.sql.c_str()) != SQLITE_OK)
@@ -993,6 +1083,104 @@ Result<std::vector<ProviderCallback>> SqliteStore::pending_callbacks(size_t limi
             return ProviderCallback{r.col_int(0), r.col_text(1), r.col_text(2), r.col_int(3)};
         },
         [&] { return fail("reading provider callbacks"); });
+}
+
+Result<int64_t> SqliteStore::add_campaign(const Campaign& c) {
+    Use u(st_->insert_campaign);
+    u.text(c.name).text(c.operation).text(c.app_aid).text(c.selection).real(c.rate);
+    u.integer(c.window).integer(c.retries).integer(c.start_at).text(c.state).text(c.actor);
+    u.integer(c.created_at ? c.created_at : now_ms());
+    const int rc = u.step();
+    if (rc == SQLITE_CONSTRAINT || sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_UNIQUE)
+        return make_error("a campaign named '" + c.name + "' exists already");
+    if (rc != SQLITE_DONE)
+        return fail("recording a campaign");
+    return sqlite3_last_insert_rowid(db_);
+}
+
+Result<std::optional<Campaign>> SqliteStore::campaign(int64_t id) {
+    Use u(st_->campaign_by_id);
+    u.integer(id);
+    return one_row(u, campaign_from, [&] { return fail("reading a campaign"); });
+}
+
+Result<std::optional<Campaign>> SqliteStore::campaign_by_name(std::string_view name) {
+    Use u(st_->campaign_by_name);
+    u.text(name);
+    return one_row(u, campaign_from, [&] { return fail("reading a campaign"); });
+}
+
+Result<std::vector<Campaign>> SqliteStore::campaigns() {
+    Use u(st_->campaigns);
+    return all_rows(u, campaign_from, [&] { return fail("reading campaigns"); });
+}
+
+Status SqliteStore::set_campaign_state(int64_t id, std::string_view state) {
+    Use u(st_->set_campaign_state);
+    u.integer(id).text(state).integer(now_ms());
+    if (u.step() != SQLITE_DONE)
+        return fail("updating a campaign");
+    if (sqlite3_changes(db_) == 0)
+        return make_error("no campaign with id " + std::to_string(id));
+    return {};
+}
+
+Status SqliteStore::add_campaign_targets(int64_t campaign_id, int64_t first_seq,
+                                         const std::vector<int64_t>& card_ids) {
+    int64_t seq = first_seq;
+    for (int64_t card : card_ids) {
+        Use u(st_->insert_target);
+        u.integer(campaign_id).integer(seq).integer(card);
+        if (u.step() != SQLITE_DONE) {
+            if (sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_UNIQUE ||
+                sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_PRIMARYKEY)
+                return make_error("campaign " + std::to_string(campaign_id) + ": target " +
+                                  std::to_string(seq) + " (card " + std::to_string(card) +
+                                  ") is there already");
+            return fail("recording campaign targets");
+        }
+        seq++;
+    }
+    return {};
+}
+
+Result<std::vector<CampaignTarget>> SqliteStore::campaign_targets(int64_t campaign_id,
+                                                                  int64_t after_seq, size_t limit,
+                                                                  bool open_only) {
+    Use u(open_only ? st_->open_targets_after : st_->targets_after);
+    u.integer(campaign_id).integer(after_seq).integer(static_cast<int64_t>(limit));
+    return all_rows(u, target_from, [&] { return fail("reading campaign targets"); });
+}
+
+Result<std::optional<CampaignTarget>> SqliteStore::campaign_target(int64_t campaign_id,
+                                                                   int64_t seq) {
+    Use u(st_->target_by_seq);
+    u.integer(campaign_id).integer(seq);
+    return one_row(u, target_from, [&] { return fail("reading a campaign target"); });
+}
+
+Status SqliteStore::update_campaign_target(const CampaignTarget& t) {
+    Use u(st_->update_target);
+    u.integer(t.campaign_id).integer(t.seq).text(t.state).text(t.reason).integer(t.request_id);
+    u.integer(t.attempts).text(t.card_state).text(t.por_status).integer(t.next_at);
+    u.integer(t.started_at).integer(t.finished_at);
+    if (u.step() != SQLITE_DONE)
+        return fail("updating a campaign target");
+    if (sqlite3_changes(db_) == 0)
+        return make_error("campaign " + std::to_string(t.campaign_id) + " has no target " +
+                          std::to_string(t.seq));
+    return {};
+}
+
+Result<std::vector<CampaignTally>> SqliteStore::campaign_tally(int64_t campaign_id) {
+    Use u(st_->campaign_tally);
+    u.integer(campaign_id);
+    return all_rows(
+        u,
+        [](const Use& r) {
+            return CampaignTally{r.col_text(0), r.col_text(1), static_cast<uint64_t>(r.col_int(2))};
+        },
+        [&] { return fail("counting campaign targets"); });
 }
 
 Result<std::vector<Request>> SqliteStore::unfinished_requests(int64_t after_id, size_t limit) {

@@ -100,6 +100,20 @@ public:
     Result<int64_t> add_por(const Por& por) override;
     Result<std::vector<Por>> pors_of(int64_t ota_message_id) override;
 
+    Result<int64_t> add_campaign(const Campaign& campaign) override;
+    Result<std::optional<Campaign>> campaign(int64_t id) override;
+    Result<std::optional<Campaign>> campaign_by_name(std::string_view name) override;
+    Result<std::vector<Campaign>> campaigns() override;
+    Status set_campaign_state(int64_t id, std::string_view state) override;
+    Status add_campaign_targets(int64_t campaign_id, int64_t first_seq,
+                                const std::vector<int64_t>& card_ids) override;
+    Result<std::vector<CampaignTarget>> campaign_targets(int64_t campaign_id, int64_t after_seq,
+                                                         size_t limit, bool open_only) override;
+    Result<std::optional<CampaignTarget>> campaign_target(int64_t campaign_id,
+                                                          int64_t seq) override;
+    Status update_campaign_target(const CampaignTarget& target) override;
+    Result<std::vector<CampaignTally>> campaign_tally(int64_t campaign_id) override;
+
     Result<int64_t> append_audit(const AuditEntry& entry) override;
     Result<std::vector<AuditEntry>> audit_tail(size_t limit, int64_t after_id) override;
 

@@ -140,6 +140,51 @@ struct ProviderCallback {
     int64_t created_at = 0;
 };
 
+// A campaign: one operation on many cards (doc/campaigns.md).
+struct Campaign {
+    int64_t id = 0;
+    std::string name;
+    std::string operation; // install, lock, unlock, delete, audit, activate
+    std::string app_aid;
+    std::string selection; // "file <name>" or "filter <expression>"
+    double rate = 0;       // targets started per second; 0: no limit
+    uint32_t window = 0;   // targets in flight at once
+    uint32_t retries = 0;  // further tries after a transient failure
+    int64_t start_at = 0;  // Unix ms; 0: when started
+    std::string state;     // created, scheduled, running, paused, cancelled, finished
+    std::string actor;
+    int64_t created_at = 0;
+    int64_t updated_at = 0;
+    int64_t started_at = 0;
+    int64_t finished_at = 0;
+};
+bool campaign_finished(std::string_view state);
+
+// One card of a campaign: a durable job. Open states: pending, running; then succeeded, failed,
+// skipped (the operation makes no sense on the card) or cancelled.
+struct CampaignTarget {
+    int64_t campaign_id = 0;
+    int64_t seq = 0; // 1.. in the order given
+    int64_t card_id = 0;
+    std::string iccid;  // from the card, read only
+    std::string msisdn; // from the card, read only
+    std::string state = "pending";
+    std::string reason;
+    int64_t request_id = 0; // the current or last request
+    uint32_t attempts = 0;
+    std::string card_state; // the application's state as the card reported it
+    std::string por_status;
+    int64_t next_at = 0; // a retry waits until then (Unix ms)
+    int64_t started_at = 0;
+    int64_t finished_at = 0;
+};
+
+struct CampaignTally {
+    std::string state;
+    std::string reason;
+    uint64_t count = 0;
+};
+
 // A Proof of Receipt that came back.
 struct Por {
     int64_t id = 0;
@@ -229,6 +274,28 @@ public:
     virtual Status put_callback(const ProviderCallback& callback) = 0; // one per request
     virtual Status delete_callback(int64_t request_id) = 0;
     virtual Result<std::vector<ProviderCallback>> pending_callbacks(size_t limit) = 0;
+
+    // ---- campaigns ----
+    // Records a campaign (its id comes back); a name already taken is an error naming it.
+    virtual Result<int64_t> add_campaign(const Campaign& campaign) = 0;
+    virtual Result<std::optional<Campaign>> campaign(int64_t id) = 0;
+    virtual Result<std::optional<Campaign>> campaign_by_name(std::string_view name) = 0;
+    virtual Result<std::vector<Campaign>> campaigns() = 0; // by id
+    // Stamps started_at at the first "running" and finished_at at "finished" or "cancelled".
+    virtual Status set_campaign_state(int64_t id, std::string_view state) = 0;
+    // Adds the cards as pending targets numbered first_seq, first_seq + 1, ...
+    virtual Status add_campaign_targets(int64_t campaign_id, int64_t first_seq,
+                                        const std::vector<int64_t>& card_ids) = 0;
+    // Targets with seq > after_seq, by seq, at most `limit`; only pending and running ones when
+    // `open_only`.
+    virtual Result<std::vector<CampaignTarget>>
+    campaign_targets(int64_t campaign_id, int64_t after_seq, size_t limit, bool open_only) = 0;
+    virtual Result<std::optional<CampaignTarget>> campaign_target(int64_t campaign_id,
+                                                                  int64_t seq) = 0;
+    // Writes state, reason, request_id, attempts, card_state, por_status and the times.
+    virtual Status update_campaign_target(const CampaignTarget& target) = 0;
+    // How many targets are in each state (and reason).
+    virtual Result<std::vector<CampaignTally>> campaign_tally(int64_t campaign_id) = 0;
 
     // ---- audit log (append-only) ----
     virtual Result<int64_t> append_audit(const AuditEntry& entry) = 0;
