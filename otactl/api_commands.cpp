@@ -12,6 +12,7 @@
 #include <memory>
 #include <thread>
 
+#include "api_client.hpp"
 #include "cli.hpp"
 #include "otagw/common/uv.hpp"
 #include "otagw/http/http.hpp"
@@ -21,13 +22,6 @@ namespace otactl {
 using namespace otagw;
 
 namespace {
-
-struct ApiOptions {
-    std::string api;
-    std::string token_file;
-    bool json = false;
-    double timeout = 30;
-};
 
 struct Endpoint {
     std::string host;
@@ -62,6 +56,8 @@ Endpoint endpoint_of(const ApiOptions& o) {
         usage_error("--api", "no host in the URL");
     return e;
 }
+
+} // namespace
 
 std::string token_of(const ApiOptions& o) {
     std::string token;
@@ -164,6 +160,8 @@ int fail(const Error& e) {
     std::cerr << "otactl: " << e.message << '\n';
     return 1;
 }
+
+namespace {
 
 int cards_list(const ApiOptions& o, int limit, int64_t after, const std::string& prefix,
                const std::string& app, const std::string& state) {
@@ -439,6 +437,8 @@ int request_show(const ApiOptions& o, int64_t id) {
     return request_outcome(o, *r);
 }
 
+} // namespace
+
 void add_api_options(CLI::App* cmd, const std::shared_ptr<ApiOptions>& o) {
     cmd->add_option("--api", o->api, "API URL (default $OTAGW_API or http://127.0.0.1:8080)");
     cmd->add_option("--token-file", o->token_file,
@@ -447,6 +447,8 @@ void add_api_options(CLI::App* cmd, const std::shared_ptr<ApiOptions>& o) {
     cmd->add_flag("--json", o->json, "print the API's JSON");
     cmd->add_option("--timeout", o->timeout, "seconds to wait for the API (default 30)");
 }
+
+namespace {
 
 // A command about one card, named by ICCID or --msisdn.
 void add_card_command(CLI::App* parent, const char* name, const char* what,
@@ -565,6 +567,7 @@ void add_api_commands(CLI::App& app, int& exit_code) {
             exit_code = inventory_import(*o, *file, *skip);
         });
     }
+    add_campaign_commands(app, o, exit_code);
 }
 
 } // namespace otactl

@@ -797,7 +797,11 @@ Result<std::vector<Card>> SqliteStore::list_cards(int64_t after_id, size_t limit
     std::string sql = std::string("SELECT ") + kCardColumns + " FROM cards c WHERE c.id > ?1";
     if (!filter.msisdn_prefix.empty())
         sql += " AND c.msisdn >= ?3 AND c.msisdn < ?4";
-    if (!filter.app_aid.empty()) {
+    if (!filter.app_aid.empty() && filter.app_state == "absent") {
+        // Absent: no record of the application on the card, or one that says absent.
+        sql += " AND NOT EXISTS (SELECT 1 FROM card_apps a WHERE a.card_id = c.id AND a.aid = ?5 "
+               "AND a.state <> ?6)";
+    } else if (!filter.app_aid.empty()) {
         sql += " AND EXISTS (SELECT 1 FROM card_apps a WHERE a.card_id = c.id AND a.aid = ?5";
         if (!filter.app_state.empty())
             sql += " AND a.state = ?6";

@@ -96,6 +96,64 @@ private:
     Counters& counters_;
 };
 
+// POST /v1/campaigns: the parameters in the query, the target file (if any) as the body, up to
+// 64 MiB (a million ICCIDs); created once the body is in.
+class CampaignSink final : public http::BodySink {
+public:
+    static constexpr size_t kMaxTargets = 64u << 20;
+    CampaignSink(CampaignEngine& engine, CampaignSpec spec, Counters& counters)
+        : engine_(engine), spec_(std::move(spec)), counters_(counters) {}
+
+    Result<bool> data(std::string_view chunk) override {
+        if (spec_.targets.size() + chunk.size() > kMaxTargets)
+            return make_error("the target file is larger than " +
+                              std::to_string(kMaxTargets >> 20) + " MiB");
+        spec_.targets.append(chunk);
+        return true;
+    }
+
+    void end(http::Responder respond) override {
+        std::vector<TargetLineError> bad;
+        if (spec_.filter.empty() && spec_.targets_name.empty())
+            spec_.targets_name = "(upload)";
+        auto created = engine_.create(spec_, bad);
+        if (!created) {
+            counters_.inc("api:campaign:refused");
+            Json body{{"error", created.error().message}};
+            if (!bad.empty()) {
+                Json lines = Json::array();
+                for (size_t i = 0; i < bad.size() && i < 10000; i++)
+                    lines.push_back({{"line", bad[i].line}, {"error", bad[i].message}});
+                body["bad_lines"] = bad.size();
+                body["lines"] = lines;
+            }
+            respond(json_response(400, body));
+            return;
+        }
+        auto status = engine_.status(*created);
+        respond(status ? json_response(201, *status) : error(500, status.error().message));
+    }
+
+private:
+    CampaignEngine& engine_;
+    CampaignSpec spec_;
+    Counters& counters_;
+};
+
+Result<double> number_param(const http::Request& r, const char* name, double fallback, double min,
+                            double max) {
+    const std::string* v = r.param(name);
+    if (!v)
+        return fallback;
+    char* end = nullptr;
+    const double d = v->empty() ? -1 : std::strtod(v->c_str(), &end);
+    if (v->empty() || *end || !(d >= min && d <= max))
+        return make_error(std::string("query parameter ") + name + ": a number from " +
+                          std::to_string(static_cast<int64_t>(min)) + " to " +
+                          std::to_string(static_cast<int64_t>(max)));
+    return d;
+}
+
 } // namespace
 
 Json application_json(const db::Application& a) {
@@ -167,7 +225,8 @@ std::string Api::authenticate(const http::Request& r) const {
 
 std::unique_ptr<http::BodySink> Api::stream(const http::Request& r,
                                             std::optional<http::Response>& reject) {
-    if (r.path != "/v1/inventory/import")
+    const bool campaign = r.path == "/v1/campaigns" && r.method == "POST";
+    if (r.path != "/v1/inventory/import" && !campaign)
         return nullptr; // buffered, handled (and authenticated) in handle()
     const std::string who = authenticate(r);
     if (who.empty()) {
@@ -175,6 +234,46 @@ std::unique_ptr<http::BodySink> Api::stream(const http::Request& r,
         reject = error(401, "missing or unknown bearer token");
         reject->headers.emplace_back("WWW-Authenticate", "Bearer");
         return nullptr;
+    }
+    if (campaign) {
+        counters_.inc("api:requests");
+        if (!hooks_.campaigns) {
+            reject = error(503, "the campaign engine is not running");
+            return nullptr;
+        }
+        CampaignSpec spec;
+        spec.actor = "api:" + who;
+        for (const auto& [key, field] : std::initializer_list<std::pair<const char*, std::string*>>{
+                 {"name", &spec.name},
+                 {"op", &spec.operation},
+                 {"aid", &spec.aid},
+                 {"filter", &spec.filter},
+                 {"targets_name", &spec.targets_name}})
+            if (const std::string* v = r.param(key))
+                *field = *v;
+        auto aid = parse_hex(spec.aid, "aid");
+        if (!aid || aid->size() < 5 || aid->size() > 16) {
+            reject = error(400, "query parameter aid: the application's AID, 5 to 16 bytes in hex");
+            return nullptr;
+        }
+        spec.aid = to_hex(*aid);
+        auto rate = number_param(r, "rate", 0, 0, 1e6);
+        auto window = int_param(r, "window", 0, 0, CampaignEngine::kMaxWindow);
+        auto retries = int_param(r, "retries", 3, 0, 100);
+        auto start_at = int_param(r, "start_at", 0, 0, INT64_MAX);
+        for (const Status& st :
+             {rate ? Status() : Status(rate.error()), window ? Status() : Status(window.error()),
+              retries ? Status() : Status(retries.error()),
+              start_at ? Status() : Status(start_at.error())})
+            if (!st) {
+                reject = error(400, st.error().message);
+                return nullptr;
+            }
+        spec.rate = *rate;
+        spec.window = static_cast<uint32_t>(*window);
+        spec.retries = static_cast<uint32_t>(*retries);
+        spec.start_at = *start_at;
+        return std::make_unique<CampaignSink>(*hooks_.campaigns, std::move(spec), counters_);
     }
     if (r.method != "POST") {
         reject = error(405, "POST the inventory file to /v1/inventory/import");
@@ -290,6 +389,79 @@ http::Response Api::create_request(const http::Request& r, const std::string& wh
     return json_response(submitted->created ? 202 : 200, request_json(submitted->request));
 }
 
+// GET /v1/campaigns, GET /v1/campaigns/{id|name}, GET /v1/campaigns/{ref}/targets,
+// POST /v1/campaigns/{ref}/{start|pause|resume|cancel} (POST /v1/campaigns is streamed).
+http::Response Api::campaigns(const http::Request& r, const std::string& who) {
+    CampaignEngine* engine = hooks_.campaigns;
+    if (!engine)
+        return error(503, "the campaign engine is not running");
+    const bool get = r.method == "GET";
+    std::string rest = r.path.size() > 14 ? r.path.substr(14) : std::string();
+    if (rest.empty()) {
+        if (!get)
+            return error(405, "GET the list, or POST a new campaign");
+        auto all = store_.campaigns();
+        if (!all)
+            return error(500, all.error().message);
+        Json list = Json::array();
+        for (const auto& c : *all) {
+            auto st = engine->status(c);
+            if (!st)
+                return error(500, st.error().message);
+            list.push_back(std::move(*st));
+        }
+        return json_response(200, Json{{"campaigns", list}});
+    }
+    std::string sub;
+    if (const size_t slash = rest.find('/'); slash != std::string::npos) {
+        sub = rest.substr(slash + 1);
+        rest.resize(slash);
+    }
+    if (sub == "start" || sub == "pause" || sub == "resume" || sub == "cancel") {
+        if (r.method != "POST")
+            return error(405, "POST to " + sub + " a campaign");
+        auto found = engine->find(rest);
+        if (!found)
+            return error(500, found.error().message);
+        if (!*found)
+            return error(404, "no campaign '" + rest + "'");
+        auto c = engine->control(rest, sub, "api:" + who);
+        if (!c)
+            return error(409, c.error().message);
+        auto st = engine->status(*c);
+        return st ? json_response(200, *st) : error(500, st.error().message);
+    }
+    if (!get)
+        return error(405, "GET only");
+    auto found = engine->find(rest);
+    if (!found)
+        return error(500, found.error().message);
+    if (!*found)
+        return error(404, "no campaign '" + rest + "'");
+    if (sub.empty()) {
+        auto st = engine->status(**found);
+        return st ? json_response(200, *st) : error(500, st.error().message);
+    }
+    if (sub != "targets")
+        return error(404, "no such resource: " + r.path);
+    auto limit = int_param(r, "limit", 1000, 1, 10000);
+    auto after = int_param(r, "after", 0, 0, INT64_MAX);
+    if (!limit)
+        return error(400, limit.error().message);
+    if (!after)
+        return error(400, after.error().message);
+    auto targets =
+        store_.campaign_targets((*found)->id, *after, static_cast<size_t>(*limit), false);
+    if (!targets)
+        return error(500, targets.error().message);
+    Json list = Json::array();
+    for (const auto& t : *targets)
+        list.push_back(CampaignEngine::target_json(t));
+    Json next =
+        targets->size() == static_cast<size_t>(*limit) ? Json(targets->back().seq) : Json(nullptr);
+    return json_response(200, Json{{"targets", list}, {"next_after", next}});
+}
+
 http::Response Api::route(const http::Request& r, const std::string& who) {
     const std::string& p = r.path;
     const bool get = r.method == "GET";
@@ -368,6 +540,8 @@ http::Response Api::route(const http::Request& r, const std::string& who) {
             return error(404, "no request " + id);
         return json_response(200, request_json(**req));
     }
+    if (p == "/v1/campaigns" || p.starts_with("/v1/campaigns/"))
+        return campaigns(r, who);
     if (p == "/v1/cards") {
         if (!get)
             return error(405, "GET only");

@@ -77,6 +77,11 @@ Status Daemon::start(void* talloc_ctx) {
     pipeline_ = std::make_unique<RequestPipeline>(loop_, *store_, config_, curl_.get());
     pipeline_->set_durable(
         [this](std::function<void()> action) { group_->after_flush(std::move(action)); });
+    campaigns_ = std::make_unique<CampaignEngine>(loop_, *store_, *pipeline_, config_);
+    pipeline_->set_on_finished([this](const db::Request& r, const nlohmann::ordered_json& d) {
+        if (campaigns_)
+            campaigns_->on_request_finished(r, d);
+    });
 
     Api::Hooks hooks;
     hooks.submit_request = [this](const NewRequest& n) -> Result<Submitted> {
@@ -87,6 +92,7 @@ Status Daemon::start(void* talloc_ctx) {
     hooks.health = [this] {
         return health();
     };
+    hooks.campaigns = campaigns_.get();
     hooks.counters = [this] {
         return module_counters();
     };
@@ -122,8 +128,10 @@ Status Daemon::start(void* talloc_ctx) {
         esme_ = std::make_unique<smpp::Esme>(loop_, config_.smpp, h);
         esme_->start();
         pipeline_->set_esme(esme_.get());
+        campaigns_->set_esme(esme_.get());
     }
     OTAGW_TRY_STATUS(pipeline_->resume());
+    OTAGW_TRY_STATUS(campaigns_->resume());
 
     if (telnet_init_default(talloc_ctx, nullptr, 4270) < 0)
         return make_error("VTY: cannot listen for telnet (see `line vty` in the config)");
@@ -177,9 +185,12 @@ void Daemon::shutdown(const char* why) {
         bridge_->close();
     // 2. Unbind from the SMSC, then 3. flush and close the store. Requests stay where they
     // are in the database; the next start resumes them.
+    if (campaigns_)
+        campaigns_->stop();
     if (pipeline_)
         pipeline_->stop();
     auto finish = [this] {
+        campaigns_.reset();
         pipeline_.reset();
         curl_.reset();
         group_.reset(); // the last writes committed
@@ -284,6 +295,8 @@ std::vector<const Counters*> Daemon::module_counters() const {
     std::vector<const Counters*> all{&counters_};
     if (pipeline_)
         all.push_back(&pipeline_->counters());
+    if (campaigns_)
+        all.push_back(&campaigns_->counters());
     if (esme_)
         all.push_back(&esme_->counters());
     return all;
@@ -303,6 +316,10 @@ std::vector<std::string> Daemon::show_stats() {
 
 std::vector<std::string> Daemon::show_requests() {
     return pipeline_ ? pipeline_->show() : std::vector<std::string>{"No request in flight"};
+}
+
+std::vector<std::string> Daemon::show_campaigns() {
+    return campaigns_ ? campaigns_->show() : std::vector<std::string>{"No campaign running"};
 }
 
 } // namespace otagw::gateway

@@ -204,6 +204,8 @@ Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
     r.operation = op ? operation_name(*op) : "unknown";
     r.language = n.language.empty() ? "en" : n.language;
     Json detail = {{"app", n.app_code}, {"attempts", 0}, {"resyncs", 0}, {"audits", 0}};
+    if (n.campaign_id)
+        detail["campaign"] = {n.campaign_id, n.campaign_seq};
     std::string reason = n.refusal, message = n.refusal_message;
     auto refuse = [&](const char* code, std::string why) {
         if (reason.empty()) {
@@ -635,6 +637,7 @@ void RequestPipeline::dispatch(Loaded l, bool audit_only) {
     sms.dest = {1, 1, l.request.msisdn};
     sms.user_data = m.user_data;
     sms.registered_delivery = false;
+    sms.bulk = l.request.source == "campaign";
     std::weak_ptr<bool> alive = alive_;
     const int64_t message_id = m.id;
     // A PoR is matched from now on; its timeout runs from the SMSC's acknowledgement (a packet
@@ -837,6 +840,7 @@ void RequestPipeline::on_card_answer(Loaded l, const db::OtaMessage& m, uint8_t 
     const bool audit_phase = l.request.state == "reconciling";
     const std::string iccid = l.detail.value("iccid", "");
     counters_.inc(std::string("por:status:") + ota::por_status_name(status));
+    l.detail["por_status"] = ota::por_status_name(status);
     switch (status) {
     case 0x00:
         break;
@@ -1021,6 +1025,12 @@ void RequestPipeline::finish(Loaded l, const std::string& state, const std::stri
                           .dump();
             OTAGW_TRY_STATUS(store_.put_callback(cb));
         }
+        if (on_finished_) {
+            db::Request finished = l.request;
+            finished.state = state;
+            finished.reason = reason;
+            on_finished_(finished, l.detail);
+        }
         return {};
     });
     if (!st)
@@ -1030,7 +1040,8 @@ void RequestPipeline::finish(Loaded l, const std::string& state, const std::stri
     counters_.inc("request:" + state);
     log::info(kLog, "request " + std::to_string(l.request.id) + " " + state +
                         (reason.empty() ? "" : " (" + reason + ")"));
-    if (state != "refused" || l.request.source == "sms")
+    // Campaigns are the operator's doing: the subscriber gets no SMS about them.
+    if ((state != "refused" || l.request.source == "sms") && l.request.source != "campaign")
         reply(l, reply_text(l.request.language, l.op, l.app.name, state, reason,
                             l.detail.value("state", ""), l.request.id));
     if (owed)

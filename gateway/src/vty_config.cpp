@@ -180,6 +180,7 @@ int write_ota(struct vty* vty) {
     vty_out(vty, " por-mode %s%s", (o.spi & 0x0020) ? "sms-submit" : "delivery-report", NL);
     vty_out(vty, " kvn %u%s", o.kvn, NL);
     vty_out(vty, " por-timeout %u%s", o.por_timeout_s, NL);
+    vty_out(vty, " campaign-retry-delay %u%s", o.campaign_retry_delay_s, NL);
     return CMD_SUCCESS;
 }
 
@@ -450,6 +451,13 @@ void install_config_nodes() {
             g_config->ota.por_timeout_s = static_cast<uint32_t>(atoi(argv[0]));
             return CMD_SUCCESS;
         });
+    add(kOtaNode, "campaign-retry-delay <1-3600>",
+        "Seconds before a campaign target is tried again after a transient failure (doubled at "
+        "each further try)\nSeconds\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->ota.campaign_retry_delay_s = static_cast<uint32_t>(atoi(argv[0]));
+            return CMD_SUCCESS;
+        });
 
     // requests: short code and keywords (doc/application-requests.md)
     add(CONFIG_NODE, "requests", "Configure application requests by SMS\n",
@@ -681,6 +689,12 @@ void install_show_commands() {
         [backend_or_warn](struct vty* vty, int, const char**) {
             if (auto* b = backend_or_warn(vty))
                 print(vty, b->show_requests());
+            return CMD_SUCCESS;
+        });
+    add(VIEW_NODE, "show campaigns", SHOW_STR_ "Campaigns running or paused here\n",
+        [backend_or_warn](struct vty* vty, int, const char**) {
+            if (auto* b = backend_or_warn(vty))
+                print(vty, b->show_campaigns());
             return CMD_SUCCESS;
         });
 }

@@ -94,7 +94,7 @@ struct AuditEntry {
 struct CardFilter {
     std::string msisdn_prefix;
     std::string app_aid;   // cards holding this application...
-    std::string app_state; // ...in this state (with app_aid)
+    std::string app_state; // ...in this state (with app_aid); "absent": cards without it
 };
 
 enum class PutOutcome { Inserted, Unchanged };

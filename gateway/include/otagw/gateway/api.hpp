@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The admin HTTP/JSON API (doc/api.yaml): cards, card applications, catalog, audit, health,
-// metrics, inventory import. Every call needs a bearer token whose SHA-256 is configured
-// (401 otherwise); errors are JSON {"error": "..."} naming what was wrong; no key ever leaves.
+// metrics, inventory import, requests, campaigns. Every call needs a bearer token whose SHA-256 is
+// configured (401 otherwise); errors are JSON {"error": "..."} naming what was wrong; no key ever
+// leaves.
 #pragma once
 
 #include <functional>
@@ -12,6 +13,7 @@
 
 #include "otagw/common/counters.hpp"
 #include "otagw/db/store.hpp"
+#include "otagw/gateway/campaign_engine.hpp"
 #include "otagw/gateway/config.hpp"
 #include "otagw/gateway/request_pipeline.hpp"
 #include "otagw/http/http.hpp"
@@ -32,6 +34,7 @@ public:
         std::function<Json()> health;                           // daemon state
         std::function<std::vector<const Counters*>()> counters; // every module's counters
         std::function<Result<Submitted>(const NewRequest&)> submit_request; // the pipeline
+        CampaignEngine* campaigns = nullptr;
     };
     Api(db::Store& store, const ApiConfig& config, Hooks hooks);
 
@@ -46,6 +49,7 @@ private:
     std::string authenticate(const http::Request& request) const;
     http::Response route(const http::Request& request, const std::string& who);
     http::Response create_request(const http::Request& request, const std::string& who);
+    http::Response campaigns(const http::Request& request, const std::string& who);
 
     db::Store& store_;
     const ApiConfig& config_;

@@ -39,6 +39,9 @@ struct OtaConfig {
     uint16_t spi = 0x1639;
     uint8_t kvn = 1;
     uint32_t por_timeout_s = 60;
+    // A campaign target that failed for a transient reason is tried again after this, doubled
+    // at each further try (up to 10 minutes).
+    uint32_t campaign_retry_delay_s = 30;
 };
 
 struct ProviderConfig {

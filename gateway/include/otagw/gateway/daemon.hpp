@@ -14,6 +14,7 @@
 #include "otagw/common/uv.hpp"
 #include "otagw/db/sqlite_store.hpp"
 #include "otagw/gateway/api.hpp"
+#include "otagw/gateway/campaign_engine.hpp"
 #include "otagw/gateway/config.hpp"
 #include "otagw/gateway/group_commit.hpp"
 #include "otagw/gateway/request_pipeline.hpp"
@@ -41,6 +42,7 @@ public:
     std::vector<std::string> show_applications() override;
     std::vector<std::string> show_stats() override;
     std::vector<std::string> show_requests() override;
+    std::vector<std::string> show_campaigns() override;
 
 private:
     Status sync_catalog();
@@ -59,6 +61,7 @@ private:
     std::unique_ptr<smpp::Esme> esme_;
     std::unique_ptr<http::CurlClient> curl_;
     std::unique_ptr<RequestPipeline> pipeline_;
+    std::unique_ptr<CampaignEngine> campaigns_;
     std::unique_ptr<osmo::LoopBridge> bridge_;
     std::map<std::string, bool> bind_up_;
     Counters counters_; // daemon-wide ("daemon:...")

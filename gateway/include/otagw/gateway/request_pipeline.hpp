@@ -54,6 +54,8 @@ struct NewRequest {
     std::string language = "en"; // of the reply SMS
     std::string refusal;         // already refused at intake (an SMS that is no request)
     std::string refusal_message;
+    int64_t campaign_id = 0; // a campaign's target (source "campaign"): no reply SMS, bulk lane
+    int64_t campaign_seq = 0;
 };
 
 struct Submitted {
@@ -83,6 +85,18 @@ public:
     // An MO SMS: a PoR, or a request to the short code.
     void on_mo(const smpp::Mo& mo);
 
+    // Called inside the transaction that finishes a request (done, failed, or refused after
+    // intake), with its working data: what follows the request (a campaign's target) changes
+    // in the same commit.
+    using FinishedHook = std::function<void(const db::Request&, const nlohmann::ordered_json&)>;
+    void set_on_finished(FinishedHook hook) { on_finished_ = std::move(hook); }
+
+    // Runs `writes` in one transaction (joining the one open, if any); after_commit actions
+    // queued meanwhile run once it is committed, and are dropped if it is not.
+    Status atomically(const std::function<Status()>& writes);
+    // The same for work that reports its own failures; a failed commit is logged.
+    void in_one_transaction(const char* what, const std::function<void()>& work);
+
     Counters& counters() { return counters_; }
     std::vector<std::string> show() const;
 
@@ -110,11 +124,7 @@ private:
     void on_secured_request(const smpp::Mo& mo);
     void ask_provider(Loaded l);
     void on_provider_answer(int64_t id, Result<ProviderClient::Answer> answer);
-    // Runs `writes` in one transaction (joining the one open, if any); after_commit actions
-    // queued meanwhile run once it is committed, and are dropped if it is not.
-    Status atomically(const std::function<Status()>& writes);
     void after_commit(std::function<void()> action);
-    void in_one_transaction(const char* what, const std::function<void()>& work);
     void dispatch(Loaded l, bool audit);
     void on_submitted(int64_t request_id, int64_t message_id, const smpp::SubmitResult& r);
     void on_por(const db::Card& card, const smpp::Mo& mo);
@@ -167,6 +177,7 @@ private:
     bool stopped_ = false;
     int depth_ = 0;
     std::function<void(std::function<void()>)> durable_;
+    FinishedHook on_finished_;
     std::vector<std::function<void()>> after_commit_;
 };
 

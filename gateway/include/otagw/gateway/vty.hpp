@@ -22,6 +22,7 @@ public:
     virtual std::vector<std::string> show_applications() = 0;
     virtual std::vector<std::string> show_stats() = 0;
     virtual std::vector<std::string> show_requests() = 0;
+    virtual std::vector<std::string> show_campaigns() = 0;
 };
 
 // Installs the nodes and commands into libosmovty (after vty_init). `config` is filled by
