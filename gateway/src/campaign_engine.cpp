@@ -681,7 +681,10 @@ void CampaignEngine::on_request_finished(const db::Request& r,
             settle(*run, t, "failed", r.reason);
     } else if (r.state == "done") {
         settle(*run, t, "succeeded", "");
-    } else if (transient(r.reason) && run != &fallback) {
+    } else if ((transient(r.reason) || (r.reason.starts_with("card_state_") &&
+                                        !transition_refusal(run->op, t.card_state))) &&
+               run != &fallback) {
+        // The card never ran it (its state is still one the operation starts from): again.
         retry_later(*run, t, r.reason);
     } else {
         settle(*run, t, "failed", r.reason.empty() ? r.state : r.reason);
@@ -760,6 +763,8 @@ Result<CampaignEngine::Json> CampaignEngine::status(const db::Campaign& c) {
             run->finished_at.pop_front();
         const int64_t span = std::min(kRateWindowMs, std::max<int64_t>(now - run->resumed_at, 1));
         rate = double(run->finished_at.size()) * 1000.0 / double(span);
+    } else if (c.started_at && c.finished_at > c.started_at) {
+        rate = double(done) * 1000.0 / double(c.finished_at - c.started_at); // the average
     }
     const uint64_t left = total - done;
     Json eta = nullptr;
