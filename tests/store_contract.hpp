@@ -69,6 +69,13 @@ inline void test_card_round_trip(void**) {
     assert_hex_equal(keysets[0].kid, "101112131415161718191a1b1c1d1e1f");
     assert_hex_equal(keysets[1].kik, "505152535455565758595a5b5c5d5e5f");
     assert_int_equal(keysets[0].counter, 7);
+    auto ota = ok(s->ota_keyset(id, 1)); // KIc and KID opened, the KIK left sealed
+    assert_true(ota.has_value());
+    assert_hex_equal(ota->kic, to_hex(keysets[0].kic));
+    assert_hex_equal(ota->kid, "101112131415161718191a1b1c1d1e1f");
+    assert_true(ota->kik.empty());
+    assert_int_equal(ota->counter, 7);
+    assert_false(ok(s->ota_keyset(id, 9)).has_value());
     auto tars = ok(s->card_tars(id));
     assert_int_equal(tars.size(), 2);
     assert_string_equal(tars[1].aid.c_str(), "f04f5441470101010001");

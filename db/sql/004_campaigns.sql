@@ -34,5 +34,3 @@ CREATE TABLE campaign_targets (
     PRIMARY KEY (campaign_id, seq),
     UNIQUE (campaign_id, card_id)          -- a card is a target once
 ) WITHOUT ROWID;
-CREATE INDEX campaign_targets_open ON campaign_targets (campaign_id, seq)
-    WHERE state IN ('pending', 'running');

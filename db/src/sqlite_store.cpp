@@ -206,6 +206,8 @@ constexpr const char* kRequestColumns =
     "coalesce(app_aid, ''), operation, coalesce(language, ''), state, coalesce(reason, ''), "
     "detail, created_at, updated_at";
 constexpr const char* kFinished = "('done', 'refused', 'failed')";
+// Every other state a request can be in (store.hpp): the restart's scan uses the state index.
+constexpr const char* kUnfinished = "('accepted', 'provider', 'approved', 'sent', 'reconciling')";
 
 Request request_from(const Use& u) {
     Request r;
@@ -327,11 +329,11 @@ struct SqliteStore::Statements {
     Stmt cards_matching;
     Stmt insert_card, insert_keyset, insert_card_app;
     Stmt count_cards, set_card_status;
-    Stmt keysets, next_counter, raise_counter, accept_card_counter;
+    Stmt keysets, ota_keyset, next_counter, raise_counter, accept_card_counter;
     Stmt card_contents, card_apps;
     Stmt put_application, applications, application_by_aid, application_by_code;
     Stmt append_audit, audit_last, audit_after;
-    Stmt set_request_detail, put_callback, delete_callback, pending_callbacks;
+    Stmt set_request_detail, set_request, put_callback, delete_callback, pending_callbacks;
     Stmt insert_request, request_by_id, request_by_key, set_request_state, unfinished_requests,
         request_in_flight;
     Stmt insert_ota_message, set_ota_message_state, ota_message_for, ota_messages_of;
@@ -409,6 +411,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
         {&t.set_card_status, "UPDATE cards SET status = ?2, updated_at = ?3 WHERE id = ?1"},
         {&t.keysets, "SELECT kvn, algorithm, kic, kid, kik, counter, (SELECT iccid FROM cards "
                      "WHERE id = ?1) FROM keysets WHERE card_id = ?1 ORDER BY kvn"},
+        {&t.ota_keyset, "SELECT kvn, algorithm, kic, kid, counter, (SELECT iccid FROM cards WHERE "
+                        "id = ?1) FROM keysets WHERE card_id = ?1 AND kvn = ?2"},
         {&t.next_counter, "UPDATE keysets SET counter = counter + 1 WHERE card_id = ?1 AND kvn = "
                           "?2 AND counter < 1099511627775 RETURNING counter"},
         {&t.raise_counter,
@@ -442,13 +446,15 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
         {&t.set_request_state,
          "UPDATE requests SET state = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1"},
         {&t.set_request_detail, "UPDATE requests SET detail = ?2, updated_at = ?3 WHERE id = ?1"},
+        {&t.set_request, "UPDATE requests SET state = ?2, reason = ?3, detail = ?4, updated_at = "
+                         "?5 WHERE id = ?1"},
         {&t.put_callback, "INSERT OR REPLACE INTO provider_callbacks (request_id, provider, body, "
                           "created_at) VALUES (?1, ?2, ?3, ?4)"},
         {&t.delete_callback, "DELETE FROM provider_callbacks WHERE request_id = ?1"},
         {&t.pending_callbacks, "SELECT request_id, provider, body, created_at FROM "
                                "provider_callbacks ORDER BY request_id LIMIT ?1"},
         {&t.unfinished_requests, std::string("SELECT ") + kRequestColumns +
-                                     " FROM requests WHERE id > ?1 AND state NOT IN " + kFinished +
+                                     " FROM requests WHERE id > ?1 AND state IN " + kUnfinished +
                                      " ORDER BY id LIMIT ?2"},
         {&t.request_in_flight, std::string("SELECT ") + kRequestColumns +
                                    " FROM requests WHERE card_id = ?1 AND app_aid = ?2 AND state "
@@ -877,6 +883,31 @@ Result<std::vector<Keyset>> SqliteStore::keysets(int64_t card_id) {
     return out;
 }
 
+Result<std::optional<Keyset>> SqliteStore::ota_keyset(int64_t card_id, uint8_t kvn) {
+    Use u(st_->ota_keyset);
+    u.integer(card_id).integer(kvn);
+    const int rc = u.step();
+    if (rc == SQLITE_DONE)
+        return std::optional<Keyset>();
+    if (rc != SQLITE_ROW)
+        return fail("reading a keyset");
+    Keyset k;
+    k.kvn = static_cast<uint8_t>(u.col_int(0));
+    k.algorithm = u.col_text(1);
+    k.counter = static_cast<uint64_t>(u.col_int(4));
+    const std::string iccid = u.col_text(5);
+    Bytes* keys[2] = {&k.kic, &k.kid};
+    const char* roles[2] = {"kic", "kid"};
+    for (int i = 0; i < 2; i++) {
+        auto key = vault_.open(u.col_blob(2 + i), key_aad(iccid, k.kvn, roles[i]));
+        if (!key)
+            return make_error("card " + iccid + " keyset " + std::to_string(k.kvn) + " " +
+                              roles[i] + ": " + key.error().message);
+        *keys[i] = std::move(key).value();
+    }
+    return std::optional<Keyset>(std::move(k));
+}
+
 Result<uint64_t> SqliteStore::next_counter(int64_t card_id, uint8_t kvn) {
     Use u(st_->next_counter);
     u.integer(card_id).integer(kvn);
@@ -1031,10 +1062,10 @@ Result<std::pair<Request, bool>> SqliteStore::put_request(const Request& r) {
         if (u.step() != SQLITE_DONE)
             return fail("recording a request");
     }
-    auto stored = request(sqlite3_last_insert_rowid(db_));
-    if (!stored)
-        return stored.take_error();
-    return std::pair{std::move(**stored), true};
+    Request stored = r; // as written: no need to read it back
+    stored.id = sqlite3_last_insert_rowid(db_);
+    stored.created_at = stored.updated_at = now;
+    return std::pair{std::move(stored), true};
 }
 
 Result<std::optional<Request>> SqliteStore::request(int64_t id) {
@@ -1056,6 +1087,17 @@ Status SqliteStore::set_request_state(int64_t id, std::string_view state, std::s
 Status SqliteStore::set_request_detail(int64_t id, std::string_view detail) {
     Use u(st_->set_request_detail);
     u.integer(id).text(detail).integer(now_ms());
+    if (u.step() != SQLITE_DONE)
+        return fail("updating a request");
+    if (sqlite3_changes(db_) == 0)
+        return make_error("no request with id " + std::to_string(id));
+    return {};
+}
+
+Status SqliteStore::set_request(int64_t id, std::string_view state, std::string_view reason,
+                                std::string_view detail) {
+    Use u(st_->set_request);
+    u.integer(id).text(state).text_or_null(reason).text(detail).integer(now_ms());
     if (u.step() != SQLITE_DONE)
         return fail("updating a request");
     if (sqlite3_changes(db_) == 0)

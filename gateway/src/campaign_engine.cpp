@@ -71,8 +71,8 @@ struct CampaignEngine::Run {
     int64_t cursor = 0;     // the last target read from the store
     bool exhausted = false; // nothing pending after the cursor
     std::deque<db::CampaignTarget> ready;
-    std::multimap<int64_t, int64_t> retries; // next_at -> seq
-    std::set<int64_t> running;               // seqs whose request is in flight
+    std::multimap<int64_t, int64_t> retries;       // next_at -> seq
+    std::map<int64_t, db::CampaignTarget> running; // by seq: in flight, as last written
     double tokens = 1;
     int64_t refilled_at = 0;
     std::deque<int64_t> finished_at; // within the last kRateWindowMs
@@ -354,11 +354,10 @@ Status CampaignEngine::start_run(const db::Campaign& c) {
         OTAGW_TRY_ASSIGN(page, store_.campaign_targets(c.id, after, kReadAhead, true));
         for (auto& t : page) {
             after = t.seq;
-            if (t.state == "running")
-                run->running.insert(t.seq);
-            if (t.state == "running")
+            if (t.state == "running") {
+                run->running[t.seq] = t;
                 orphans.push_back(t);
-            else if (t.next_at > run->refilled_at)
+            } else if (t.next_at > run->refilled_at)
                 run->retries.emplace(t.next_at, t.seq);
         }
         if (page.size() < kReadAhead)
@@ -553,13 +552,10 @@ void CampaignEngine::launch(Run& run, db::CampaignTarget t, bool audit_first) {
     if (!t.started_at)
         t.started_at = now;
     t.next_at = 0;
-    if (Status st = store_.update_campaign_target(t); !st) {
-        log::error(kLog, st.error().message);
-        return;
-    }
-    launching_ = {run.c.id, t.seq, false};
+    // The target is written once, with its request, in the transaction that creates it.
+    launching_ = {run.c.id, t.seq, std::nullopt};
     auto submitted = pipeline_.submit(n);
-    const bool finished = launching_.finished;
+    auto ended = std::move(launching_.ended);
     launching_ = {};
     if (!submitted) {
         settle(run, t, "failed", "internal_error");
@@ -567,8 +563,10 @@ void CampaignEngine::launch(Run& run, db::CampaignTarget t, bool audit_first) {
                              submitted.error().message);
         return;
     }
-    if (finished)
-        return; // settled by on_request_finished meanwhile
+    if (ended) { // the request ended inside submit() (no SMSC, say)
+        conclude(&run, std::move(t), ended->first, ended->second);
+        return;
+    }
     const db::Request& r = submitted->request;
     t.request_id = r.id;
     if (r.state == "refused") {
@@ -593,9 +591,9 @@ void CampaignEngine::launch(Run& run, db::CampaignTarget t, bool audit_first) {
         }
         return;
     }
-    run.running.insert(t.seq);
     if (Status st = store_.update_campaign_target(t); !st)
         log::error(kLog, st.error().message);
+    run.running[t.seq] = std::move(t);
 }
 
 void CampaignEngine::settle(Run& run, db::CampaignTarget& t, const std::string& outcome,
@@ -644,19 +642,33 @@ void CampaignEngine::on_request_finished(const db::Request& r,
         !ref[1].is_number_integer())
         return;
     const int64_t id = ref[0].get<int64_t>(), seq = ref[1].get<int64_t>();
-    if (launching_.campaign_id == id && launching_.seq == seq)
-        launching_.finished = true;
-    auto found = store_.campaign_target(id, seq);
-    if (!found || !*found || (*found)->state != "running")
-        return; // a stale request (its target moved on)
-    db::CampaignTarget t = std::move(**found);
+    if (launching_.campaign_id == id && launching_.seq == seq) {
+        launching_.ended.emplace(r, detail); // launch() concludes it
+        return;
+    }
+    Run* run = run_of(id);
+    std::optional<db::CampaignTarget> t;
+    if (run)
+        if (auto it = run->running.find(seq); it != run->running.end())
+            t = it->second;
+    if (!t) {
+        auto found = store_.campaign_target(id, seq);
+        if (!found || !*found || (*found)->state != "running")
+            return; // a stale request (its target moved on)
+        t = std::move(**found);
+    }
+    conclude(run, std::move(*t), r, detail);
+}
+
+void CampaignEngine::conclude(Run* run, db::CampaignTarget t, const db::Request& r,
+                              const nlohmann::ordered_json& detail) {
+    const int64_t seq = t.seq;
     t.request_id = r.id;
     t.card_state = detail.value("state", t.card_state);
     t.por_status = detail.value("por_status", t.por_status);
     Run fallback; // a campaign not running here (cancelled): the target is still settled
-    Run* run = run_of(id);
     if (!run) {
-        fallback.c.id = id;
+        fallback.c.id = t.campaign_id;
         fallback.c.retries = 0;
         run = &fallback;
     }

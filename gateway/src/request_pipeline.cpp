@@ -69,6 +69,11 @@ struct RequestPipeline::Active {
     int64_t card_id = 0;
     int64_t message_id = 0; // the packet whose PoR it waits for
     uv::Timer timer;
+    // What dispatch() knew, so that the PoR needs no reading back: the request as saved, the
+    // packet, the card's keys (empty after a restart: read from the store then).
+    std::optional<Loaded> loaded;
+    std::optional<db::OtaMessage> message;
+    std::optional<CardKeys> keys;
 };
 
 RequestPipeline::RequestPipeline(uv_loop_t* loop, db::Store& store, const GatewayConfig& config,
@@ -155,15 +160,13 @@ ota::Spi RequestPipeline::configured_spi() const {
 }
 
 Result<std::optional<RequestPipeline::CardKeys>> RequestPipeline::card_keys(int64_t card_id) {
-    std::vector<db::Keyset> keysets;
-    OTAGW_TRY_ASSIGN(keysets, store_.keysets(card_id));
-    for (const auto& k : keysets)
-        if (k.kvn == config_.ota.kvn) {
-            const uint8_t algo = algorithm_byte(k);
-            return std::optional<CardKeys>(
-                CardKeys{k.kvn, algo, ota::OtaKeys::create(algo, k.kic, algo, k.kid)});
-        }
-    return std::optional<CardKeys>();
+    std::optional<db::Keyset> k;
+    OTAGW_TRY_ASSIGN(k, store_.ota_keyset(card_id, config_.ota.kvn));
+    if (!k)
+        return std::optional<CardKeys>();
+    const uint8_t algo = algorithm_byte(*k);
+    return std::optional<CardKeys>(
+        CardKeys{k->kvn, algo, ota::OtaKeys::create(algo, k->kic, algo, k->kid)});
 }
 
 ProviderClient* RequestPipeline::provider(const std::string& name) {
@@ -252,7 +255,7 @@ Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
     std::optional<db::Application> app;
     if (reason.empty()) {
         if (!n.app_aid.empty())
-            OTAGW_TRY_ASSIGN(app, store_.application_by_aid(n.app_aid));
+            OTAGW_TRY_ASSIGN(app, application(n.app_aid));
         else
             OTAGW_TRY_ASSIGN(app, store_.application_by_code(n.app_code));
         if (!app)
@@ -305,7 +308,12 @@ Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
             return entry.take_error();
         if (reason.empty()) {
             intake_ns_[put.first.id] = intake;
-            advance(put.first.id);
+            // Moved on at once, from what is in hand (advance() reads it back after a restart).
+            Loaded l{put.first, detail, *op, *app};
+            if (!l.app.provider.empty() && l.op != Operation::Query)
+                ask_provider(std::move(l));
+            else
+                dispatch(std::move(l), false);
         }
         return {};
     });
@@ -332,10 +340,20 @@ void RequestPipeline::on_mo(const smpp::Mo& mo) {
     const Bytes& ud = mo.user_data;
     // A PoR: UDH with IE '71' (TS 31.115 §4.3).
     if (mo.udhi && ud.size() >= 3 && ud[0] >= 2 && ud[1] == 0x71) {
-        MsisdnPolicy policy{config_.requests.region, {}};
-        auto e164 = normalize_msisdn(mo.source.addr, mo.source.ton, policy);
-        auto card = e164 ? store_.card_by_msisdn(*e164)
-                         : Result<std::optional<db::Card>>(make_error(e164.error().message));
+        // Our own packet's answer comes from the number we sent it to (international): found
+        // as it is; anything else is normalised first.
+        const std::string& from = mo.source.addr;
+        const bool plain =
+            mo.source.ton == 1 && !from.empty() && from.size() <= 15 &&
+            std::all_of(from.begin(), from.end(), [](char c) { return c >= '0' && c <= '9'; });
+        auto card = plain ? store_.card_by_msisdn(from)
+                          : Result<std::optional<db::Card>>(std::optional<db::Card>());
+        if (!plain || (card && !*card)) {
+            MsisdnPolicy policy{config_.requests.region, {}};
+            auto e164 = normalize_msisdn(from, mo.source.ton, policy);
+            card = e164 ? store_.card_by_msisdn(*e164)
+                        : Result<std::optional<db::Card>>(make_error(e164.error().message));
+        }
         if (!card || !*card) {
             counters_.inc("por:unknown_card");
             log::notice(kLog, "PoR from " + mo.source.addr + ", which is no card of ours");
@@ -464,6 +482,16 @@ void RequestPipeline::on_secured_request(const smpp::Mo& mo) {
 
 // ---- moving a request on ----------------------------------------------------------------------
 
+Result<std::optional<db::Application>> RequestPipeline::application(std::string_view aid) {
+    if (auto it = catalog_.find(aid); it != catalog_.end())
+        return std::optional<db::Application>(it->second);
+    std::optional<db::Application> app;
+    OTAGW_TRY_ASSIGN(app, store_.application_by_aid(aid));
+    if (app)
+        catalog_.emplace(std::string(aid), *app);
+    return app;
+}
+
 Result<RequestPipeline::Loaded> RequestPipeline::load(int64_t id) {
     std::optional<db::Request> r;
     OTAGW_TRY_ASSIGN(r, store_.request(id));
@@ -477,7 +505,7 @@ Result<RequestPipeline::Loaded> RequestPipeline::load(int64_t id) {
         return make_error("request " + std::to_string(id) + ": unknown operation");
     l.op = *op;
     std::optional<db::Application> app;
-    OTAGW_TRY_ASSIGN(app, store_.application_by_aid(r->app_aid));
+    OTAGW_TRY_ASSIGN(app, application(r->app_aid));
     if (!app)
         return make_error("request " + std::to_string(id) + ": application " + r->app_aid +
                           " is no longer in the catalog");
@@ -487,6 +515,10 @@ Result<RequestPipeline::Loaded> RequestPipeline::load(int64_t id) {
 
 Status RequestPipeline::save(const Loaded& l) {
     return store_.set_request_detail(l.request.id, l.detail.dump());
+}
+
+Status RequestPipeline::save(const Loaded& l, std::string_view state, std::string_view reason) {
+    return store_.set_request(l.request.id, state, reason, l.detail.dump());
 }
 
 void RequestPipeline::advance(int64_t id) {
@@ -623,8 +655,7 @@ void RequestPipeline::dispatch(Loaded l, bool audit_only) {
         l.detail["sent_at"] = now_ms();
         l.detail[audit_only ? "audits" : "attempts"] =
             l.detail.value(audit_only ? "audits" : "attempts", 0) + 1;
-        OTAGW_TRY_STATUS(save(l));
-        return store_.set_request_state(id, audit_only ? "reconciling" : "sent", "");
+        return save(l, audit_only ? "reconciling" : "sent", "");
     });
     if (!st) {
         l.detail["message"] = st.error().message;
@@ -643,7 +674,13 @@ void RequestPipeline::dispatch(Loaded l, bool audit_only) {
     // A PoR is matched from now on; its timeout runs from the SMSC's acknowledgement (a packet
     // may queue behind others for a while).
     wait_for_por(id, l.request.card_id, 0);
-    active_[id]->message_id = m.id;
+    Active& waiting = *active_[id];
+    waiting.message_id = m.id;
+    l.request.state = audit_only ? "reconciling" : "sent";
+    l.request.reason.clear();
+    waiting.message = m;
+    waiting.keys = std::move(*ks);
+    waiting.loaded = std::move(l);
     after_commit([this, alive, id, message_id, sms = std::move(sms)]() mutable {
         if (alive.expired() || stopped_ || !esme_)
             return;
@@ -753,12 +790,26 @@ void RequestPipeline::publish_latency() {
 void RequestPipeline::on_por(const db::Card& card, const smpp::Mo& mo) {
     counters_.inc("por:received");
     const uint8_t kvn = config_.ota.kvn;
-    auto ks = card_keys(card.id);
-    if (!ks)
-        return fail_quietly("PoR", ks.error());
-    if (!*ks)
-        return;
-    auto por = ota::decode_response_packet(mo.user_data, configured_spi(), (*ks)->keys);
+    // The packets this card's requests wait on, as dispatch() left them.
+    std::vector<Active*> pending;
+    if (auto w = awaiting_by_card_.find(card.id); w != awaiting_by_card_.end())
+        for (int64_t rid : w->second)
+            if (auto a = active_.find(rid); a != active_.end())
+                pending.push_back(a->second.get());
+    const CardKeys* keys = nullptr;
+    for (Active* a : pending)
+        if (a->keys && !keys)
+            keys = &*a->keys;
+    Result<std::optional<CardKeys>> read_keys = std::optional<CardKeys>();
+    if (!keys) { // after a restart
+        read_keys = card_keys(card.id);
+        if (!read_keys)
+            return fail_quietly("PoR", read_keys.error());
+        if (!*read_keys)
+            return;
+        keys = &**read_keys;
+    }
+    auto por = ota::decode_response_packet(mo.user_data, configured_spi(), keys->keys);
     if (!por) {
         counters_.inc("por:malformed");
         log::notice(kLog, "PoR from ICCID " + card.iccid + " is malformed: " + por.error().message);
@@ -766,7 +817,12 @@ void RequestPipeline::on_por(const db::Card& card, const smpp::Mo& mo) {
     }
     // Which packet it answers: by card, KVN and counter; a card refusing the counter answers
     // with its own counter, so then the oldest packet waiting on that card.
-    auto message = store_.ota_message_for(card.id, kvn, por->counter);
+    Result<std::optional<db::OtaMessage>> message = std::optional<db::OtaMessage>();
+    for (Active* a : pending)
+        if (a->message && a->message->kvn == kvn && a->message->counter == por->counter)
+            *message = a->message;
+    if (!*message)
+        message = store_.ota_message_for(card.id, kvn, por->counter);
     if (!message)
         return fail_quietly("PoR", message.error());
     if (!*message) {
@@ -811,7 +867,12 @@ void RequestPipeline::on_por(const db::Card& card, const smpp::Mo& mo) {
     const db::OtaMessage& m = **message;
     if (Status st = store_.set_ota_message_state(m.id, "por", ""); !st)
         fail_quietly("PoR", st.error());
-    auto l = load(m.request_id);
+    Result<Loaded> l = make_error("");
+    if (auto a = active_.find(m.request_id);
+        a != active_.end() && a->second->loaded && a->second->message_id == m.id)
+        l = *a->second->loaded;
+    else
+        l = load(m.request_id);
     if (!l)
         return fail_quietly("PoR", l.error());
     const bool current = l->detail.value("message_id", int64_t{0}) == m.id &&
@@ -1000,8 +1061,7 @@ void RequestPipeline::finish(Loaded l, const std::string& state, const std::stri
     const std::string message = l.detail.value("message", "");
     std::optional<db::ProviderCallback> owed;
     Status st = atomically([&]() -> Status {
-        OTAGW_TRY_STATUS(save(l));
-        OTAGW_TRY_STATUS(store_.set_request_state(l.request.id, state, reason));
+        OTAGW_TRY_STATUS(save(l, state, reason));
         auto a = store_.append_audit(
             {0, 0, "daemon", "request." + state, l.detail.value("iccid", l.request.msisdn),
              "request " + std::to_string(l.request.id) + " " + operation_name(l.op) + " " +

@@ -67,6 +67,7 @@ public:
     Status set_card_status(int64_t card_id, std::string_view status) override;
 
     Result<std::vector<Keyset>> keysets(int64_t card_id) override;
+    Result<std::optional<Keyset>> ota_keyset(int64_t card_id, uint8_t kvn) override;
     Result<uint64_t> next_counter(int64_t card_id, uint8_t kvn) override;
     Status raise_counter(int64_t card_id, uint8_t kvn, uint64_t value) override;
     Status accept_card_counter(int64_t card_id, uint8_t kvn, uint64_t counter) override;
@@ -85,6 +86,8 @@ public:
     Result<std::optional<Request>> request(int64_t id) override;
     Status set_request_state(int64_t id, std::string_view state, std::string_view reason) override;
     Status set_request_detail(int64_t id, std::string_view detail) override;
+    Status set_request(int64_t id, std::string_view state, std::string_view reason,
+                       std::string_view detail) override;
     Status put_callback(const ProviderCallback& callback) override;
     Status delete_callback(int64_t request_id) override;
     Result<std::vector<ProviderCallback>> pending_callbacks(size_t limit) override;

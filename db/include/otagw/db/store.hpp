@@ -99,7 +99,8 @@ struct CardFilter {
 
 enum class PutOutcome { Inserted, Unchanged };
 
-// An application request. Finished states: done, refused, failed.
+// An application request. Unfinished states: accepted, provider, approved, sent, reconciling;
+// finished: done, refused, failed.
 struct Request {
     int64_t id = 0;
     std::string idempotency_key; // empty: none
@@ -224,6 +225,9 @@ public:
 
     // ---- keysets and counters ----
     virtual Result<std::vector<Keyset>> keysets(int64_t card_id) = 0;
+    // One keyset with its KIc and KID opened (the KIK stays sealed: kik empty), for securing
+    // packets; nullopt when the card has no such keyset.
+    virtual Result<std::optional<Keyset>> ota_keyset(int64_t card_id, uint8_t kvn) = 0;
     // Raises the keyset's counter by one and returns it: the caller commits before the packet
     // carrying it leaves (DESIGN.md §4). Fails at the 5-byte maximum.
     virtual Result<uint64_t> next_counter(int64_t card_id, uint8_t kvn) = 0;
@@ -255,6 +259,9 @@ public:
                                      std::string_view reason) = 0;
     // The request's working data (JSON): what resuming it after a restart needs.
     virtual Status set_request_detail(int64_t id, std::string_view detail) = 0;
+    // State, reason and working data in one write.
+    virtual Status set_request(int64_t id, std::string_view state, std::string_view reason,
+                               std::string_view detail) = 0;
     // Unfinished requests with id > after_id, by id: what a restart resumes.
     virtual Result<std::vector<Request>> unfinished_requests(int64_t after_id, size_t limit) = 0;
     // The unfinished request on this card application, if any (one at a time).

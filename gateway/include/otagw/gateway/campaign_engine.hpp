@@ -100,6 +100,9 @@ private:
     // Takes the next target due, if any.
     std::optional<db::CampaignTarget> next_target(Run& run, int64_t now);
     void launch(Run& run, db::CampaignTarget target, bool audit_first);
+    // A target's request ended: succeeded, skipped, failed, or tried again later.
+    void conclude(Run* run, db::CampaignTarget target, const db::Request& request,
+                  const nlohmann::ordered_json& detail);
     void settle(Run& run, db::CampaignTarget& target, const std::string& outcome,
                 const std::string& reason);
     void retry_later(Run& run, db::CampaignTarget& target, const std::string& reason);
@@ -119,11 +122,11 @@ private:
     int64_t turn_ = 0; // the campaign whose turn it is (fair sharing)
     std::unique_ptr<uv::Timer> pump_timer_;
     bool kicked_ = false;
-    // The target being launched: its request may finish inside submit().
+    // The target being launched: its request may end inside submit().
     struct Launching {
         int64_t campaign_id = 0;
         int64_t seq = 0;
-        bool finished = false;
+        std::optional<std::pair<db::Request, nlohmann::ordered_json>> ended;
     } launching_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     bool stopped_ = false;

@@ -111,6 +111,8 @@ private:
         db::Application app;
     };
     Result<Loaded> load(int64_t id);
+    // The catalog entry (the catalog is fixed while the daemon runs: read once).
+    Result<std::optional<db::Application>> application(std::string_view aid);
     // The card's keyset the gateway uses (`ota / kvn`), its KIc/KID byte and its keys ready;
     // nullopt when the card has no such keyset.
     struct CardKeys {
@@ -144,6 +146,8 @@ private:
     void wait_for_por(int64_t request_id, int64_t card_id, uint64_t timeout_ms);
     void forget(int64_t request_id);
     Status save(const Loaded& l);
+    // The request's new state and its working data, in one write.
+    Status save(const Loaded& l, std::string_view state, std::string_view reason);
     void fail_quietly(const std::string& where, const Error& e);
     ProviderClient* provider(const std::string& name);
 
@@ -156,6 +160,7 @@ private:
     std::map<std::string, std::unique_ptr<ProviderClient>> providers_;
     std::map<int64_t, std::unique_ptr<Active>> active_; // requests waiting for a PoR
     std::map<int64_t, std::vector<int64_t>> awaiting_by_card_;
+    std::map<std::string, db::Application, std::less<>> catalog_;
     struct CallbackRetry {
         int failures = 0;
         std::unique_ptr<uv::Timer> timer;
