@@ -6,8 +6,10 @@
 //   ota-gatewayd        the gateway, on its embedded SQLite default (ota-gateway.db)
 // imports the simulator's card inventory through the API, and lets a subscriber run the
 // canteen wallet's four flows by SMS (activate, suspend, resume, terminate), then one in
-// Chinese, one through the API and a refused one. After each step it prints the reply the
-// handset got, the state the gateway recorded and the state the card itself reports.
+// Chinese, one through the API and a refused one; then operations staff lock the transit
+// applet on every card with a campaign. After each step it prints the reply the handset got,
+// the state the gateway recorded and the state the card itself reports (for the campaign: on
+// every card); it exits 1 when they differ.
 //
 //   ota-demo [--cards N] [--keep]   (--keep: leave the folder with logs and database)
 #include <arpa/inet.h>
@@ -38,6 +40,7 @@ using Json = nlohmann::json;
 namespace {
 
 const char* kCanteen = "f04f5441470101010001";
+const char* kTransit = "f04f5441470102010001";
 const char* kShortCode = "4321";
 
 [[noreturn]] void die(const std::string& why) {
@@ -254,7 +257,7 @@ struct Demo {
 };
 
 void demo(uv_loop_t* loop, size_t cards, bool keep, const std::string& dir) {
-    std::printf("ota-gateway demo: the request pipeline on simulated SIM cards\n\n");
+    std::printf("ota-gateway demo: requests and a campaign on simulated SIM cards\n\n");
     // A fresh master key and provider secret per run (the key goes to the daemon by its
     // environment, the secret into a file only the two parties read).
     std::random_device rd;
@@ -355,8 +358,80 @@ void demo(uv_loop_t* loop, size_t cards, bool keep, const std::string& dir) {
                 req["state"].get<std::string>().c_str());
     d.states(msisdn2, iccid2);
 
+    // A campaign: the transit applet locked on every card, paced, followed, checked card by
+    // card on both sides.
+    std::printf("\n8. operations staff lock the transit applet on every card with a campaign "
+                "(POST /v1/campaigns, what otactl campaign create calls):\n");
+    auto [cst, camp] = call(loop, d.api_port, "POST",
+                            "/v1/campaigns?name=lock-transit&op=lock&aid=" + std::string(kTransit) +
+                                "&filter=app%3D02%2Cstate%3Dactive&rate=500",
+                            "", d.token);
+    if (cst != 201)
+        die("POST /v1/campaigns: " + camp.dump());
+    std::printf("  campaign %lld %s: %s on %llu cards (%s), at most 500 a second\n",
+                static_cast<long long>(camp["id"].get<int64_t>()),
+                camp["name"].get<std::string>().c_str(),
+                camp["operation"].get<std::string>().c_str(),
+                static_cast<unsigned long long>(camp["counts"]["total"].get<uint64_t>()),
+                camp["selection"].get<std::string>().c_str());
+    call(loop, d.api_port, "POST", "/v1/campaigns/lock-transit/start", "", d.token);
+    Json progress;
+    uint64_t shown_at = 0;
+    run_until(
+        loop,
+        [&] {
+            progress =
+                call(loop, d.api_port, "GET", "/v1/campaigns/lock-transit", "", d.token).second;
+            const bool over = progress["state"] == "finished";
+            if (uv_now(loop) >= shown_at + 1000 && !over) { // a line a second
+                shown_at = uv_now(loop);
+                std::printf(
+                    "  %s: %llu/%llu done, %.0f/s\n", progress["state"].get<std::string>().c_str(),
+                    static_cast<unsigned long long>(progress["done"].get<uint64_t>()),
+                    static_cast<unsigned long long>(progress["counts"]["total"].get<uint64_t>()),
+                    progress["rate"].get<double>());
+            }
+            return over;
+        },
+        120000);
+    if (progress["state"] != "finished")
+        die("the campaign did not finish within 2 minutes");
+    std::printf("  campaign lock-transit: finished, %llu succeeded, %llu failed, %llu skipped\n",
+                static_cast<unsigned long long>(progress["counts"]["succeeded"].get<uint64_t>()),
+                static_cast<unsigned long long>(progress["counts"]["failed"].get<uint64_t>()),
+                static_cast<unsigned long long>(progress["counts"]["skipped"].get<uint64_t>()));
+    {
+        // Both sides, every card: the gateway's listing and the cards' own registries.
+        size_t suspended = 0;
+        for (Json page, after = 0;; after = page["next_after"]) {
+            page = call(loop, d.api_port, "GET",
+                        "/v1/cards?limit=10000&app=" + std::string(kTransit) +
+                            "&state=suspended&after=" + after.dump(),
+                        "", d.token)
+                       .second;
+            suspended += page["cards"].size();
+            if (page["next_after"].is_null())
+                break;
+        }
+        control(loop, d.control_port, "export " + dir + "/after-campaign.csv");
+        size_t locked = 0;
+        std::ifstream after(dir + "/after-campaign.csv");
+        for (std::string line; std::getline(after, line);) {
+            const size_t at = line.find(std::string(kTransit) + ":");
+            if (at != std::string::npos && !line.empty() &&
+                std::isdigit(static_cast<unsigned char>(line[0])) &&
+                (std::stoi(line.substr(at + std::strlen(kTransit) + 1, 2), nullptr, 16) & 0x80))
+                locked++;
+        }
+        std::printf("     transit applet: the gateway says %zu cards suspended, the cards say %zu "
+                    "locked\n",
+                    suspended, locked);
+        if (suspended != cards || locked != cards)
+            die("the gateway and the cards disagree after the campaign");
+    }
+
     Json calls = call(loop, d.provider_port, "GET", "/calls").second;
-    std::printf("\n8. the provider approved %zu requests (with personalisation data for "
+    std::printf("\n9. the provider approved %zu requests (with personalisation data for "
                 "activate) and acknowledged %zu results\n",
                 calls["authorize"].size(), calls["results"].size());
     auto [ast, audit] = call(loop, d.api_port, "GET", "/v1/audit?limit=8", "", d.token);
@@ -370,7 +445,7 @@ void demo(uv_loop_t* loop, size_t cards, bool keep, const std::string& dir) {
     gateway.stop();
     provider.stop();
     sim.stop();
-    std::printf("\n9. stopped the gateway, the provider and the simulator\n");
+    std::printf("\n10. stopped the gateway, the provider and the simulator\n");
     if (keep)
         std::printf("   logs, inventory and database kept in %s\n", dir.c_str());
     else

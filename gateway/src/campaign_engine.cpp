@@ -773,7 +773,8 @@ Result<CampaignEngine::Json> CampaignEngine::status(const db::Campaign& c) {
         const int64_t now = now_ms();
         while (!run->finished_at.empty() && run->finished_at.front() < now - kRateWindowMs)
             run->finished_at.pop_front();
-        const int64_t span = std::min(kRateWindowMs, std::max<int64_t>(now - run->resumed_at, 1));
+        const int64_t span =
+            std::min(kRateWindowMs, std::max<int64_t>(now - run->resumed_at, 1000));
         rate = double(run->finished_at.size()) * 1000.0 / double(span);
     } else if (c.started_at && c.finished_at > c.started_at) {
         rate = double(done) * 1000.0 / double(c.finished_at - c.started_at); // the average
