@@ -70,7 +70,10 @@ struct CampaignEngine::Run {
     Operation op = Operation::Query;
     int64_t cursor = 0;     // the last target read from the store
     bool exhausted = false; // nothing pending after the cursor
+    // Targets to start: read ahead in order (each seq at most once: `queued`), and those waiting
+    // to be tried again (next_at set in the store: only here, never read ahead).
     std::deque<db::CampaignTarget> ready;
+    std::set<int64_t> queued;
     std::multimap<int64_t, int64_t> retries;       // next_at -> seq
     std::map<int64_t, db::CampaignTarget> running; // by seq: in flight, as last written
     double tokens = 1;
@@ -334,6 +337,7 @@ Status CampaignEngine::cancel_open_targets(Run* run, int64_t campaign_id) {
     }
     if (run) {
         run->ready.clear();
+        run->queued.clear();
         run->retries.clear();
         run->exhausted = true;
     }
@@ -357,8 +361,9 @@ Status CampaignEngine::start_run(const db::Campaign& c) {
             if (t.state == "running") {
                 run->running[t.seq] = t;
                 orphans.push_back(t);
-            } else if (t.next_at > run->refilled_at)
+            } else if (t.next_at) {
                 run->retries.emplace(t.next_at, t.seq);
+            }
         }
         if (page.size() < kReadAhead)
             break;
@@ -371,11 +376,10 @@ Status CampaignEngine::start_run(const db::Campaign& c) {
         std::optional<db::Request> req;
         if (t.request_id)
             OTAGW_TRY_ASSIGN(req, store_.request(t.request_id));
-        if (!req) {
+        if (!req) { // never started: pending again, read ahead like the others
             r.running.erase(t.seq);
             t.state = "pending";
             OTAGW_TRY_STATUS(store_.update_campaign_target(t));
-            r.ready.push_front(t);
         } else if (db::request_finished(req->state)) {
             auto detail = nlohmann::ordered_json::parse(req->detail, nullptr, false);
             pipeline_.in_one_transaction("campaign resume",
@@ -423,20 +427,11 @@ bool CampaignEngine::refill(Run& run) {
         log::error(kLog, "campaign " + run.c.name + ": " + page.error().message);
         return false;
     }
-    const int64_t now = now_ms();
     for (auto& t : *page) {
         run.cursor = t.seq;
-        if (t.state != "pending" || run.running.count(t.seq))
-            continue;
-        if (t.next_at > now) {
-            bool known = false;
-            auto [from, to] = run.retries.equal_range(t.next_at);
-            for (auto it = from; it != to; ++it)
-                known = known || it->second == t.seq;
-            if (!known)
-                run.retries.emplace(t.next_at, t.seq);
-            continue;
-        }
+        if (t.state != "pending" || t.next_at || run.running.count(t.seq) ||
+            !run.queued.insert(t.seq).second)
+            continue; // in flight, waiting for a retry (in `retries`), or read already
         run.ready.push_back(std::move(t));
     }
     if (page->size() < kReadAhead)
@@ -449,16 +444,20 @@ std::optional<db::CampaignTarget> CampaignEngine::next_target(Run& run, int64_t 
         const int64_t seq = run.retries.begin()->second;
         run.retries.erase(run.retries.begin());
         auto t = store_.campaign_target(run.c.id, seq);
-        if (t && *t && (*t)->state == "pending")
+        if (t && *t && (*t)->state == "pending" && !run.running.count(seq) &&
+            !run.queued.count(seq))
             return std::move(**t);
     }
     if (run.ready.empty())
         refill(run);
-    if (run.ready.empty())
-        return std::nullopt;
-    db::CampaignTarget t = std::move(run.ready.front());
-    run.ready.pop_front();
-    return t;
+    while (!run.ready.empty()) {
+        db::CampaignTarget t = std::move(run.ready.front());
+        run.ready.pop_front();
+        run.queued.erase(t.seq);
+        if (!run.running.count(t.seq))
+            return t;
+    }
+    return std::nullopt;
 }
 
 void CampaignEngine::pump() {
@@ -668,34 +667,42 @@ void CampaignEngine::conclude(Run* run, db::CampaignTarget t, const db::Request&
     t.por_status = detail.value("por_status", t.por_status);
     Run fallback; // a campaign not running here (cancelled): the target is still settled
     if (!run) {
-        fallback.c.id = t.campaign_id;
-        fallback.c.retries = 0;
+        if (auto c = store_.campaign(t.campaign_id); c && *c) {
+            fallback.c = **c;
+            fallback.op = campaign_operation(fallback.c.operation).value_or(Operation::Query);
+        }
         run = &fallback;
     }
-    const bool audit_first =
-        r.operation == "query" && run->op != Operation::Query && run != &fallback;
-    if (audit_first) {
+    // A cancelled campaign tries nothing again: what is in flight ends as it ends.
+    const bool may_retry = run != &fallback && run->c.state != "cancelled";
+    const bool never_ran =
+        r.reason.starts_with("card_state_") && !transition_refusal(run->op, t.card_state);
+    if (r.operation == "query" && run->op != Operation::Query) {
         // The card was read before trying again: maybe it did it after all.
         const std::string state = t.card_state;
-        if (r.state == "done" && reached(run->op, state))
+        if (r.state == "done" && reached(run->op, state)) {
             settle(*run, t, "succeeded", "");
-        else if (r.state == "done" && !transition_refusal(run->op, state)) {
-            t.state = "pending";
-            run->running.erase(seq);
-            if (Status st = store_.update_campaign_target(t); !st)
-                log::error(kLog, st.error().message);
-            run->ready.push_front(t);
-        } else if (r.state == "done")
+        } else if (r.state == "done" && !transition_refusal(run->op, state)) {
+            if (!may_retry) {
+                settle(*run, t, "cancelled", "campaign_cancelled");
+            } else {
+                t.state = "pending";
+                run->running.erase(seq);
+                if (Status st = store_.update_campaign_target(t); !st)
+                    log::error(kLog, st.error().message);
+                if (run->queued.insert(seq).second)
+                    run->ready.push_front(t);
+            }
+        } else if (r.state == "done") {
             settle(*run, t, "failed", "card_state_" + state);
-        else if (transient(r.reason))
+        } else if (transient(r.reason) && may_retry) {
             retry_later(*run, t, r.reason);
-        else
+        } else {
             settle(*run, t, "failed", r.reason);
+        }
     } else if (r.state == "done") {
         settle(*run, t, "succeeded", "");
-    } else if ((transient(r.reason) || (r.reason.starts_with("card_state_") &&
-                                        !transition_refusal(run->op, t.card_state))) &&
-               run != &fallback) {
+    } else if ((transient(r.reason) || never_ran) && may_retry) {
         // The card never ran it (its state is still one the operation starts from): again.
         retry_later(*run, t, r.reason);
     } else {
