@@ -2,6 +2,7 @@
 // otactl's client of the daemon's admin API (doc/api.yaml), shared by its online commands.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,10 @@ void print_table(const std::vector<std::string>& head,
 // Prints "otactl: <message>" and returns 1.
 int fail(const otagw::Error& e);
 void add_api_options(CLI::App* cmd, const std::shared_ptr<ApiOptions>& o);
+// A file sent as a request body piece by piece (256 KiB at a time, an empty piece at the end);
+// an unreadable file is a usage error naming `option`.
+std::function<otagw::Result<std::string>()> file_chunks(const std::string& path,
+                                                        const char* option);
 
 void add_campaign_commands(CLI::App& app, const std::shared_ptr<ApiOptions>& o, int& exit_code);
 

@@ -280,9 +280,6 @@ int audit_tail(const ApiOptions& o, int n) {
 // One pass of the file through /v1/inventory/import, streamed from disk.
 Result<Json> import_pass(const ApiOptions& o, const std::string& file, const std::string& mode,
                          const std::string& on_error) {
-    auto in = std::make_shared<std::ifstream>(file, std::ios::binary);
-    if (!*in)
-        usage_error("FILE", "cannot read " + file);
     const size_t slash = file.rfind('/');
     const std::string name = slash == std::string::npos ? file : file.substr(slash + 1);
     http::ClientRequest req;
@@ -290,14 +287,7 @@ Result<Json> import_pass(const ApiOptions& o, const std::string& file, const std
     req.target =
         "/v1/inventory/import?mode=" + mode + "&on_error=" + on_error + "&name=" + url_encode(name);
     req.headers.emplace_back("Content-Type", "text/csv");
-    req.next_chunk = [in]() -> Result<std::string> {
-        std::string buf(256 * 1024, '\0');
-        in->read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        if (in->bad())
-            return make_error("reading the inventory file failed");
-        buf.resize(static_cast<size_t>(in->gcount()));
-        return buf;
-    };
+    req.next_chunk = file_chunks(file, "FILE");
     return call_json(o, std::move(req));
 }
 
@@ -438,6 +428,20 @@ int request_show(const ApiOptions& o, int64_t id) {
 }
 
 } // namespace
+
+std::function<Result<std::string>()> file_chunks(const std::string& path, const char* option) {
+    auto in = std::make_shared<std::ifstream>(path, std::ios::binary);
+    if (!*in)
+        usage_error(option, "cannot read " + path);
+    return [in, path]() -> Result<std::string> {
+        std::string buf(256 * 1024, '\0');
+        in->read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        if (in->bad())
+            return make_error("reading " + path + " failed");
+        buf.resize(static_cast<size_t>(in->gcount()));
+        return buf;
+    };
+}
 
 void add_api_options(CLI::App* cmd, const std::shared_ptr<ApiOptions>& o) {
     cmd->add_option("--api", o->api, "API URL (default $OTAGW_API or http://127.0.0.1:8080)");

@@ -187,20 +187,10 @@ int campaign_create(const ApiOptions& o, const CreateArgs& a) {
     if (!a.filter.empty()) {
         q += "&filter=" + url_encode(a.filter);
     } else {
-        auto in = std::make_shared<std::ifstream>(a.targets, std::ios::binary);
-        if (!*in)
-            usage_error("--targets", "cannot read " + a.targets);
+        req.next_chunk = file_chunks(a.targets, "--targets");
         const size_t slash = a.targets.rfind('/');
         q += "&targets_name=" +
              url_encode(slash == std::string::npos ? a.targets : a.targets.substr(slash + 1));
-        req.next_chunk = [in]() -> Result<std::string> {
-            std::string buf(256 * 1024, '\0');
-            in->read(buf.data(), static_cast<std::streamsize>(buf.size()));
-            if (in->bad())
-                return make_error("reading the target file failed");
-            buf.resize(static_cast<size_t>(in->gcount()));
-            return buf;
-        };
     }
     req.target = q;
     auto r = call(o, std::move(req));

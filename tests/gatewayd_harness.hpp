@@ -107,6 +107,16 @@ inline Answer api(const std::string& method, const std::string& target,
     return a;
 }
 
+// A query on the daemon's database with the sqlite3 shell (WAL: read while it runs).
+inline std::string sql(const std::string& query) {
+    auto r = test::run_command("sqlite3 " + g_dir + "/ota-gateway.db \"" + query + "\"");
+    if (r.status != 0)
+        fail_msg("sqlite3: %s", r.err.c_str());
+    while (!r.out.empty() && r.out.back() == '\n')
+        r.out.pop_back();
+    return r.out;
+}
+
 // The simulator's control port, from its ready line.
 inline uint16_t control_port(interop::Process& sim) {
     const std::string log = sim.log();

@@ -23,15 +23,6 @@ namespace {
 
 const char* kTransit = "f04f5441470102010001";
 
-std::string sql(const std::string& query) {
-    auto r = test::run_command("sqlite3 " + g_dir + "/ota-gateway.db \"" + query + "\"");
-    if (r.status != 0)
-        fail_msg("sqlite3: %s", r.err.c_str());
-    while (!r.out.empty() && r.out.back() == '\n')
-        r.out.pop_back();
-    return r.out;
-}
-
 // The campaign as the API reports it; null while the daemon is down.
 Json status() {
     uv_loop_t loop;

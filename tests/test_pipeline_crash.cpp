@@ -57,15 +57,6 @@ void post_all() {
     uv_loop_close(&loop);
 }
 
-std::string sql(const std::string& query) {
-    auto r = test::run_command("sqlite3 " + g_dir + "/ota-gateway.db \"" + query + "\"");
-    if (r.status != 0)
-        fail_msg("sqlite3: %s", r.err.c_str());
-    while (!r.out.empty() && r.out.back() == '\n')
-        r.out.pop_back();
-    return r.out;
-}
-
 void test_kill_during_concurrent_requests(void**) {
     g_api = interop::free_port();
     g_vty = interop::free_port();
