@@ -392,6 +392,60 @@ void test_smsc_faults_end_with_a_reason_for_every_target(void**) {
     assert_both_sides(locked, kBank, "suspended", "suspended");
 }
 
+// ---- several campaigns, a schedule, the progress bar -----------------------------------------
+
+// Two campaigns at once share the SMSC: they take turns, so neither waits for the other. One
+// scheduled with --start-at starts by itself. On a terminal, --follow draws a progress bar.
+void test_campaigns_share_and_start_by_themselves(void**) {
+    const std::string prefix = g->msisdns[0].substr(0, 3);
+    must("campaign create --name audit-transit-a --op audit --aid " + std::string(kTransit) +
+         " --filter msisdn-prefix=" + prefix);
+    must("campaign create --name audit-bank-b --op audit --aid " + std::string(kBank) +
+         " --filter msisdn-prefix=" + prefix);
+    must("campaign start audit-transit-a");
+    must("campaign start audit-bank-b");
+    Json a, b;
+    assert_true(eventually(
+        [&] {
+            a = campaign("audit-transit-a");
+            b = campaign("audit-bank-b");
+            return a["state"] == "finished" || b["state"] == "finished";
+        },
+        120));
+    // When the first is done, the second is nearly done too (turns, not one after the other).
+    const uint64_t other =
+        a["state"] == "finished" ? b["done"].get<uint64_t>() : a["done"].get<uint64_t>();
+    print_message("first finished; the other had %llu of %zu done\n",
+                  static_cast<unsigned long long>(other), g->cards);
+    assert_true(other >= g->cards * 3 / 4);
+    wait_over("audit-transit-a");
+    wait_over("audit-bank-b");
+
+    // Scheduled two seconds ahead: it starts by itself.
+    {
+        std::ofstream f(g_dir + "/five.txt");
+        for (size_t i = 0; i < 5; i++)
+            f << g->iccids[i] << "\n";
+    }
+    auto r = must("campaign create --name later --op audit --aid " + std::string(kBank) +
+                  " --targets five.txt --start-at +2s");
+    assert_true(r.out.find(", scheduled") != std::string::npos);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    assert_string_equal(campaign("later")["state"].get<std::string>().c_str(), "scheduled");
+    Json c = wait_over("later", 30);
+    assert_string_equal(c["state"].get<std::string>().c_str(), "finished");
+    assert_int_equal(count(c, "succeeded"), 5);
+    assert_true(c["started_at"].get<int64_t>() - c["created_at"].get<int64_t>() >= 1900);
+
+    // The progress bar, on a pseudo-terminal (script(1)).
+    r = test::run_command("cd " + g_dir + " && OTAGW_API=http://127.0.0.1:" +
+                          std::to_string(g_api) + " OTAGW_API_TOKEN=" + kToken + " script -qec '" +
+                          OTACTL_PATH + " campaign status later --follow' /dev/null");
+    assert_int_equal(r.status, 0);
+    assert_true(r.out.find("later [##############################] 100% 5/5") != std::string::npos);
+    assert_true(r.out.find('\r') != std::string::npos);
+}
+
 // ---- pause, resume, cancel ------------------------------------------------------------------
 
 void test_pause_resume_cancel(void**) {
@@ -490,6 +544,7 @@ int main() {
         cmocka_unit_test(test_campaigns_over_every_card),
         cmocka_unit_test(test_smsc_faults_end_with_a_reason_for_every_target),
         cmocka_unit_test(test_pause_resume_cancel),
+        cmocka_unit_test(test_campaigns_share_and_start_by_themselves),
         cmocka_unit_test(test_clean_stop),
     };
     std::string pattern = "/tmp/otagw-campaigns-XXXXXX";
