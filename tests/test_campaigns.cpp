@@ -243,7 +243,7 @@ void test_bad_target_file_is_reported_line_by_line(void**) {
         "bad.txt:3: 'hello' is neither an ICCID (18 to 20 digits) nor an MSISDN",
         "bad.txt:6: no card with MSISDN 4479000000001 in the inventory",
         "bad.txt:7: '1234567890123456789' has an ICCID's length but does not start with 89",
-        "bad.txt:8: the same card (ICCID ",
+        "bad.txt:8: the same card as line 2",
         "bad.txt:10: '0791234567' is no E.164 number",
         "bad.txt:11: no card with ICCID 8988299999999999999 in the inventory",
         "otactl: 6 bad lines in the target file bad.txt; no campaign created"};

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <unordered_map>
 
 #include "otagw/common/log.hpp"
 #include "otagw/gateway/operations.hpp"
@@ -179,7 +178,7 @@ Result<db::Campaign> CampaignEngine::create(const CampaignSpec& spec,
         selection = "filter " + spec.filter;
     } else {
         // Every line is checked; the campaign is created only when every line is good.
-        std::unordered_map<int64_t, size_t> line_of_card;
+        std::vector<std::pair<int64_t, size_t>> by_line; // card id, line
         size_t line = 0;
         std::string_view text = spec.targets;
         while (!text.empty()) {
@@ -204,18 +203,30 @@ Result<db::Campaign> CampaignEngine::create(const CampaignSpec& spec,
                                          " in the inventory"});
                 continue;
             }
-            auto [it, fresh] = line_of_card.emplace(card->id, line);
-            if (!fresh) {
-                bad.push_back({line, "the same card (ICCID " + card->iccid + ") as line " +
-                                         std::to_string(it->second)});
-                continue;
-            }
-            cards.push_back(card->id);
+            by_line.emplace_back(card->id, line);
         }
+        // The same card twice (by ICCID and by MSISDN, say): found by sorting, not by a hash
+        // table of a million entries.
+        std::vector<std::pair<int64_t, size_t>> sorted = by_line;
+        std::sort(sorted.begin(), sorted.end());
+        for (size_t i = 1, first = 0; i < sorted.size(); i++) {
+            if (sorted[i].first != sorted[first].first)
+                first = i; // (card, line) pairs sort each card's first line first
+            else
+                bad.push_back({sorted[i].second,
+                               "the same card as line " + std::to_string(sorted[first].second)});
+        }
+        sorted = {};
+        std::sort(bad.begin(), bad.end(), [](const TargetLineError& x, const TargetLineError& y) {
+            return x.line < y.line;
+        });
         if (!bad.empty())
             return make_error(std::to_string(bad.size()) + " bad line" +
                               (bad.size() == 1 ? "" : "s") + " in the target file " +
                               spec.targets_name + "; no campaign created");
+        cards.reserve(by_line.size());
+        for (const auto& [card, at] : by_line)
+            cards.push_back(card);
         selection = "file " + spec.targets_name;
     }
     if (cards.empty())
