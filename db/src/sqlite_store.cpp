@@ -325,6 +325,7 @@ bool campaign_finished(std::string_view state) {
 struct SqliteStore::Statements {
     Stmt begin, commit, rollback;
     Stmt savepoint, release, rollback_to;
+    Stmt unit_begin, unit_release, unit_rollback; // group commit's savepoints
     Stmt card_by[3]; // iccid, imsi, msisdn
     Stmt cards_matching;
     Stmt insert_card, insert_keyset, insert_card_app;
@@ -396,6 +397,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
         {&t.savepoint, "SAVEPOINT put_card"},
         {&t.release, "RELEASE put_card"},
         {&t.rollback_to, "ROLLBACK TO put_card"},
+        {&t.unit_begin, "SAVEPOINT unit"},
+        {&t.unit_release, "RELEASE unit"},
+        {&t.unit_rollback, "ROLLBACK TO unit"},
         {&t.card_by[0], cards + "iccid = ?1"},
         {&t.card_by[1], cards + "imsi = ?1"},
         {&t.card_by[2], cards + "msisdn = ?1"},
@@ -644,7 +648,7 @@ Status SqliteStore::begin() {
                 return fail("begin");
             group_open_ = true;
         }
-        if (sqlite3_exec(db_, "SAVEPOINT unit", nullptr, nullptr, nullptr) != SQLITE_OK)
+        if (Use u(st_->unit_begin); u.step() != SQLITE_DONE) // prepared: no parsing per unit
             return fail("savepoint");
         depth_ = 1;
         return {};
@@ -656,7 +660,7 @@ Status SqliteStore::begin() {
 Status SqliteStore::commit() {
     if (group_commit_) {
         depth_ = 0;
-        if (sqlite3_exec(db_, "RELEASE unit", nullptr, nullptr, nullptr) != SQLITE_OK)
+        if (Use u(st_->unit_release); u.step() != SQLITE_DONE)
             return fail("release");
         return {};
     }
@@ -667,9 +671,10 @@ Status SqliteStore::commit() {
 Status SqliteStore::rollback() {
     if (group_commit_) {
         depth_ = 0;
-        if (sqlite3_exec(db_, "ROLLBACK TO unit; RELEASE unit", nullptr, nullptr, nullptr) !=
-            SQLITE_OK)
+        if (Use u(st_->unit_rollback); u.step() != SQLITE_DONE)
             return fail("rollback to savepoint");
+        if (Use u(st_->unit_release); u.step() != SQLITE_DONE)
+            return fail("release");
         return {};
     }
     Use u(st_->rollback);
