@@ -326,7 +326,7 @@ struct SqliteStore::Statements {
     Stmt begin, commit, rollback;
     Stmt savepoint, release, rollback_to;
     Stmt unit_begin, unit_release, unit_rollback; // group commit's savepoints
-    Stmt card_by[3]; // iccid, imsi, msisdn
+    Stmt card_by[3];                              // iccid, imsi, msisdn
     Stmt cards_matching;
     Stmt insert_card, insert_keyset, insert_card_app;
     Stmt count_cards, set_card_status;
