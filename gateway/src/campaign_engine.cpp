@@ -424,9 +424,11 @@ Status CampaignEngine::resume() {
 // ---- pacing ----------------------------------------------------------------------------------
 
 void CampaignEngine::kick() {
-    if (kicked_ || stopped_)
+    // A pump already due now is enough; one set for later (pacing, a retry) is brought forward.
+    if (stopped_ || (kicked_ && pump_due_ <= uv_now(loop_)))
         return;
     kicked_ = true;
+    pump_due_ = uv_now(loop_);
     pump_timer_->start(0, [this] { pump(); });
 }
 
@@ -541,6 +543,7 @@ void CampaignEngine::pump() {
         kick(); // the loop serves I/O first
     else if (wake >= 0 && !kicked_) {
         kicked_ = true;
+        pump_due_ = uv_now(loop_) + static_cast<uint64_t>(wake);
         pump_timer_->start(static_cast<uint64_t>(wake), [this] { pump(); });
     }
 }

@@ -121,7 +121,8 @@ private:
     std::map<int64_t, std::unique_ptr<uv::Timer>> scheduled_;
     int64_t turn_ = 0; // the campaign whose turn it is (fair sharing)
     std::unique_ptr<uv::Timer> pump_timer_;
-    bool kicked_ = false;
+    bool kicked_ = false;   // a pump is set...
+    uint64_t pump_due_ = 0; // ...for then (loop time)
     // The target being launched: its request may end inside submit().
     struct Launching {
         int64_t campaign_id = 0;
