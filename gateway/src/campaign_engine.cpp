@@ -18,6 +18,7 @@ constexpr size_t kLaunchesPerTurn = 500; // then the loop serves I/O before more
 constexpr size_t kBulkQueueCap = 2000;   // campaign packets waiting in the ESME at most
 constexpr uint64_t kMaxRetryDelayMs = 600000;
 constexpr int64_t kRateWindowMs = 10000; // the rate shown is over this long
+constexpr uint64_t kCoalesceMs = 10;     // kicks within this of a pump set join it
 
 int64_t now_ms() {
     using namespace std::chrono;
@@ -424,8 +425,9 @@ Status CampaignEngine::resume() {
 // ---- pacing ----------------------------------------------------------------------------------
 
 void CampaignEngine::kick() {
-    // A pump already due now is enough; one set for later (pacing, a retry) is brought forward.
-    if (stopped_ || (kicked_ && pump_due_ <= uv_now(loop_)))
+    // A pump due within kCoalesceMs is enough (launches then go out in batches, one commit
+    // each); one set for later (a retry's wake) is brought forward.
+    if (stopped_ || (kicked_ && pump_due_ <= uv_now(loop_) + kCoalesceMs))
         return;
     kicked_ = true;
     pump_due_ = uv_now(loop_);
