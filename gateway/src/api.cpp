@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "otagw/gateway/api.hpp"
+#include "otagw/gateway/msisdn.hpp"
 
 #include <charconv>
 #include <cstring>
@@ -52,10 +53,6 @@ Json app_json(const db::CardApp& a) {
     j["module"] = a.module_aid;
     j["updated_at"] = a.updated_at;
     return j;
-}
-
-bool all_digits(std::string_view s) {
-    return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
 // Streams an inventory file into the importer as the body arrives.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "otagw/gateway/campaign_engine.hpp"
+#include "otagw/gateway/msisdn.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -23,11 +24,6 @@ constexpr uint64_t kCoalesceMs = 10;     // kicks within this of a pump set join
 int64_t now_ms() {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-bool all_digits(std::string_view s) {
-    return !s.empty() &&
-           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 bool valid_name(std::string_view s) {

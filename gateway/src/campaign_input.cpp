@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "otagw/gateway/campaign_input.hpp"
+#include "otagw/gateway/msisdn.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -9,11 +10,6 @@
 namespace otagw::gateway {
 
 namespace {
-
-bool digits(std::string_view s) {
-    return !s.empty() &&
-           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
@@ -74,9 +70,9 @@ Result<std::optional<TargetRef>> parse_target_line(std::string_view line, bool f
         return std::optional<TargetRef>(); // a CSV header
     TargetRef t;
     if (field.size() >= 18 && field.size() <= 20 && (field.back() == 'F' || field.back() == 'f') &&
-        digits(field.substr(0, field.size() - 1)))
+        all_digits(field.substr(0, field.size() - 1)))
         field.remove_suffix(1); // E.118 padding
-    if (digits(field) && field.size() >= 18 && field.size() <= 20) {
+    if (all_digits(field) && field.size() >= 18 && field.size() <= 20) {
         if (!field.starts_with("89"))
             return make_error(
                 cat("'", shown(field),
@@ -88,7 +84,7 @@ Result<std::optional<TargetRef>> parse_target_line(std::string_view line, bool f
     std::string_view number = field;
     if (number.starts_with('+'))
         number.remove_prefix(1);
-    if (digits(number) && number.size() <= 15) {
+    if (all_digits(number) && number.size() <= 15) {
         if (number.front() == '0')
             return make_error(cat("'", shown(field),
                                   "' is no E.164 number (a national number starting with 0?)"));
@@ -149,7 +145,7 @@ Result<CampaignFilter> parse_campaign_filter(std::string_view text) {
     if (!f.msisdn_prefix.empty()) {
         if (f.msisdn_prefix.starts_with('+'))
             f.msisdn_prefix.erase(0, 1);
-        if (!digits(f.msisdn_prefix) || f.msisdn_prefix.size() > 15)
+        if (!all_digits(f.msisdn_prefix) || f.msisdn_prefix.size() > 15)
             return make_error(
                 cat("filter: msisdn-prefix '", shown(f.msisdn_prefix), "' is not up to 15 digits"));
     }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "otagw/gateway/inventory_reader.hpp"
+#include "otagw/gateway/msisdn.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -34,11 +35,6 @@ std::vector<std::string_view> entries(std::string_view field) {
     if (field.empty())
         return {};
     return split(field, ';');
-}
-
-bool all_digits(std::string_view s) {
-    return !s.empty() &&
-           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 bool is_hex(std::string_view s) {

@@ -12,11 +12,6 @@ namespace {
 using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberUtil;
 
-bool digits_only(std::string_view s) {
-    return !s.empty() &&
-           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 Result<std::string> in_ranges(std::string e164, const MsisdnPolicy& policy) {
     if (policy.ranges.empty())
         return e164;
@@ -27,6 +22,11 @@ Result<std::string> in_ranges(std::string e164, const MsisdnPolicy& policy) {
 }
 
 } // namespace
+
+bool all_digits(std::string_view s) {
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
 
 Result<std::string> normalize_msisdn(std::string_view address, uint8_t ton,
                                      const MsisdnPolicy& policy) {
@@ -42,7 +42,7 @@ Result<std::string> normalize_msisdn(std::string_view address, uint8_t ton,
         international = true;
         s.erase(0, 1);
     }
-    if (!digits_only(s))
+    if (!all_digits(s))
         return make_error("MSISDN " + std::string(address) + ": digits only (and a leading '+')");
     auto* util = PhoneNumberUtil::GetInstance();
     if (international) {

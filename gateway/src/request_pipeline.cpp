@@ -343,9 +343,7 @@ void RequestPipeline::on_mo(const smpp::Mo& mo) {
         // Our own packet's answer comes from the number we sent it to (international): found
         // as it is; anything else is normalised first.
         const std::string& from = mo.source.addr;
-        const bool plain =
-            mo.source.ton == 1 && !from.empty() && from.size() <= 15 &&
-            std::all_of(from.begin(), from.end(), [](char c) { return c >= '0' && c <= '9'; });
+        const bool plain = mo.source.ton == 1 && from.size() <= 15 && all_digits(from);
         auto card = plain ? store_.card_by_msisdn(from)
                           : Result<std::optional<db::Card>>(std::optional<db::Card>());
         if (!plain || (card && !*card)) {
@@ -598,10 +596,7 @@ void RequestPipeline::on_provider_answer(int64_t id, Result<ProviderClient::Answ
         }
         r->detail["personalisation"] = to_hex(*data);
     }
-    Status st = atomically([&]() -> Status {
-        OTAGW_TRY_STATUS(save(*r));
-        return store_.set_request_state(id, "approved", "");
-    });
+    Status st = atomically([&]() -> Status { return save(*r, "approved", ""); });
     if (!st)
         return fail_quietly("request " + std::to_string(id), st.error());
     r->request.state = "approved";

@@ -25,4 +25,7 @@ struct MsisdnPolicy {
 Result<std::string> normalize_msisdn(std::string_view address, uint8_t ton,
                                      const MsisdnPolicy& policy);
 
+// Not empty, ASCII digits only (MSISDNs, ICCIDs, ids in paths).
+bool all_digits(std::string_view s);
+
 } // namespace otagw::gateway
