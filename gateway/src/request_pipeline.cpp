@@ -511,10 +511,6 @@ Result<RequestPipeline::Loaded> RequestPipeline::load(int64_t id) {
     return l;
 }
 
-Status RequestPipeline::save(const Loaded& l) {
-    return store_.set_request_detail(l.request.id, l.detail.dump());
-}
-
 Status RequestPipeline::save(const Loaded& l, std::string_view state, std::string_view reason) {
     return store_.set_request(l.request.id, state, reason, l.detail.dump());
 }

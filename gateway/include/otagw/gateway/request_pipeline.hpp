@@ -145,7 +145,6 @@ private:
     // Matches PoRs of the card to the request; `timeout_ms` 0: the timer starts later.
     void wait_for_por(int64_t request_id, int64_t card_id, uint64_t timeout_ms);
     void forget(int64_t request_id);
-    Status save(const Loaded& l);
     // The request's new state and its working data, in one write.
     Status save(const Loaded& l, std::string_view state, std::string_view reason);
     void fail_quietly(const std::string& where, const Error& e);
