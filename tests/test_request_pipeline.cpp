@@ -217,7 +217,7 @@ int setup(void**) {
     g_config_edits = {
         {"url https://127.0.0.1:8443/ota",
          "url http://127.0.0.1:" + std::to_string(w.provider_port)},
-        {"timeout 10000", "timeout 700"},
+        {"timeout 10000", "timeout 2000"},
         {"retries 3", "retries 1"},
         {"por-timeout 60", "por-timeout 3"},
     };
@@ -412,10 +412,12 @@ void test_card_failures(void**) {
 
 void test_counter_too_low_is_resynchronised(void**) {
     const size_t c = 12;
-    // The card has seen counter 1; the gateway's database is set back as if restored from a
-    // backup taken before that request (its counter and its record of the packet).
+    // The card has seen counters 1 and 2; the gateway's database is set back as if restored
+    // from a backup taken before those requests (its counter and its record of the packets).
     assert_ends({{"msisdn", msisdn(c)}, {"app", "02"}, {"operation", "suspend"}}, "done", "", c,
                 kTransit, "suspended", "locked");
+    assert_ends({{"msisdn", msisdn(c)}, {"app", "02"}, {"operation", "resume"}}, "done", "", c,
+                kTransit, "active", "selectable");
     const std::string card_id = "(SELECT id FROM cards WHERE iccid = '" + iccid(c) + "')";
     auto sql = test::run_command("sqlite3 " + g_dir +
                                  "/ota-gateway.db \"PRAGMA foreign_keys = ON; UPDATE keysets SET "
@@ -423,17 +425,50 @@ void test_counter_too_low_is_resynchronised(void**) {
                                  card_id + "; DELETE FROM pors WHERE card_id = " + card_id +
                                  "; DELETE FROM ota_messages WHERE card_id = " + card_id + "\"");
     assert_int_equal(sql.status, 0);
-    Json r = api_request({{"msisdn", msisdn(c)}, {"app", "02"}, {"operation", "resume"}});
+    Json r = api_request({{"msisdn", msisdn(c)}, {"app", "02"}, {"operation", "suspend"}});
     Json done = wait_request(r["id"]);
     assert_string_equal(done["state"].get<std::string>().c_str(), "done");
-    assert_states_agree(c, kTransit, "active", "selectable");
+    assert_states_agree(c, kTransit, "suspended", "locked");
     Json card = api("GET", "/v1/cards/" + iccid(c)).json();
-    assert_int_equal(card["keysets"][0]["counter"].get<int>(), 2); // 1 resynchronised, then 2
+    // 1 refused (the card is at 2), raised to the card's 2, then 3.
+    assert_int_equal(card["keysets"][0]["counter"].get<int>(), 3);
     bool resync = false;
     const Json audit = api("GET", "/v1/audit?limit=50").json();
     for (const auto& e : audit["entries"])
         resync |= e["action"] == "keyset.counter_resync" && e["subject"] == iccid(c);
     assert_true(resync);
+}
+
+// The network delivers every command packet twice, the copies and the PoRs in random order
+// (jitter). The second copy is refused with "counter low" naming the packet's own counter; that
+// PoR may come first. The gateway must wait for the first copy's PoR rather than send the
+// operation again (which the card, having done it, would refuse).
+void test_packet_delivered_twice(void**) {
+    const std::vector<size_t> cards = {16, 17, 18, 19};
+    assert_true(sim_control(g->control, "fault mt-duplicate=1").value("ok", false));
+    assert_true(sim_control(g->control, "fault jitter=300").value("ok", false));
+    const char* ops[][3] = {{"suspend", "suspended", "locked"},
+                            {"resume", "active", "selectable"},
+                            {"suspend", "suspended", "locked"},
+                            {"resume", "active", "selectable"}};
+    for (const auto& op : ops) {
+        std::vector<int64_t> ids;
+        for (size_t c : cards)
+            ids.push_back(
+                api_request({{"msisdn", msisdn(c)}, {"app", "02"}, {"operation", op[0]}})["id"]);
+        for (size_t i = 0; i < cards.size(); i++) {
+            Json done = wait_request(ids[i], 30);
+            if (done["state"] != "done")
+                fail_msg("%s on card %zu: %s", op[0], cards[i], done.dump().c_str());
+            assert_states_agree(cards[i], kTransit, op[1], op[2]);
+        }
+    }
+}
+
+int network_faults_off(void**) {
+    sim_control(g->control, "fault mt-duplicate=0");
+    sim_control(g->control, "fault jitter=0");
+    return 0;
 }
 
 void test_lost_por_is_reconciled(void**) {
@@ -540,6 +575,7 @@ int main() {
         cmocka_unit_test(test_provider_veto_and_timeout),
         cmocka_unit_test(test_card_failures),
         cmocka_unit_test(test_counter_too_low_is_resynchronised),
+        cmocka_unit_test_teardown(test_packet_delivered_twice, network_faults_off),
         cmocka_unit_test(test_lost_por_is_reconciled),
         cmocka_unit_test(test_por_with_bad_cc_is_not_believed),
         cmocka_unit_test(test_secured_request_from_the_card),

@@ -883,6 +883,17 @@ void RequestPipeline::on_por(const db::Card& card, const smpp::Mo& mo) {
         }
         return;
     }
+    if (por->status == 0x02 && por->counter == m.counter) {
+        // "Counter low" naming the very counter of this packet: the card has already taken
+        // it, so this PoR answers a second copy (an SMSC or ESME may deliver a message twice).
+        // The first copy's PoR tells what happened; if it was lost, the PoR timeout reads the
+        // card. Resending now would run the operation twice.
+        counters_.inc("por:duplicate_delivery");
+        log::info(kLog, "request " + std::to_string(m.request_id) + ": the card had already " +
+                            "taken counter " + std::to_string(m.counter) +
+                            " (a copy delivered twice); waiting for the first copy's PoR");
+        return;
+    }
     forget(l->request.id);
     on_card_answer(std::move(*l), m, por->status, por->data, por->counter);
 }
@@ -977,8 +988,10 @@ void RequestPipeline::on_card_answer(Loaded l, const db::OtaMessage& m, uint8_t 
                           std::to_string(answer->failed_command + 1) + " of " +
                           std::to_string(script->size());
     l.detail["card_refusal"] = "card_refused_" + hex_word(answer->failed_sw);
-    if (answer->failed_command > 0 && !audit_phase) {
-        // Earlier commands ran: read the card before saying what happened.
+    if (!audit_phase && (answer->failed_command > 0 || l.detail.value("attempts", 0) > 1)) {
+        // Earlier commands ran, or an earlier copy of the operation may have (it was sent
+        // again after a counter resynchronisation or an audit): read the card before saying
+        // what happened.
         dispatch(std::move(l), true);
         return;
     }
@@ -1012,6 +1025,13 @@ void RequestPipeline::after_audit(Loaded l, const std::string& card_state) {
     const std::string target = target_state(l.op, from);
     l.detail["state"] = card_state;
     if (l.detail.contains("card_refusal")) {
+        if (card_state == target && l.detail.value("attempts", 0) > 1) {
+            // The card refused the last copy because an earlier one had done the operation.
+            l.detail.erase("card_refusal");
+            l.detail["message"] = "done by an earlier copy; " + l.detail.value("message", "");
+            finish(std::move(l), "done", "");
+            return;
+        }
         finish(std::move(l), "failed", l.detail.value("card_refusal", ""));
         return;
     }
