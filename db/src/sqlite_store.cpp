@@ -409,8 +409,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
         {&t.insert_keyset, "INSERT INTO keysets (card_id, kvn, algorithm, kic, kid, kik, counter) "
                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
         {&t.insert_card_app,
-         "INSERT OR REPLACE INTO card_apps (card_id, aid, life_cycle, state, load_file_aid, "
-         "module_aid, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+         "INSERT INTO card_apps (card_id, aid, life_cycle, state, load_file_aid, module_aid, "
+         "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (card_id, aid) DO UPDATE "
+         "SET life_cycle = ?3, state = ?4, load_file_aid = ?5, module_aid = ?6, updated_at = ?7"},
         {&t.count_cards, "SELECT count(*) FROM cards"},
         {&t.set_card_status, "UPDATE cards SET status = ?2, updated_at = ?3 WHERE id = ?1"},
         {&t.keysets, "SELECT kvn, algorithm, kic, kid, kik, counter, (SELECT iccid FROM cards "
