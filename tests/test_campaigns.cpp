@@ -477,6 +477,18 @@ void test_pause_resume_cancel(void**) {
     c = campaign("lock-bank");
     assert_int_equal(c["done"].get<uint64_t>(), paused_at);
     assert_true(paused_at < total);
+    // The counts the engine keeps while the campaign runs are the store's.
+    std::string counted;
+    for (const char* state : {"pending", "running", "succeeded"})
+        if (count(c, state))
+            counted += std::string(counted.empty() ? "" : " ") + state + ":" +
+                       std::to_string(count(c, state));
+    assert_string_equal(
+        sql("SELECT group_concat(state || ':' || n, ' ') FROM (SELECT state, count(*) AS n FROM "
+            "campaign_targets WHERE campaign_id = " +
+            std::to_string(c["id"].get<int64_t>()) + " GROUP BY state ORDER BY state)")
+            .c_str(),
+        counted.c_str());
 
     // Resumed: it moves at about the rate asked (400/s), no faster.
     must("campaign resume lock-bank");

@@ -76,7 +76,20 @@ struct CampaignEngine::Run {
     int64_t refilled_at = 0;
     std::deque<int64_t> finished_at; // within the last kRateWindowMs
     int64_t resumed_at = 0;
+    // The tally kept here rather than counted in the store at every status call: the targets
+    // settled (succeeded, failed, skipped, cancelled; never undone) by state and reason, read
+    // once when the run starts and counted up by settle(); the rest are running or pending.
+    uint64_t total = 0;
+    std::map<std::pair<std::string, std::string>, uint64_t> settled;
 };
+
+namespace {
+
+bool target_settled(std::string_view state) {
+    return state == "succeeded" || state == "failed" || state == "skipped" || state == "cancelled";
+}
+
+} // namespace
 
 CampaignEngine::CampaignEngine(uv_loop_t* loop, db::Store& store, RequestPipeline& pipeline,
                                const GatewayConfig& config)
@@ -338,6 +351,8 @@ Status CampaignEngine::cancel_open_targets(Run* run, int64_t campaign_id) {
             t.reason = "campaign_cancelled";
             t.finished_at = now;
             OTAGW_TRY_STATUS(store_.update_campaign_target(t));
+            if (run)
+                run->settled[{t.state, t.reason}]++;
             counters_.inc("campaign:cancelled_targets");
         }
         if (page.size() < kReadAhead)
@@ -360,6 +375,13 @@ Status CampaignEngine::start_run(const db::Campaign& c) {
     run->op = campaign_operation(c.operation).value_or(Operation::Query);
     run->refilled_at = now_ms();
     run->resumed_at = run->refilled_at;
+    std::vector<db::CampaignTally> tally;
+    OTAGW_TRY_ASSIGN(tally, store_.campaign_tally(c.id));
+    for (const auto& t : tally) {
+        run->total += t.count;
+        if (target_settled(t.state))
+            run->settled[{t.state, t.reason}] += t.count;
+    }
     std::vector<db::CampaignTarget> orphans;
     for (int64_t after = 0;;) {
         std::vector<db::CampaignTarget> page;
@@ -616,6 +638,7 @@ void CampaignEngine::settle(Run& run, db::CampaignTarget& t, const std::string& 
     t.next_at = 0;
     if (Status st = store_.update_campaign_target(t); !st)
         log::error(kLog, st.error().message);
+    run.settled[{outcome, reason}]++;
     run.running.erase(t.seq);
     run.finished_at.push_back(now);
     while (!run.finished_at.empty() && run.finished_at.front() < now - kRateWindowMs)
@@ -771,7 +794,18 @@ CampaignEngine::Json CampaignEngine::target_json(const db::CampaignTarget& t) {
 
 Result<CampaignEngine::Json> CampaignEngine::status(const db::Campaign& c) {
     std::vector<db::CampaignTally> tally;
-    OTAGW_TRY_ASSIGN(tally, store_.campaign_tally(c.id));
+    if (const Run* run = run_of(c.id)) {
+        uint64_t settled = 0;
+        for (const auto& [key, count] : run->settled) {
+            tally.push_back({key.first, key.second, count});
+            settled += count;
+        }
+        const uint64_t running = run->running.size();
+        tally.push_back({"running", "", running});
+        tally.push_back({"pending", "", run->total - std::min(run->total, settled + running)});
+    } else {
+        OTAGW_TRY_ASSIGN(tally, store_.campaign_tally(c.id));
+    }
     Json counts = {{"total", 0},  {"pending", 0}, {"running", 0},  {"succeeded", 0},
                    {"failed", 0}, {"skipped", 0}, {"cancelled", 0}};
     Json failed = Json::object(), skipped = Json::object();
