@@ -145,10 +145,24 @@ inline void test_counters(void**) {
     assert_ok(s->raise_counter(id, 1, 100));
     assert_ok(s->raise_counter(id, 1, 50)); // never lowers
     assert_int_equal(ok(s->next_counter(id, 1)), 101);
+    // The same step with what the packet needs: the keys opened (no KIK), the card's TARs.
+    auto packet = ok(s->next_counter_with_keys(id, 1));
+    assert_true(packet.has_value());
+    assert_int_equal(packet->keyset.counter, 102);
+    assert_string_equal(packet->keyset.algorithm.c_str(), "aes128");
+    assert_true(packet->keyset.kic == sample_card(1).keysets[0].kic);
+    assert_true(packet->keyset.kid == sample_card(1).keysets[0].kid);
+    assert_true(packet->keyset.kik.empty());
+    assert_int_equal(packet->tars.size(), 2);
+    assert_string_equal(packet->tars[0].tar.c_str(), "000000");
+    assert_string_equal(packet->tars[0].kind.c_str(), "isd");
+    assert_int_equal(ok(s->next_counter(id, 1)), 103);
+    assert_false(ok(s->next_counter_with_keys(id, 9)).has_value());
     assert_error_contains(s->next_counter(id, 9), "no such keyset");
     assert_error_contains(s->raise_counter(id, 1, db::kCounterMax + 1), "5 bytes");
     assert_ok(s->raise_counter(id, 2, db::kCounterMax));
     assert_error_contains(s->next_counter(id, 2), "exhausted");
+    assert_error_contains(s->next_counter_with_keys(id, 2), "exhausted");
     assert_int_equal(ok(s->keysets(id))[1].counter, db::kCounterMax);
 }
 

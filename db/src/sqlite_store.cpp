@@ -330,7 +330,8 @@ struct SqliteStore::Statements {
     Stmt cards_matching;
     Stmt insert_card, insert_keyset, insert_card_app;
     Stmt count_cards, set_card_status;
-    Stmt keysets, ota_keyset, next_counter, raise_counter, accept_card_counter;
+    Stmt keysets, ota_keyset, next_counter, next_counter_with_keys, raise_counter,
+        accept_card_counter;
     Stmt card_contents, card_apps;
     Stmt put_application, applications, application_by_aid, application_by_code;
     Stmt append_audit, audit_last, audit_after;
@@ -420,6 +421,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
                         "id = ?1) FROM keysets WHERE card_id = ?1 AND kvn = ?2"},
         {&t.next_counter, "UPDATE keysets SET counter = counter + 1 WHERE card_id = ?1 AND kvn = "
                           "?2 AND counter < 1099511627775 RETURNING counter"},
+        {&t.next_counter_with_keys,
+         "UPDATE keysets SET counter = counter + 1 WHERE card_id = ?1 AND kvn = ?2 AND counter < "
+         "1099511627775 RETURNING kvn, algorithm, kic, kid, counter, (SELECT iccid FROM cards "
+         "WHERE id = ?1), (SELECT tars FROM cards WHERE id = ?1)"},
         {&t.raise_counter,
          "UPDATE keysets SET counter = max(counter, ?3) WHERE card_id = ?1 AND kvn = ?2"},
         {&t.accept_card_counter, "UPDATE keysets SET card_counter = ?3 WHERE card_id = ?1 AND "
@@ -889,6 +894,28 @@ Result<std::vector<Keyset>> SqliteStore::keysets(int64_t card_id) {
     return out;
 }
 
+namespace {
+
+// Columns kvn, algorithm, kic, kid, counter, iccid: the keys opened, the KIK left out.
+Status open_ota_keyset(const KeyVault& vault, const Use& u, Keyset& k) {
+    k.kvn = static_cast<uint8_t>(u.col_int(0));
+    k.algorithm = u.col_text(1);
+    k.counter = static_cast<uint64_t>(u.col_int(4));
+    const std::string iccid = u.col_text(5);
+    Bytes* keys[2] = {&k.kic, &k.kid};
+    const char* roles[2] = {"kic", "kid"};
+    for (int i = 0; i < 2; i++) {
+        auto key = vault.open(u.col_blob(2 + i), key_aad(iccid, k.kvn, roles[i]));
+        if (!key)
+            return make_error("card " + iccid + " keyset " + std::to_string(k.kvn) + " " +
+                              roles[i] + ": " + key.error().message);
+        *keys[i] = std::move(key).value();
+    }
+    return {};
+}
+
+} // namespace
+
 Result<std::optional<Keyset>> SqliteStore::ota_keyset(int64_t card_id, uint8_t kvn) {
     Use u(st_->ota_keyset);
     u.integer(card_id).integer(kvn);
@@ -898,20 +925,33 @@ Result<std::optional<Keyset>> SqliteStore::ota_keyset(int64_t card_id, uint8_t k
     if (rc != SQLITE_ROW)
         return fail("reading a keyset");
     Keyset k;
-    k.kvn = static_cast<uint8_t>(u.col_int(0));
-    k.algorithm = u.col_text(1);
-    k.counter = static_cast<uint64_t>(u.col_int(4));
-    const std::string iccid = u.col_text(5);
-    Bytes* keys[2] = {&k.kic, &k.kid};
-    const char* roles[2] = {"kic", "kid"};
-    for (int i = 0; i < 2; i++) {
-        auto key = vault_.open(u.col_blob(2 + i), key_aad(iccid, k.kvn, roles[i]));
-        if (!key)
-            return make_error("card " + iccid + " keyset " + std::to_string(k.kvn) + " " +
-                              roles[i] + ": " + key.error().message);
-        *keys[i] = std::move(key).value();
-    }
+    OTAGW_TRY_STATUS(open_ota_keyset(vault_, u, k));
     return std::optional<Keyset>(std::move(k));
+}
+
+Result<std::optional<Store::PacketKeys>> SqliteStore::next_counter_with_keys(int64_t card_id,
+                                                                             uint8_t kvn) {
+    {
+        Use u(st_->next_counter_with_keys);
+        u.integer(card_id).integer(kvn);
+        const int rc = u.step();
+        if (rc == SQLITE_ROW) {
+            PacketKeys p;
+            OTAGW_TRY_STATUS(open_ota_keyset(vault_, u, p.keyset));
+            p.tars = decode_tars(u.col_text(6));
+            if (u.step() != SQLITE_DONE) // RETURNING rows are all read before the update ends
+                return fail("raising a counter");
+            return std::optional<PacketKeys>(std::move(p));
+        }
+        if (rc != SQLITE_DONE)
+            return fail("raising a counter");
+    }
+    std::optional<Keyset> exists;
+    OTAGW_TRY_ASSIGN(exists, ota_keyset(card_id, kvn));
+    if (exists)
+        return make_error("card id " + std::to_string(card_id) + " keyset " + std::to_string(kvn) +
+                          ": its counter is exhausted");
+    return std::optional<PacketKeys>();
 }
 
 Result<uint64_t> SqliteStore::next_counter(int64_t card_id, uint8_t kvn) {

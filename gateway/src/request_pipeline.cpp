@@ -164,9 +164,12 @@ Result<std::optional<RequestPipeline::CardKeys>> RequestPipeline::card_keys(int6
     OTAGW_TRY_ASSIGN(k, store_.ota_keyset(card_id, config_.ota.kvn));
     if (!k)
         return std::optional<CardKeys>();
-    const uint8_t algo = algorithm_byte(*k);
-    return std::optional<CardKeys>(
-        CardKeys{k->kvn, algo, ota::OtaKeys::create(algo, k->kic, algo, k->kid)});
+    return std::optional<CardKeys>(keys_of(*k));
+}
+
+RequestPipeline::CardKeys RequestPipeline::keys_of(const db::Keyset& k) {
+    const uint8_t algo = algorithm_byte(k);
+    return CardKeys{k.kvn, algo, ota::OtaKeys::create(algo, k.kic, algo, k.kid)};
 }
 
 ProviderClient* RequestPipeline::provider(const std::string& name) {
@@ -612,27 +615,23 @@ void RequestPipeline::dispatch(Loaded l, bool audit_only) {
         return;
     }
     const uint8_t kvn = config_.ota.kvn;
-    auto ks = card_keys(l.request.card_id);
-    auto tars = store_.card_tars(l.request.card_id);
-    if (!ks || !tars)
-        return fail_quietly("request " + std::to_string(id), !ks ? ks.error() : tars.error());
-    if (!*ks) {
-        l.detail["message"] = "the card has no keyset " + std::to_string(kvn);
-        finish(std::move(l), "failed", "no_keyset");
-        return;
-    }
     ota::CommandHeader h;
     h.spi = configured_spi();
-    h.kic = h.kid = (*ks)->algorithm;
-    h.tar = isd_tar(*tars);
-    const ota::OtaKeys& keys = (*ks)->keys;
+    std::optional<CardKeys> ks;
     Bytes packet;
     db::OtaMessage m;
     // The counter and the packet are committed before the packet leaves (DESIGN.md §4).
     Status st = atomically([&]() -> Status {
-        OTAGW_TRY_ASSIGN(h.counter, store_.next_counter(l.request.card_id, kvn));
+        std::optional<db::Store::PacketKeys> taken;
+        OTAGW_TRY_ASSIGN(taken, store_.next_counter_with_keys(l.request.card_id, kvn));
+        if (!taken)
+            return {}; // no keyset: nothing written
+        ks = keys_of(taken->keyset);
+        h.kic = h.kid = ks->algorithm;
+        h.tar = isd_tar(taken->tars);
+        h.counter = taken->keyset.counter;
         OTAGW_TRY_STATUS(
-            ota::build_command_packet(h, keys, ota::ram::compact_script(*script), packet));
+            ota::build_command_packet(h, ks->keys, ota::ram::compact_script(*script), packet));
         m.request_id = id;
         m.card_id = l.request.card_id;
         m.kvn = kvn;
@@ -651,6 +650,11 @@ void RequestPipeline::dispatch(Loaded l, bool audit_only) {
     if (!st) {
         l.detail["message"] = st.error().message;
         finish(std::move(l), "failed", "cannot_send");
+        return;
+    }
+    if (!ks) {
+        l.detail["message"] = "the card has no keyset " + std::to_string(kvn);
+        finish(std::move(l), "failed", "no_keyset");
         return;
     }
     counters_.inc(audit_only ? "ota:audit_sent" : "ota:sent");

@@ -69,6 +69,7 @@ public:
     Result<std::vector<Keyset>> keysets(int64_t card_id) override;
     Result<std::optional<Keyset>> ota_keyset(int64_t card_id, uint8_t kvn) override;
     Result<uint64_t> next_counter(int64_t card_id, uint8_t kvn) override;
+    Result<std::optional<PacketKeys>> next_counter_with_keys(int64_t card_id, uint8_t kvn) override;
     Status raise_counter(int64_t card_id, uint8_t kvn, uint64_t value) override;
     Status accept_card_counter(int64_t card_id, uint8_t kvn, uint64_t counter) override;
 

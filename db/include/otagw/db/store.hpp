@@ -231,6 +231,15 @@ public:
     // Raises the keyset's counter by one and returns it: the caller commits before the packet
     // carrying it leaves (DESIGN.md §4). Fails at the 5-byte maximum.
     virtual Result<uint64_t> next_counter(int64_t card_id, uint8_t kvn) = 0;
+    // What a command packet needs, in one step: the counter raised by one as next_counter()
+    // does (the keyset's `counter` is the one to use), the KIc and KID opened as ota_keyset()
+    // does, and the card's TARs. nullopt when the card has no such keyset.
+    struct PacketKeys {
+        Keyset keyset;
+        std::vector<CardTar> tars;
+    };
+    virtual Result<std::optional<PacketKeys>> next_counter_with_keys(int64_t card_id,
+                                                                     uint8_t kvn) = 0;
     // Resynchronisation: raises the counter to `value`; never lowers it.
     virtual Status raise_counter(int64_t card_id, uint8_t kvn, uint64_t value) = 0;
     // A secured packet the card sent with `counter` (its own counter, separate from ours):

@@ -121,6 +121,7 @@ private:
         ota::OtaKeys keys;
     };
     Result<std::optional<CardKeys>> card_keys(int64_t card_id);
+    static CardKeys keys_of(const db::Keyset& keyset);
     ota::Spi configured_spi() const;
     void advance(int64_t id);
     void on_secured_request(const smpp::Mo& mo);
