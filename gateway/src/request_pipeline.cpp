@@ -68,6 +68,7 @@ struct RequestPipeline::Active {
     explicit Active(uv_loop_t* loop) : timer(loop) {}
     int64_t card_id = 0;
     int64_t message_id = 0; // the packet whose PoR it waits for
+    std::string msisdn;     // where the packet went (senders_), once dispatch() sent one
     uv::Timer timer;
     // What dispatch() knew, so that the PoR needs no reading back: the request as saved, the
     // packet, the card's keys (empty after a restart: read from the store then).
@@ -105,6 +106,7 @@ void RequestPipeline::stop() {
     latency_timer_.reset();
     active_.clear();
     awaiting_by_card_.clear();
+    senders_.clear();
     callback_retries_.clear();
 }
 
@@ -347,6 +349,14 @@ void RequestPipeline::on_mo(const smpp::Mo& mo) {
         // as it is; anything else is normalised first.
         const std::string& from = mo.source.addr;
         const bool plain = mo.source.ton == 1 && from.size() <= 15 && all_digits(from);
+        if (auto s = plain ? senders_.find(from) : senders_.end(); s != senders_.end()) {
+            db::Card sender; // a card we wait on: no need to look it up
+            sender.id = s->second.card_id;
+            sender.iccid = s->second.iccid;
+            sender.msisdn = from;
+            in_one_transaction("PoR", [&] { on_por(sender, mo); });
+            return;
+        }
         auto card = plain ? store_.card_by_msisdn(from)
                           : Result<std::optional<db::Card>>(std::optional<db::Card>());
         if (!plain || (card && !*card)) {
@@ -671,6 +681,8 @@ void RequestPipeline::dispatch(Loaded l, bool audit_only) {
     wait_for_por(id, l.request.card_id, 0);
     Active& waiting = *active_[id];
     waiting.message_id = m.id;
+    waiting.msisdn = l.request.msisdn;
+    senders_[l.request.msisdn] = {l.request.card_id, l.detail.value("iccid", "")};
     l.request.state = audit_only ? "reconciling" : "sent";
     l.request.reason.clear();
     waiting.message = m;
@@ -733,8 +745,10 @@ void RequestPipeline::forget(int64_t request_id) {
         return;
     auto& list = awaiting_by_card_[it->second->card_id];
     std::erase(list, request_id);
-    if (list.empty())
+    if (list.empty()) {
         awaiting_by_card_.erase(it->second->card_id);
+        senders_.erase(it->second->msisdn);
+    }
     // The timer may be the caller: stop it now, destroy it outside its own callback.
     it->second->timer.stop();
     std::shared_ptr<Active> dying(std::move(it->second));

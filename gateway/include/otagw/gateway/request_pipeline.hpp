@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -160,6 +161,13 @@ private:
     std::map<std::string, std::unique_ptr<ProviderClient>> providers_;
     std::map<int64_t, std::unique_ptr<Active>> active_; // requests waiting for a PoR
     std::map<int64_t, std::vector<int64_t>> awaiting_by_card_;
+    // The numbers packets went to, while their cards have requests waiting for a PoR: a PoR
+    // from one of them is matched without reading the card from the store.
+    struct Sender {
+        int64_t card_id = 0;
+        std::string iccid;
+    };
+    std::unordered_map<std::string, Sender> senders_;
     std::map<std::string, db::Application, std::less<>> catalog_;
     struct CallbackRetry {
         int failures = 0;
