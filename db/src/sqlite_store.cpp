@@ -112,8 +112,8 @@ auto all_rows(Use& u, From from, Failed failed) -> Result<std::vector<decltype(f
     return out;
 }
 
-std::vector<std::string> split(std::string_view s, char sep) {
-    std::vector<std::string> out;
+std::vector<std::string_view> split(std::string_view s, char sep) {
+    std::vector<std::string_view> out;
     if (s.empty())
         return out;
     size_t start = 0;
@@ -157,8 +157,9 @@ std::vector<CardTar> decode_tars(std::string_view text) {
         if (p.size() < 3)
             continue;
         auto msl = parse_hex(p[2]);
-        out.push_back({p[0], p[1], msl && msl->size() == 1 ? (*msl)[0] : uint8_t{0},
-                       p.size() > 3 ? p[3] : std::string()});
+        out.push_back({std::string(p[0]), std::string(p[1]),
+                       msl && msl->size() == 1 ? (*msl)[0] : uint8_t{0},
+                       p.size() > 3 ? std::string(p[3]) : std::string()});
     }
     return out;
 }
@@ -179,7 +180,7 @@ std::vector<LoadFile> decode_load_files(std::string_view text) {
     for (const auto& entry : split(text, ';')) {
         auto parts = split(entry, '/');
         LoadFile f;
-        f.aid = parts[0];
+        f.aid = std::string(parts[0]);
         f.modules.assign(parts.begin() + 1, parts.end());
         out.push_back(std::move(f));
     }
@@ -330,7 +331,7 @@ struct SqliteStore::Statements {
     Stmt cards_matching;
     Stmt insert_card, insert_keyset, insert_card_app;
     Stmt count_cards, set_card_status;
-    Stmt keysets, ota_keyset, next_counter, next_counter_with_keys, raise_counter,
+    Stmt keysets, ota_keyset, next_counter, packet_keys, step_counter, raise_counter,
         accept_card_counter;
     Stmt card_contents, card_apps;
     Stmt put_application, applications, application_by_aid, application_by_code;
@@ -421,10 +422,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
                         "id = ?1) FROM keysets WHERE card_id = ?1 AND kvn = ?2"},
         {&t.next_counter, "UPDATE keysets SET counter = counter + 1 WHERE card_id = ?1 AND kvn = "
                           "?2 AND counter < 1099511627775 RETURNING counter"},
-        {&t.next_counter_with_keys,
-         "UPDATE keysets SET counter = counter + 1 WHERE card_id = ?1 AND kvn = ?2 AND counter < "
-         "1099511627775 RETURNING kvn, algorithm, kic, kid, counter, (SELECT iccid FROM cards "
-         "WHERE id = ?1), (SELECT tars FROM cards WHERE id = ?1)"},
+        // Read, then raise (next_counter): a RETURNING clause costs more than both (SQLite
+        // collects its rows in a temporary table).
+        {&t.packet_keys, "SELECT k.kvn, k.algorithm, k.kic, k.kid, k.counter + 1, c.iccid, c.tars "
+                         "FROM keysets k JOIN cards c ON c.id = k.card_id WHERE k.card_id = ?1 "
+                         "AND k.kvn = ?2"},
+        {&t.step_counter,
+         "UPDATE keysets SET counter = counter + 1 WHERE card_id = ?1 AND kvn = ?2"},
         {&t.raise_counter,
          "UPDATE keysets SET counter = max(counter, ?3) WHERE card_id = ?1 AND kvn = ?2"},
         {&t.accept_card_counter, "UPDATE keysets SET card_counter = ?3 WHERE card_id = ?1 AND "
@@ -931,27 +935,26 @@ Result<std::optional<Keyset>> SqliteStore::ota_keyset(int64_t card_id, uint8_t k
 
 Result<std::optional<Store::PacketKeys>> SqliteStore::next_counter_with_keys(int64_t card_id,
                                                                              uint8_t kvn) {
+    PacketKeys p;
     {
-        Use u(st_->next_counter_with_keys);
+        Use u(st_->packet_keys);
         u.integer(card_id).integer(kvn);
         const int rc = u.step();
-        if (rc == SQLITE_ROW) {
-            PacketKeys p;
-            OTAGW_TRY_STATUS(open_ota_keyset(vault_, u, p.keyset));
-            p.tars = decode_tars(u.col_text(6));
-            if (u.step() != SQLITE_DONE) // RETURNING rows are all read before the update ends
-                return fail("raising a counter");
-            return std::optional<PacketKeys>(std::move(p));
-        }
-        if (rc != SQLITE_DONE)
-            return fail("raising a counter");
+        if (rc == SQLITE_DONE)
+            return std::optional<PacketKeys>();
+        if (rc != SQLITE_ROW)
+            return fail("reading a keyset");
+        if (static_cast<uint64_t>(u.col_int(4)) > kCounterMax)
+            return make_error("card id " + std::to_string(card_id) + " keyset " +
+                              std::to_string(kvn) + ": its counter is exhausted");
+        OTAGW_TRY_STATUS(open_ota_keyset(vault_, u, p.keyset));
+        p.tars = decode_tars(u.col_text(6));
     }
-    std::optional<Keyset> exists;
-    OTAGW_TRY_ASSIGN(exists, ota_keyset(card_id, kvn));
-    if (exists)
-        return make_error("card id " + std::to_string(card_id) + " keyset " + std::to_string(kvn) +
-                          ": its counter is exhausted");
-    return std::optional<PacketKeys>();
+    Use u(st_->step_counter); // the row just read, on this connection: it is there
+    u.integer(card_id).integer(kvn);
+    if (u.step() != SQLITE_DONE || sqlite3_changes(db_) != 1)
+        return fail("raising a counter");
+    return std::optional<PacketKeys>(std::move(p));
 }
 
 Result<uint64_t> SqliteStore::next_counter(int64_t card_id, uint8_t kvn) {
