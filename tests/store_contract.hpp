@@ -440,7 +440,9 @@ inline void test_ota_messages_and_pors(void**) {
     m.tar = "000000";
     m.user_data = test::hex("027000001516");
     m.state = "queued";
+    const int64_t reserved = ok(s->next_ota_message_id());
     const int64_t id = ok(s->add_ota_message(m));
+    assert_int_equal(id, reserved);
     assert_error_contains(s->add_ota_message(m), "was used before"); // never the same counter
     assert_ok(s->set_ota_message_state(id, "submitted", "msg-7"));
     auto found = ok(s->ota_message_for(card, 1, m.counter));
@@ -450,6 +452,15 @@ inline void test_ota_messages_and_pors(void**) {
     assert_true(found->sent_at > 0);
     assert_hex_equal(found->user_data, "027000001516");
     assert_false(ok(s->ota_message_for(card, 1, m.counter + 1)).has_value());
+    // A reserved id: the message gets it; a taken one is refused, naming it.
+    db::OtaMessage named = m;
+    named.counter = ok(s->next_counter(card, 1));
+    named.id = ok(s->next_ota_message_id());
+    assert_int_equal(named.id, id + 1);
+    assert_int_equal(ok(s->add_ota_message(named)), id + 1);
+    named.counter = ok(s->next_counter(card, 1));
+    const std::string taken = "OTA message id " + std::to_string(id + 1) + " is taken";
+    assert_error_contains(s->add_ota_message(named), taken.c_str());
     db::Por p;
     p.ota_message_id = id;
     p.card_id = card;
@@ -466,7 +477,7 @@ inline void test_ota_messages_and_pors(void**) {
     assert_int_equal(pors.size(), 1);
     assert_int_equal(*pors[0].counter, m.counter);
     assert_hex_equal(pors[0].data, "01009000");
-    assert_int_equal(ok(s->ota_messages_of(req)).size(), 1);
+    assert_int_equal(ok(s->ota_messages_of(req)).size(), 2); // m and named
 }
 
 inline const CMUnitTest kTests[] = {

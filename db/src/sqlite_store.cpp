@@ -339,7 +339,8 @@ struct SqliteStore::Statements {
     Stmt set_request_detail, set_request, put_callback, delete_callback, pending_callbacks;
     Stmt insert_request, request_by_id, request_by_key, set_request_state, unfinished_requests,
         request_in_flight;
-    Stmt insert_ota_message, set_ota_message_state, ota_message_for, ota_messages_of;
+    Stmt insert_ota_message, next_ota_message_id, set_ota_message_state, ota_message_for,
+        ota_messages_of;
     Stmt insert_por, pors_of;
     Stmt insert_campaign, campaign_by_id, campaign_by_name, campaigns, set_campaign_state;
     Stmt insert_target, targets_after, open_targets_after, target_by_seq, update_target,
@@ -476,7 +477,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
                                    kFinished + " ORDER BY id LIMIT 1"},
         {&t.insert_ota_message,
          "INSERT INTO ota_messages (request_id, card_id, kvn, counter, tar, user_data, "
-         "smpp_message_id, state, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+         "smpp_message_id, state, sent_at, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
+        {&t.next_ota_message_id, "SELECT coalesce(max(id), 0) + 1 FROM ota_messages"},
         {&t.set_ota_message_state,
          "UPDATE ota_messages SET state = ?2, smpp_message_id = coalesce(?3, smpp_message_id), "
          "sent_at = coalesce(sent_at, ?4) WHERE id = ?1"},
@@ -1303,7 +1305,13 @@ Result<int64_t> SqliteStore::add_ota_message(const OtaMessage& m) {
         u.integer(m.sent_at);
     else
         u.null();
+    if (m.id) // reserved with next_ota_message_id()
+        u.integer(m.id);
+    else
+        u.null(); // the next one
     const int rc = u.step();
+    if (rc == SQLITE_CONSTRAINT && sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return make_error("OTA message id " + std::to_string(m.id) + " is taken");
     if (rc == SQLITE_CONSTRAINT)
         return make_error("card id " + std::to_string(m.card_id) + " keyset " +
                           std::to_string(m.kvn) + ": counter " + std::to_string(m.counter) +
@@ -1311,6 +1319,13 @@ Result<int64_t> SqliteStore::add_ota_message(const OtaMessage& m) {
     if (rc != SQLITE_DONE)
         return fail("recording an OTA message");
     return sqlite3_last_insert_rowid(db_);
+}
+
+Result<int64_t> SqliteStore::next_ota_message_id() {
+    Use u(st_->next_ota_message_id);
+    if (u.step() != SQLITE_ROW)
+        return fail("reading the last OTA message id");
+    return u.col_int(0);
 }
 
 Status SqliteStore::set_ota_message_state(int64_t id, std::string_view state,

@@ -295,12 +295,31 @@ Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
         detail["message"] = message;
     r.state = reason.empty() ? "accepted" : "refused";
     r.reason = reason;
-    r.detail = detail.dump();
 
+    // Nothing to ask first: the packet is sent at once. A campaign's or a subscriber's request
+    // (no Idempotency-Key, no caller shown the accepted state) is then written once, in its
+    // sent state with its packet, not inserted and updated at once.
+    const bool direct = reason.empty() && (app->provider.empty() || *op == Operation::Query);
+    const bool sent_at_once = direct && esme_ && n.source != "api" && r.idempotency_key.empty();
     std::pair<db::Request, bool> put;
     // One transaction: the request, its audit entry and, when nothing needs asking first, its
     // secured packet; the caller's answer and the packet go out once it is committed.
     Status st = atomically([&]() -> Status {
+        std::optional<Packet> packet;
+        if (sent_at_once) {
+            // Any failure here is met again, and reported, by dispatch() below.
+            Loaded l{r, detail, *op, *app};
+            auto script = operation_script(*op, *app, input_of(detail));
+            auto ready = script ? prepare_packet(l, *script) : std::optional<Packet>();
+            auto message_id = store_.next_ota_message_id();
+            if (ready && *ready && message_id) {
+                packet = std::move(**ready);
+                packet->message.id = *message_id;
+                mark_sent(detail, *message_id, false);
+                r.state = "sent";
+            }
+        }
+        r.detail = detail.dump();
         OTAGW_TRY_ASSIGN(put, store_.put_request(r));
         if (!put.second)
             return {};
@@ -315,10 +334,15 @@ Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
             intake_ns_[put.first.id] = intake;
             // Moved on at once, from what is in hand (advance() reads it back after a restart).
             Loaded l{put.first, detail, *op, *app};
-            if (!l.app.provider.empty() && l.op != Operation::Query)
+            if (packet) {
+                packet->message.request_id = put.first.id;
+                OTAGW_TRY_STATUS(store_.add_ota_message(packet->message));
+                send_packet(std::move(l), std::move(*packet), false);
+            } else if (!direct) {
                 ask_provider(std::move(l));
-            else
+            } else {
                 dispatch(std::move(l), false);
+            }
         }
         return {};
     });
@@ -612,8 +636,42 @@ void RequestPipeline::on_provider_answer(int64_t id, Result<ProviderClient::Answ
     dispatch(std::move(*r), false);
 }
 
+Result<std::optional<RequestPipeline::Packet>>
+RequestPipeline::prepare_packet(const Loaded& l, const std::vector<ota::Apdu>& script) {
+    const uint8_t kvn = config_.ota.kvn;
+    std::optional<db::Store::PacketKeys> taken;
+    OTAGW_TRY_ASSIGN(taken, store_.next_counter_with_keys(l.request.card_id, kvn));
+    if (!taken)
+        return std::optional<Packet>(); // no keyset: nothing written
+    Packet p{keys_of(taken->keyset), {}};
+    ota::CommandHeader h;
+    h.spi = configured_spi();
+    h.kic = h.kid = p.keys.algorithm;
+    h.tar = isd_tar(taken->tars);
+    h.counter = taken->keyset.counter;
+    Bytes packet;
+    OTAGW_TRY_STATUS(
+        ota::build_command_packet(h, p.keys.keys, ota::ram::compact_script(script), packet));
+    db::OtaMessage& m = p.message;
+    m.request_id = l.request.id;
+    m.card_id = l.request.card_id;
+    m.kvn = kvn;
+    m.counter = h.counter;
+    m.tar = tar_hex(h.tar);
+    m.user_data = ota::sms::command_user_data(packet);
+    m.state = "queued";
+    return std::optional<Packet>(std::move(p));
+}
+
+void RequestPipeline::mark_sent(Json& detail, int64_t message_id, bool audit_only) {
+    detail["phase"] = audit_only ? "audit" : "operation";
+    detail["message_id"] = message_id;
+    detail["sent_at"] = now_ms();
+    const char* count = audit_only ? "audits" : "attempts";
+    detail[count] = detail.value(count, 0) + 1;
+}
+
 void RequestPipeline::dispatch(Loaded l, bool audit_only) {
-    const int64_t id = l.request.id;
     if (!esme_) {
         finish(std::move(l), "failed", "no_smsc");
         return;
@@ -624,37 +682,14 @@ void RequestPipeline::dispatch(Loaded l, bool audit_only) {
         finish(std::move(l), "failed", "bad_catalog_entry");
         return;
     }
-    const uint8_t kvn = config_.ota.kvn;
-    ota::CommandHeader h;
-    h.spi = configured_spi();
-    std::optional<CardKeys> ks;
-    Bytes packet;
-    db::OtaMessage m;
+    std::optional<Packet> p;
     // The counter and the packet are committed before the packet leaves (DESIGN.md §4).
     Status st = atomically([&]() -> Status {
-        std::optional<db::Store::PacketKeys> taken;
-        OTAGW_TRY_ASSIGN(taken, store_.next_counter_with_keys(l.request.card_id, kvn));
-        if (!taken)
-            return {}; // no keyset: nothing written
-        ks = keys_of(taken->keyset);
-        h.kic = h.kid = ks->algorithm;
-        h.tar = isd_tar(taken->tars);
-        h.counter = taken->keyset.counter;
-        OTAGW_TRY_STATUS(
-            ota::build_command_packet(h, ks->keys, ota::ram::compact_script(*script), packet));
-        m.request_id = id;
-        m.card_id = l.request.card_id;
-        m.kvn = kvn;
-        m.counter = h.counter;
-        m.tar = tar_hex(h.tar);
-        m.user_data = ota::sms::command_user_data(packet);
-        m.state = "queued";
-        OTAGW_TRY_ASSIGN(m.id, store_.add_ota_message(m));
-        l.detail["phase"] = audit_only ? "audit" : "operation";
-        l.detail["message_id"] = m.id;
-        l.detail["sent_at"] = now_ms();
-        l.detail[audit_only ? "audits" : "attempts"] =
-            l.detail.value(audit_only ? "audits" : "attempts", 0) + 1;
+        OTAGW_TRY_ASSIGN(p, prepare_packet(l, *script));
+        if (!p)
+            return {};
+        OTAGW_TRY_ASSIGN(p->message.id, store_.add_ota_message(p->message));
+        mark_sent(l.detail, p->message.id, audit_only);
         return save(l, audit_only ? "reconciling" : "sent", "");
     });
     if (!st) {
@@ -662,31 +697,36 @@ void RequestPipeline::dispatch(Loaded l, bool audit_only) {
         finish(std::move(l), "failed", "cannot_send");
         return;
     }
-    if (!ks) {
-        l.detail["message"] = "the card has no keyset " + std::to_string(kvn);
+    if (!p) {
+        l.detail["message"] = "the card has no keyset " + std::to_string(config_.ota.kvn);
         finish(std::move(l), "failed", "no_keyset");
         return;
     }
+    send_packet(std::move(l), std::move(*p), audit_only);
+}
+
+void RequestPipeline::send_packet(Loaded l, Packet p, bool audit_only) {
+    const int64_t id = l.request.id;
     counters_.inc(audit_only ? "ota:audit_sent" : "ota:sent");
     smpp::SmsPp sms;
     sms.source = {0, 1, config_.requests.short_code.empty() ? "0" : config_.requests.short_code};
     sms.dest = {1, 1, l.request.msisdn};
-    sms.user_data = m.user_data;
+    sms.user_data = p.message.user_data;
     sms.registered_delivery = false;
     sms.bulk = l.request.source == "campaign";
     std::weak_ptr<bool> alive = alive_;
-    const int64_t message_id = m.id;
+    const int64_t message_id = p.message.id;
     // A PoR is matched from now on; its timeout runs from the SMSC's acknowledgement (a packet
     // may queue behind others for a while).
     wait_for_por(id, l.request.card_id, 0);
     Active& waiting = *active_[id];
-    waiting.message_id = m.id;
+    waiting.message_id = message_id;
     waiting.msisdn = l.request.msisdn;
     senders_[l.request.msisdn] = {l.request.card_id, l.detail.value("iccid", "")};
     l.request.state = audit_only ? "reconciling" : "sent";
     l.request.reason.clear();
-    waiting.message = m;
-    waiting.keys = std::move(*ks);
+    waiting.message = std::move(p.message);
+    waiting.keys = std::move(p.keys);
     waiting.loaded = std::move(l);
     after_commit([this, alive, id, message_id, sms = std::move(sms)]() mutable {
         if (alive.expired() || stopped_ || !esme_)

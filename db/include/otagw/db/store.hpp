@@ -276,8 +276,12 @@ public:
     // The unfinished request on this card application, if any (one at a time).
     virtual Result<std::optional<Request>> request_in_flight(int64_t card_id,
                                                              std::string_view app_aid) = 0;
-    // Fails when the card's keyset counter was used before: a counter is never reused.
+    // Fails when the card's keyset counter was used before: a counter is never reused. The
+    // message gets `message.id` when set (reserved with next_ota_message_id()), else the next.
     virtual Result<int64_t> add_ota_message(const OtaMessage& message) = 0;
+    // The id add_ota_message() gives the next message (one past the largest): for a caller that
+    // must name the message before it writes it, in the same transaction.
+    virtual Result<int64_t> next_ota_message_id() = 0;
     virtual Status set_ota_message_state(int64_t id, std::string_view state,
                                          std::string_view smpp_message_id) = 0;
     virtual Result<std::optional<OtaMessage>> ota_message_for(int64_t card_id, uint8_t kvn,

@@ -130,6 +130,19 @@ private:
     void on_provider_answer(int64_t id, Result<ProviderClient::Answer> answer);
     void after_commit(std::function<void()> action);
     void dispatch(Loaded l, bool audit);
+    // A command packet made ready inside the caller's transaction: the card's counter taken,
+    // the packet secured; its message row (`message`, no id yet) is the caller's to write.
+    struct Packet {
+        CardKeys keys;
+        db::OtaMessage message;
+    };
+    // nullopt when the card has no keyset (nothing written).
+    Result<std::optional<Packet>> prepare_packet(const Loaded& l,
+                                                 const std::vector<ota::Apdu>& script);
+    // The request's working data once `message_id` is its packet on the way.
+    static void mark_sent(Json& detail, int64_t message_id, bool audit);
+    // Its rows written: waits for the packet's PoR, sends it once they are committed.
+    void send_packet(Loaded l, Packet p, bool audit);
     void on_submitted(int64_t request_id, int64_t message_id, const smpp::SubmitResult& r);
     void on_por(const db::Card& card, const smpp::Mo& mo);
     void on_card_answer(Loaded l, const db::OtaMessage& message, uint8_t status, const Bytes& data,
