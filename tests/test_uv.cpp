@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The libuv layer: timers, a loopback TCP echo with large and coalesced writes, peer close,
 // refused connections, name resolution, and objects destroyed from their own callbacks.
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "otagw/common/uv.hpp"
@@ -42,6 +44,50 @@ void test_timers(void**) {
     assert_int_equal(fired, 1);
     assert_int_equal(repeats, 3);
     assert_int_equal(never, 0);
+}
+
+// Steps chained with after_io() let I/O in between (an async wake-up stands for a socket);
+// chained with defer() from a timer, they run in one pass and the wake-up waits for all.
+void test_after_io_lets_io_in_between_steps(void**) {
+    Loop l;
+    std::vector<std::string> order;
+    uv_async_t wake;
+    uv_async_init(&l.loop, &wake, [](uv_async_t* a) {
+        static_cast<std::vector<std::string>*>(a->data)->push_back("io");
+        uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
+    });
+    wake.data = &order;
+    std::function<void(int)> step = [&](int n) {
+        order.push_back("step" + std::to_string(n));
+        if (n == 1)
+            uv_async_send(&wake);
+        if (n < 3)
+            uv::after_io(&l.loop, [&step, n] { step(n + 1); });
+    };
+    uv::Timer start(&l.loop);
+    start.start(0, [&] { uv::after_io(&l.loop, [&] { step(1); }); });
+    uv_run(&l.loop, UV_RUN_DEFAULT);
+    const std::vector<std::string> expected{"step1", "io", "step2", "step3"};
+    assert_true(order == expected);
+
+    // The same chain with defer(), started from a timer: no I/O until it ends.
+    order.clear();
+    uv_async_init(&l.loop, &wake, [](uv_async_t* a) {
+        static_cast<std::vector<std::string>*>(a->data)->push_back("io");
+        uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
+    });
+    wake.data = &order;
+    std::function<void(int)> deferred = [&](int n) {
+        order.push_back("step" + std::to_string(n));
+        if (n == 1)
+            uv_async_send(&wake);
+        if (n < 3)
+            uv::defer(&l.loop, [&deferred, n] { deferred(n + 1); });
+    };
+    start.start(0, [&] { deferred(1); });
+    uv_run(&l.loop, UV_RUN_DEFAULT);
+    const std::vector<std::string> held{"step1", "step2", "step3", "io"};
+    assert_true(order == held);
 }
 
 void test_echo_large_and_close(void**) {
@@ -141,6 +187,7 @@ void test_refused_resolve_and_self_destruction(void**) {
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timers),
+        cmocka_unit_test(test_after_io_lets_io_in_between_steps),
         cmocka_unit_test(test_echo_large_and_close),
         cmocka_unit_test(test_refused_resolve_and_self_destruction),
     };

@@ -400,6 +400,33 @@ void defer(uv_loop_t* loop, std::function<void()> fn) {
 
 // ---- run_for ----------------------------------------------------------------------------------
 
+void after_io(uv_loop_t* loop, std::function<void()> fn) {
+    struct Pending {
+        uv_idle_t idle;
+        uv_check_t check;
+        std::function<void()> fn;
+        int open = 2;
+    };
+    auto* p = new Pending{{}, {}, std::move(fn)};
+    uv_idle_init(loop, &p->idle);
+    uv_check_init(loop, &p->check);
+    p->idle.data = p->check.data = p;
+    uv_idle_start(&p->idle, [](uv_idle_t*) {});
+    uv_check_start(&p->check, [](uv_check_t* c) {
+        auto* pp = static_cast<Pending*>(c->data);
+        auto run = std::move(pp->fn);
+        auto closed = [](uv_handle_t* h) {
+            auto* q = static_cast<Pending*>(h->data);
+            if (--q->open == 0)
+                delete q;
+        };
+        uv_close(reinterpret_cast<uv_handle_t*>(&pp->idle), closed);
+        uv_close(reinterpret_cast<uv_handle_t*>(&pp->check), closed);
+        if (run)
+            run();
+    });
+}
+
 bool run_for(uv_loop_t* loop, uint64_t timeout_ms) {
     bool timed_out = false;
     uv_timer_t guard;

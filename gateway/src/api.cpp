@@ -110,25 +110,31 @@ public:
     }
 
     void end(http::Responder respond) override {
-        std::vector<TargetLineError> bad;
         if (spec_.filter.empty() && spec_.targets_name.empty())
             spec_.targets_name = "(upload)";
-        auto created = engine_.create(spec_, bad);
-        if (!created) {
-            counters_.inc("api:campaign:refused");
-            Json body{{"error", created.error().message}};
-            if (!bad.empty()) {
-                Json lines = Json::array();
-                for (size_t i = 0; i < bad.size() && i < 10000; i++)
-                    lines.push_back({{"line", bad[i].line}, {"error", bad[i].message}});
-                body["bad_lines"] = bad.size();
-                body["lines"] = lines;
-            }
-            respond(json_response(400, body));
-            return;
-        }
-        auto status = engine_.status(*created);
-        respond(status ? json_response(201, *status) : error(500, status.error().message));
+        // Answered once created: the engine outlives its creations (stop() drops them), the
+        // sink does not.
+        CampaignEngine& engine = engine_;
+        Counters& counters = counters_;
+        engine_.create(
+            std::move(spec_), [&engine, &counters, respond = std::move(respond)](
+                                  Result<db::Campaign> created, std::vector<TargetLineError> bad) {
+                if (!created) {
+                    counters.inc("api:campaign:refused");
+                    Json body{{"error", created.error().message}};
+                    if (!bad.empty()) {
+                        Json lines = Json::array();
+                        for (size_t i = 0; i < bad.size() && i < 10000; i++)
+                            lines.push_back({{"line", bad[i].line}, {"error", bad[i].message}});
+                        body["bad_lines"] = bad.size();
+                        body["lines"] = lines;
+                    }
+                    respond(json_response(400, body));
+                    return;
+                }
+                auto status = engine.status(*created);
+                respond(status ? json_response(201, *status) : error(500, status.error().message));
+            });
     }
 
 private:

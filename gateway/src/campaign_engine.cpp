@@ -102,6 +102,7 @@ CampaignEngine::~CampaignEngine() {
 
 void CampaignEngine::stop() {
     stopped_ = true;
+    creating_.clear();
     pump_timer_->stop();
     scheduled_.clear();
     runs_.clear();
@@ -126,8 +127,41 @@ Result<std::optional<db::Campaign>> CampaignEngine::find(std::string_view ref) {
 
 // ---- creating --------------------------------------------------------------------------------
 
-Result<db::Campaign> CampaignEngine::create(const CampaignSpec& spec,
-                                            std::vector<TargetLineError>& bad) {
+// A campaign being created: its targets looked up a slice at a time.
+struct CampaignEngine::Creation {
+    CampaignSpec spec;
+    Created done;
+    db::Application app;
+    std::string selection;
+    // From a target file: the lines not read yet, and the cards of those read.
+    std::string_view rest;
+    size_t line = 0;
+    std::vector<std::pair<int64_t, size_t>> by_line; // card id, line
+    std::vector<TargetLineError> bad;
+    // From a filter: the inventory in card id order, from `after`.
+    db::CardFilter filter;
+    int64_t after = 0;
+    std::vector<int64_t> cards;
+};
+
+// Lines (or cards of a filter) looked up per turn of the loop: ~10 ms.
+constexpr size_t kCreationSlice = 2000;
+
+void CampaignEngine::create(CampaignSpec spec, Created done) {
+    auto c = std::make_unique<Creation>();
+    c->spec = std::move(spec);
+    c->done = std::move(done);
+    if (Status st = begin_creation(*c); !st) {
+        c->done(st.take_error(), {});
+        return;
+    }
+    Creation* raw = c.get();
+    creating_.push_back(std::move(c));
+    step_creation(raw);
+}
+
+Status CampaignEngine::begin_creation(Creation& c) {
+    const CampaignSpec& spec = c.spec;
     if (!valid_name(spec.name))
         return make_error("name: 1 to 64 letters, digits, '-', '_' or '.', not only digits");
     auto op = campaign_operation(spec.operation);
@@ -141,133 +175,173 @@ Result<db::Campaign> CampaignEngine::create(const CampaignSpec& spec,
         return make_error("retries: at most 100");
     if (spec.targets_name.empty() == spec.filter.empty())
         return make_error("give either a target file or a filter");
-    std::optional<db::Campaign> taken;
-    OTAGW_TRY_ASSIGN(taken, store_.campaign_by_name(spec.name));
-    if (taken)
+    auto taken = [&](const std::string& name) {
+        return std::any_of(creating_.begin(), creating_.end(),
+                           [&](const auto& other) { return other->spec.name == name; });
+    };
+    if (taken(spec.name))
+        return make_error("a campaign named '" + spec.name + "' is being created already");
+    std::optional<db::Campaign> existing;
+    OTAGW_TRY_ASSIGN(existing, store_.campaign_by_name(spec.name));
+    if (existing)
         return make_error("a campaign named '" + spec.name + "' exists already (id " +
-                          std::to_string(taken->id) + ")");
+                          std::to_string(existing->id) + ")");
     std::optional<db::Application> app;
     OTAGW_TRY_ASSIGN(app, store_.application_by_aid(spec.aid));
     if (!app)
         return make_error("aid: no application with AID " + spec.aid + " in the catalog");
+    c.app = *app;
+    if (spec.filter.empty()) {
+        c.rest = spec.targets;
+        c.selection = "file " + spec.targets_name;
+        return {};
+    }
+    CampaignFilter f;
+    OTAGW_TRY_ASSIGN(f, parse_campaign_filter(spec.filter));
+    c.filter.msisdn_prefix = f.msisdn_prefix;
+    c.filter.app_state = f.state;
+    if (!f.app.empty()) {
+        std::optional<db::Application> fa;
+        OTAGW_TRY_ASSIGN(fa, store_.application_by_code(f.app));
+        if (!fa)
+            OTAGW_TRY_ASSIGN(fa, store_.application_by_aid(f.app));
+        if (!fa) {
+            std::vector<db::Application> all;
+            OTAGW_TRY_ASSIGN(all, store_.applications());
+            for (const auto& a : all)
+                if (a.name == f.app)
+                    fa = a;
+        }
+        if (!fa)
+            return make_error("filter: no application '" + f.app +
+                              "' (by code, AID or name) in the catalog");
+        c.filter.app_aid = fa->aid;
+    }
+    c.selection = "filter " + spec.filter;
+    return {};
+}
 
-    std::vector<int64_t> cards;
-    std::string selection;
-    if (!spec.filter.empty()) {
-        CampaignFilter f;
-        OTAGW_TRY_ASSIGN(f, parse_campaign_filter(spec.filter));
-        db::CardFilter cf;
-        cf.msisdn_prefix = f.msisdn_prefix;
-        cf.app_state = f.state;
-        if (!f.app.empty()) {
-            std::optional<db::Application> fa;
-            OTAGW_TRY_ASSIGN(fa, store_.application_by_code(f.app));
-            if (!fa)
-                OTAGW_TRY_ASSIGN(fa, store_.application_by_aid(f.app));
-            if (!fa) {
-                std::vector<db::Application> all;
-                OTAGW_TRY_ASSIGN(all, store_.applications());
-                for (const auto& a : all)
-                    if (a.name == f.app)
-                        fa = a;
-            }
-            if (!fa)
-                return make_error("filter: no application '" + f.app +
-                                  "' (by code, AID or name) in the catalog");
-            cf.app_aid = fa->aid;
+Result<bool> CampaignEngine::look_up_slice(Creation& c) {
+    if (!c.spec.filter.empty()) {
+        std::vector<db::Card> page;
+        OTAGW_TRY_ASSIGN(page, store_.list_cards(c.after, kCreationSlice, c.filter));
+        for (const auto& card : page)
+            c.cards.push_back(card.id);
+        if (!page.empty())
+            c.after = page.back().id;
+        return page.size() < kCreationSlice;
+    }
+    // Every line is checked; the campaign is created only when every line is good.
+    for (size_t n = 0; n < kCreationSlice && !c.rest.empty(); n++) {
+        c.line++;
+        const size_t nl = c.rest.find('\n');
+        std::string_view l = c.rest.substr(0, nl);
+        c.rest = nl == std::string_view::npos ? std::string_view() : c.rest.substr(nl + 1);
+        auto ref = parse_target_line(l, c.line == 1);
+        if (!ref) {
+            c.bad.push_back({c.line, ref.error().message});
+            continue;
         }
-        for (int64_t after = 0;;) {
-            std::vector<db::Card> page;
-            OTAGW_TRY_ASSIGN(page, store_.list_cards(after, 10000, cf));
-            for (const auto& c : page)
-                cards.push_back(c.id);
-            if (page.size() < 10000)
-                break;
-            after = page.back().id;
-        }
-        selection = "filter " + spec.filter;
-    } else {
-        // Every line is checked; the campaign is created only when every line is good.
-        std::vector<std::pair<int64_t, size_t>> by_line; // card id, line
-        size_t line = 0;
-        std::string_view text = spec.targets;
-        while (!text.empty()) {
-            line++;
-            const size_t nl = text.find('\n');
-            std::string_view l = text.substr(0, nl);
-            text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-            auto ref = parse_target_line(l, line == 1);
-            if (!ref) {
-                bad.push_back({line, ref.error().message});
-                continue;
-            }
-            if (!*ref)
-                continue;
-            std::optional<db::Card> card;
-            const bool by_iccid = (*ref)->kind == TargetRef::Kind::Iccid;
-            OTAGW_TRY_ASSIGN(card, by_iccid ? store_.card_by_iccid((*ref)->value)
-                                            : store_.card_by_msisdn((*ref)->value));
-            if (!card) {
-                bad.push_back({line, std::string("no card with ") +
+        if (!*ref)
+            continue;
+        std::optional<db::Card> card;
+        const bool by_iccid = (*ref)->kind == TargetRef::Kind::Iccid;
+        OTAGW_TRY_ASSIGN(card, by_iccid ? store_.card_by_iccid((*ref)->value)
+                                        : store_.card_by_msisdn((*ref)->value));
+        if (!card) {
+            c.bad.push_back({c.line, std::string("no card with ") +
                                          (by_iccid ? "ICCID " : "MSISDN ") + (*ref)->value +
                                          " in the inventory"});
-                continue;
-            }
-            by_line.emplace_back(card->id, line);
+            continue;
         }
+        c.by_line.emplace_back(card->id, c.line);
+    }
+    return c.rest.empty();
+}
+
+void CampaignEngine::step_creation(Creation* c) {
+    counters_.inc("campaign:creation_slices");
+    auto done = look_up_slice(*c);
+    if (done && !*done) {
+        uv::after_io(loop_, [this, alive = std::weak_ptr<bool>(alive_), c] {
+            // Gone with stop(): nobody is answered any more.
+            if (!alive.expired() && !stopped_)
+                step_creation(c);
+        });
+        return;
+    }
+    auto created = done ? end_creation(*c) : Result<db::Campaign>(done.take_error());
+    auto it = std::find_if(creating_.begin(), creating_.end(),
+                           [c](const auto& p) { return p.get() == c; });
+    std::unique_ptr<Creation> ended = std::move(*it);
+    creating_.erase(it);
+    ended->done(std::move(created), std::move(ended->bad));
+}
+
+Result<db::Campaign> CampaignEngine::end_creation(Creation& c) {
+    const CampaignSpec& spec = c.spec;
+    std::vector<int64_t>& cards = c.cards;
+    if (spec.filter.empty()) {
         // The same card twice (by ICCID and by MSISDN, say): found by sorting, not by a hash
         // table of a million entries.
-        std::vector<std::pair<int64_t, size_t>> sorted = by_line;
+        std::vector<std::pair<int64_t, size_t>> sorted = c.by_line;
         std::sort(sorted.begin(), sorted.end());
         for (size_t i = 1, first = 0; i < sorted.size(); i++) {
             if (sorted[i].first != sorted[first].first)
                 first = i; // (card, line) pairs sort each card's first line first
             else
-                bad.push_back({sorted[i].second,
-                               "the same card as line " + std::to_string(sorted[first].second)});
+                c.bad.push_back({sorted[i].second,
+                                 "the same card as line " + std::to_string(sorted[first].second)});
         }
         sorted = {};
-        std::sort(bad.begin(), bad.end(), [](const TargetLineError& x, const TargetLineError& y) {
-            return x.line < y.line;
-        });
-        if (!bad.empty())
-            return make_error(std::to_string(bad.size()) + " bad line" +
-                              (bad.size() == 1 ? "" : "s") + " in the target file " +
+        std::sort(
+            c.bad.begin(), c.bad.end(),
+            [](const TargetLineError& x, const TargetLineError& y) { return x.line < y.line; });
+        if (!c.bad.empty())
+            return make_error(std::to_string(c.bad.size()) + " bad line" +
+                              (c.bad.size() == 1 ? "" : "s") + " in the target file " +
                               spec.targets_name + "; no campaign created");
-        cards.reserve(by_line.size());
-        for (const auto& [card, at] : by_line)
+        cards.reserve(c.by_line.size());
+        for (const auto& [card, at] : c.by_line)
             cards.push_back(card);
-        selection = "file " + spec.targets_name;
+        c.by_line = {};
     }
     if (cards.empty())
-        return make_error("no target: " + selection + " names no card");
+        return make_error("no target: " + c.selection + " names no card");
 
-    db::Campaign c;
-    c.name = spec.name;
-    c.operation = spec.operation;
-    c.app_aid = app->aid;
-    c.selection = selection;
-    c.rate = spec.rate;
-    c.window = spec.window ? spec.window : kDefaultWindow;
-    c.retries = spec.retries;
-    c.start_at = spec.start_at;
-    c.state = spec.start_at ? "scheduled" : "created";
-    c.actor = spec.actor;
+    db::Campaign campaign;
+    campaign.name = spec.name;
+    campaign.operation = spec.operation;
+    campaign.app_aid = c.app.aid;
+    campaign.selection = c.selection;
+    campaign.rate = spec.rate;
+    campaign.window = spec.window ? spec.window : kDefaultWindow;
+    campaign.retries = spec.retries;
+    campaign.start_at = spec.start_at;
+    campaign.state = spec.start_at ? "scheduled" : "created";
+    campaign.actor = spec.actor;
     Status st = pipeline_.atomically([&]() -> Status {
-        OTAGW_TRY_ASSIGN(c.id, store_.add_campaign(c));
-        OTAGW_TRY_STATUS(store_.add_campaign_targets(c.id, 1, cards));
-        audit(spec.actor, "campaign.created", c.name,
-              "campaign " + std::to_string(c.id) + ": " + c.operation + " " + app->name + " on " +
-                  std::to_string(cards.size()) + " cards (" + selection + ")");
+        // Checked here, in the transaction that takes the name: the lookup took turns.
+        std::optional<db::Campaign> taken;
+        OTAGW_TRY_ASSIGN(taken, store_.campaign_by_name(spec.name));
+        if (taken)
+            return make_error("a campaign named '" + spec.name + "' exists already (id " +
+                              std::to_string(taken->id) + ")");
+        OTAGW_TRY_ASSIGN(campaign.id, store_.add_campaign(campaign));
+        OTAGW_TRY_STATUS(store_.add_campaign_targets(campaign.id, 1, cards));
+        audit(spec.actor, "campaign.created", campaign.name,
+              "campaign " + std::to_string(campaign.id) + ": " + campaign.operation + " " +
+                  c.app.name + " on " + std::to_string(cards.size()) + " cards (" + c.selection +
+                  ")");
         return {};
     });
     OTAGW_TRY_STATUS(std::move(st));
     counters_.inc("campaign:created");
     counters_.inc("campaign:targets", cards.size());
-    log::notice(kLog, "campaign " + c.name + " created: " + c.operation + " on " +
+    log::notice(kLog, "campaign " + campaign.name + " created: " + campaign.operation + " on " +
                           std::to_string(cards.size()) + " cards");
     std::optional<db::Campaign> stored;
-    OTAGW_TRY_ASSIGN(stored, store_.campaign(c.id));
+    OTAGW_TRY_ASSIGN(stored, store_.campaign(campaign.id));
     if (stored->state == "scheduled")
         schedule(*stored);
     return *stored;

@@ -94,9 +94,14 @@ private:
     uv_loop_t* loop_;
 };
 
-// Runs `fn` on the loop's next iteration, outside whatever callback is running now: the way to
-// destroy an object from its own callback.
+// Runs `fn` soon, outside whatever callback is running now: the way to destroy an object from
+// its own callback. (A zero timer: from a timer callback, it runs in the same pass of timers.)
 void defer(uv_loop_t* loop, std::function<void()> fn);
+
+// Runs `fn` once the loop has polled for I/O (a check handle, the poll kept from blocking by an
+// idle one). Work that goes on in steps chains them so, not with defer(): libuv runs a zero
+// timer started from a timer callback in the same pass, so a chain of defer()s holds the loop.
+void after_io(uv_loop_t* loop, std::function<void()> fn);
 
 // Runs `loop` until it has nothing left to do or `timeout_ms` passes (then stops it and returns
 // false). For tests and tools: the daemon runs its loop forever.

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -72,8 +73,12 @@ public:
     Status resume();
     void stop();
 
-    // Creates a campaign and its targets. Bad target lines: an error, each listed in `bad`.
-    Result<db::Campaign> create(const CampaignSpec& spec, std::vector<TargetLineError>& bad);
+    // Creates a campaign and its targets, then calls `done` with it, or with the error and,
+    // for a target file, each bad line. The targets are looked up a slice at a time, other work
+    // running in between (a million lines would hold the loop for seconds); the campaign and
+    // its targets are then written in one transaction. Not called once stop() ran.
+    using Created = std::function<void(Result<db::Campaign>, std::vector<TargetLineError> bad)>;
+    void create(CampaignSpec spec, Created done);
     // start, pause, resume, cancel; an error names why not (e.g. "it is finished").
     Result<db::Campaign> control(std::string_view ref, std::string_view action,
                                  const std::string& actor);
@@ -91,6 +96,12 @@ public:
 
 private:
     struct Run;
+    struct Creation;
+    Status begin_creation(Creation& c);
+    // Looks up the next slice of targets; true once all are.
+    Result<bool> look_up_slice(Creation& c);
+    Result<db::Campaign> end_creation(Creation& c);
+    void step_creation(Creation* c);
     Run* run_of(int64_t campaign_id);
     Status start_run(const db::Campaign& campaign);
     void schedule(const db::Campaign& campaign);
@@ -129,6 +140,7 @@ private:
         int64_t seq = 0;
         std::optional<std::pair<db::Request, nlohmann::ordered_json>> ended;
     } launching_;
+    std::vector<std::unique_ptr<Creation>> creating_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     bool stopped_ = false;
 };
