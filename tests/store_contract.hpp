@@ -420,6 +420,17 @@ inline void test_campaigns(void**) {
     assert_true(ok(s->campaign(id))->finished_at > 0);
     assert_int_equal(ok(s->campaigns()).size(), 1);
     assert_false(ok(s->campaign(id + 1)).has_value());
+    // One left `creating` by a crash is removed with its targets; its name is free again.
+    c.name = "half-made";
+    c.state = "creating";
+    const int64_t half = ok(s->add_campaign(c));
+    assert_ok(s->add_campaign_targets(half, 1, {cards[0], cards[1]}));
+    assert_ok(s->delete_campaign(half));
+    assert_false(ok(s->campaign(half)).has_value());
+    assert_int_equal(ok(s->campaign_targets(half, 0, 10, false)).size(), 0);
+    assert_error_contains(s->delete_campaign(half), "no campaign with id");
+    assert_int_equal(ok(s->campaign_targets(id, 0, 10, false)).size(), 3); // the other one kept
+    assert_true(ok(s->add_campaign(c)) > 0);
 }
 
 inline void test_ota_messages_and_pors(void**) {

@@ -6,7 +6,8 @@
 // lost, none processed twice); no card ever saw a counter it had already seen (the simulator
 // counts PoRs with status 02); and the cards' own registries (an export of the simulator) agree
 // with the gateway's, card by card. The seed of the kill points is printed; OTAGW_CRASH_SEED
-// replays it.
+// replays it. Then it is killed while a second campaign is being created: after the restart that
+// campaign is gone, targets and all, and can be created again.
 #include <fstream>
 #include <map>
 #include <random>
@@ -176,6 +177,48 @@ void test_kill_during_campaign(void**) {
         agree++;
     }
     assert_int_equal(agree, cards);
+
+    // Killed while a campaign is being created (its targets written a slice at a time): after
+    // the restart it is gone, targets and all, and nobody was told it was created; its name
+    // is free again.
+    test::CommandRun second;
+    std::thread creating([&] {
+        second = otactl("campaign create --name audit-all --op audit --aid " +
+                        std::string(kTransit) + " --filter app=02");
+    });
+    bool seen = false;
+    for (int i = 0; i < 20000 && !seen; i++) {
+        const Answer a = api("GET", "/v1/campaigns/audit-all");
+        seen = a.status == 200 && a.json().value("state", "") == "creating";
+        if (a.status == 200 && !seen)
+            break; // created before a poll saw it being created
+    }
+    daemon->stop(SIGKILL);
+    creating.join();
+    daemon = start_daemon("ota-gatewayd-" + std::to_string(++generation));
+    std::printf("killed %s creating audit-all\n", seen ? "while" : "after");
+    if (seen) {
+        assert_true(second.status != 0); // not told it was created
+        assert_int_equal(api("GET", "/v1/campaigns/audit-all").status, 404);
+        assert_string_equal(sql("SELECT count(*) FROM audit_log WHERE action = "
+                                "'campaign.abandoned' AND subject = 'audit-all'")
+                                .c_str(),
+                            "1");
+    }
+    assert_string_equal(sql("SELECT count(*) FROM campaign_targets WHERE campaign_id NOT IN "
+                            "(SELECT id FROM campaigns)")
+                            .c_str(),
+                        "0");
+    if (seen) {
+        auto again = otactl("campaign create --name audit-all --op audit --aid " +
+                            std::string(kTransit) + " --filter app=02");
+        if (again.status != 0)
+            fail_msg("create again: %s%s", again.out.c_str(), again.err.c_str());
+    }
+    assert_string_equal(sql("SELECT count(*) FROM campaign_targets t JOIN campaigns c ON c.id = "
+                            "t.campaign_id WHERE c.name = 'audit-all'")
+                            .c_str(),
+                        n.c_str());
     daemon->stop();
     sim->stop();
 }

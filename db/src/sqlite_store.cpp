@@ -342,7 +342,8 @@ struct SqliteStore::Statements {
     Stmt insert_ota_message, next_ota_message_id, set_ota_message_state, ota_message_for,
         ota_messages_of;
     Stmt insert_por, pors_of;
-    Stmt insert_campaign, campaign_by_id, campaign_by_name, campaigns, set_campaign_state;
+    Stmt insert_campaign, campaign_by_id, campaign_by_name, campaigns, set_campaign_state,
+        delete_targets, delete_campaign;
     Stmt insert_target, targets_after, open_targets_after, target_by_seq, update_target,
         campaign_tally;
 };
@@ -506,6 +507,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
          "UPDATE campaigns SET state = ?2, updated_at = ?3, started_at = CASE WHEN ?2 = "
          "'running' AND started_at = 0 THEN ?3 ELSE started_at END, finished_at = CASE WHEN ?2 "
          "IN ('finished', 'cancelled') THEN ?3 ELSE finished_at END WHERE id = ?1"},
+        {&t.delete_targets, "DELETE FROM campaign_targets WHERE campaign_id = ?1"},
+        {&t.delete_campaign, "DELETE FROM campaigns WHERE id = ?1"},
         {&t.insert_target,
          "INSERT INTO campaign_targets (campaign_id, seq, card_id, state) VALUES (?1, ?2, ?3, "
          "'pending')"},
@@ -1217,6 +1220,18 @@ Status SqliteStore::set_campaign_state(int64_t id, std::string_view state) {
     u.integer(id).text(state).integer(now_ms());
     if (u.step() != SQLITE_DONE)
         return fail("updating a campaign");
+    if (sqlite3_changes(db_) == 0)
+        return make_error("no campaign with id " + std::to_string(id));
+    return {};
+}
+
+Status SqliteStore::delete_campaign(int64_t id) {
+    for (Stmt* stmt : {&st_->delete_targets, &st_->delete_campaign}) {
+        Use u(*stmt);
+        u.integer(id);
+        if (u.step() != SQLITE_DONE)
+            return fail("removing campaign " + std::to_string(id));
+    }
     if (sqlite3_changes(db_) == 0)
         return make_error("no campaign with id " + std::to_string(id));
     return {};

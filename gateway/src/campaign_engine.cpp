@@ -141,11 +141,15 @@ struct CampaignEngine::Creation {
     // From a filter: the inventory in card id order, from `after`.
     db::CardFilter filter;
     int64_t after = 0;
-    std::vector<int64_t> cards;
+    bool looked_up = false;
+    std::vector<int64_t> cards; // the targets, in order
+    int64_t id = 0;             // the campaign, once recorded `creating`
+    size_t inserted = 0;        // targets written
 };
 
-// Lines (or cards of a filter) looked up per turn of the loop: ~10 ms.
+// Lines (or cards of a filter) looked up per turn of the loop: ~10 ms; targets written: ~20 ms.
 constexpr size_t kCreationSlice = 2000;
+constexpr size_t kInsertSlice = 10000;
 
 void CampaignEngine::create(CampaignSpec spec, Created done) {
     auto c = std::make_unique<Creation>();
@@ -261,16 +265,33 @@ Result<bool> CampaignEngine::look_up_slice(Creation& c) {
 
 void CampaignEngine::step_creation(Creation* c) {
     counters_.inc("campaign:creation_slices");
-    auto done = look_up_slice(*c);
+    // Looked up, checked, the campaign recorded as `creating`, its targets written a slice at a
+    // time, then `created` (or `scheduled`): each step in a turn of its own.
+    Result<bool> done = false;
+    if (!c->looked_up) {
+        done = look_up_slice(*c);
+        if (done && *done) {
+            c->looked_up = true;
+            Status st = begin_insert(*c);
+            done = st ? Result<bool>(false) : Result<bool>(st.take_error());
+        }
+    } else {
+        done = insert_slice(*c);
+    }
     if (done && !*done) {
         uv::after_io(loop_, [this, alive = std::weak_ptr<bool>(alive_), c] {
-            // Gone with stop(): nobody is answered any more.
+            // Gone with stop(): nobody is answered any more (the next start removes a campaign
+            // left `creating`).
             if (!alive.expired() && !stopped_)
                 step_creation(c);
         });
         return;
     }
-    auto created = done ? end_creation(*c) : Result<db::Campaign>(done.take_error());
+    Result<db::Campaign> created =
+        done ? end_creation(*c) : Result<db::Campaign>(done.take_error());
+    if (!created && c->id) // the targets written so far go with it
+        if (Status st = pipeline_.atomically([&] { return store_.delete_campaign(c->id); }); !st)
+            log::error(kLog, "campaign " + c->spec.name + " (creating): " + st.error().message);
     auto it = std::find_if(creating_.begin(), creating_.end(),
                            [c](const auto& p) { return p.get() == c; });
     std::unique_ptr<Creation> ended = std::move(*it);
@@ -278,7 +299,7 @@ void CampaignEngine::step_creation(Creation* c) {
     ended->done(std::move(created), std::move(ended->bad));
 }
 
-Result<db::Campaign> CampaignEngine::end_creation(Creation& c) {
+Status CampaignEngine::begin_insert(Creation& c) {
     const CampaignSpec& spec = c.spec;
     std::vector<int64_t>& cards = c.cards;
     if (spec.filter.empty()) {
@@ -318,30 +339,51 @@ Result<db::Campaign> CampaignEngine::end_creation(Creation& c) {
     campaign.window = spec.window ? spec.window : kDefaultWindow;
     campaign.retries = spec.retries;
     campaign.start_at = spec.start_at;
-    campaign.state = spec.start_at ? "scheduled" : "created";
+    campaign.state = "creating";
     campaign.actor = spec.actor;
-    Status st = pipeline_.atomically([&]() -> Status {
-        // Checked here, in the transaction that takes the name: the lookup took turns.
+    return pipeline_.atomically([&]() -> Status {
+        // Checked again in the transaction that takes the name: the lookup took turns.
         std::optional<db::Campaign> taken;
         OTAGW_TRY_ASSIGN(taken, store_.campaign_by_name(spec.name));
         if (taken)
             return make_error("a campaign named '" + spec.name + "' exists already (id " +
                               std::to_string(taken->id) + ")");
-        OTAGW_TRY_ASSIGN(campaign.id, store_.add_campaign(campaign));
-        OTAGW_TRY_STATUS(store_.add_campaign_targets(campaign.id, 1, cards));
-        audit(spec.actor, "campaign.created", campaign.name,
-              "campaign " + std::to_string(campaign.id) + ": " + campaign.operation + " " +
-                  c.app.name + " on " + std::to_string(cards.size()) + " cards (" + c.selection +
-                  ")");
+        OTAGW_TRY_ASSIGN(c.id, store_.add_campaign(campaign));
+        return {};
+    });
+}
+
+Result<bool> CampaignEngine::insert_slice(Creation& c) {
+    const size_t n = std::min(kInsertSlice, c.cards.size() - c.inserted);
+    const std::vector<int64_t> slice(c.cards.begin() + static_cast<ptrdiff_t>(c.inserted),
+                                     c.cards.begin() + static_cast<ptrdiff_t>(c.inserted + n));
+    Status st = pipeline_.atomically([&] {
+        return store_.add_campaign_targets(c.id, static_cast<int64_t>(c.inserted) + 1, slice);
+    });
+    OTAGW_TRY_STATUS(std::move(st));
+    c.inserted += n;
+    return c.inserted == c.cards.size();
+}
+
+Result<db::Campaign> CampaignEngine::end_creation(Creation& c) {
+    const CampaignSpec& spec = c.spec;
+    const std::string state = spec.start_at ? "scheduled" : "created";
+    Status st = pipeline_.atomically([&]() -> Status {
+        OTAGW_TRY_STATUS(store_.set_campaign_state(c.id, state));
+        audit(spec.actor, "campaign.created", spec.name,
+              "campaign " + std::to_string(c.id) + ": " + spec.operation + " " + c.app.name +
+                  " on " + std::to_string(c.cards.size()) + " cards (" + c.selection + ")");
         return {};
     });
     OTAGW_TRY_STATUS(std::move(st));
     counters_.inc("campaign:created");
-    counters_.inc("campaign:targets", cards.size());
-    log::notice(kLog, "campaign " + campaign.name + " created: " + campaign.operation + " on " +
-                          std::to_string(cards.size()) + " cards");
+    counters_.inc("campaign:targets", c.cards.size());
+    log::notice(kLog, "campaign " + spec.name + " created: " + spec.operation + " on " +
+                          std::to_string(c.cards.size()) + " cards");
     std::optional<db::Campaign> stored;
-    OTAGW_TRY_ASSIGN(stored, store_.campaign(campaign.id));
+    OTAGW_TRY_ASSIGN(stored, store_.campaign(c.id));
+    if (!stored)
+        return make_error("campaign " + spec.name + " vanished while it was created");
     if (stored->state == "scheduled")
         schedule(*stored);
     return *stored;
@@ -373,6 +415,9 @@ Result<db::Campaign> CampaignEngine::control(std::string_view ref, std::string_v
         return make_error("no campaign '" + std::string(ref) + "'");
     db::Campaign c = *found;
     const std::string& s = c.state;
+    if (s == "creating")
+        return make_error("campaign " + c.name + " is still being created; it cannot be " +
+                          past_tense(action) + " yet");
     std::string next;
     if (action == "start" && (s == "created" || s == "scheduled"))
         next = "running";
@@ -498,6 +543,21 @@ Status CampaignEngine::resume() {
     OTAGW_TRY_ASSIGN(all, store_.campaigns());
     size_t n = 0;
     for (const auto& c : all) {
+        if (c.state == "creating") {
+            // Its creation did not end (the daemon stopped meanwhile) and nobody was told it
+            // was created: it goes, with the targets written so far.
+            Status removed = pipeline_.atomically([&]() -> Status {
+                OTAGW_TRY_STATUS(store_.delete_campaign(c.id));
+                audit("daemon", "campaign.abandoned", c.name,
+                      "campaign " + std::to_string(c.id) +
+                          ": its creation did not end before the daemon stopped; removed");
+                return {};
+            });
+            OTAGW_TRY_STATUS(std::move(removed));
+            log::notice(kLog, "campaign " + c.name +
+                                  " was being created when the daemon stopped: removed");
+            continue;
+        }
         if (c.state == "running" || c.state == "paused") {
             OTAGW_TRY_STATUS(start_run(c));
             n++;

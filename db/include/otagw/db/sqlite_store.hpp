@@ -110,6 +110,7 @@ public:
     Result<std::optional<Campaign>> campaign_by_name(std::string_view name) override;
     Result<std::vector<Campaign>> campaigns() override;
     Status set_campaign_state(int64_t id, std::string_view state) override;
+    Status delete_campaign(int64_t id) override;
     Status add_campaign_targets(int64_t campaign_id, int64_t first_seq,
                                 const std::vector<int64_t>& card_ids) override;
     Result<std::vector<CampaignTarget>> campaign_targets(int64_t campaign_id, int64_t after_seq,

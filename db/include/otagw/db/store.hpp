@@ -303,6 +303,8 @@ public:
     virtual Result<std::vector<Campaign>> campaigns() = 0; // by id
     // Stamps started_at at the first "running" and finished_at at "finished" or "cancelled".
     virtual Status set_campaign_state(int64_t id, std::string_view state) = 0;
+    // Removes a campaign and its targets: one whose creation did not end (a crash meanwhile).
+    virtual Status delete_campaign(int64_t id) = 0;
     // Adds the cards as pending targets numbered first_seq, first_seq + 1, ...
     virtual Status add_campaign_targets(int64_t campaign_id, int64_t first_seq,
                                         const std::vector<int64_t>& card_ids) = 0;

@@ -74,9 +74,11 @@ public:
     void stop();
 
     // Creates a campaign and its targets, then calls `done` with it, or with the error and,
-    // for a target file, each bad line. The targets are looked up a slice at a time, other work
-    // running in between (a million lines would hold the loop for seconds); the campaign and
-    // its targets are then written in one transaction. Not called once stop() ran.
+    // for a target file, each bad line. Done in steps, other work running in between (a
+    // million lines would hold the loop for seconds): the targets looked up a slice at a time,
+    // the campaign recorded as `creating`, its targets written a slice at a time, then
+    // `created`. `done` is not called once stop() ran; resume() removes a campaign left
+    // `creating`.
     using Created = std::function<void(Result<db::Campaign>, std::vector<TargetLineError> bad)>;
     void create(CampaignSpec spec, Created done);
     // start, pause, resume, cancel; an error names why not (e.g. "it is finished").
@@ -100,6 +102,10 @@ private:
     Status begin_creation(Creation& c);
     // Looks up the next slice of targets; true once all are.
     Result<bool> look_up_slice(Creation& c);
+    // Checks the targets looked up and records the campaign as `creating`.
+    Status begin_insert(Creation& c);
+    // Writes the next slice of targets; true once all are.
+    Result<bool> insert_slice(Creation& c);
     Result<db::Campaign> end_creation(Creation& c);
     void step_creation(Creation* c);
     Run* run_of(int64_t campaign_id);
