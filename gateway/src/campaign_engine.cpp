@@ -127,7 +127,7 @@ Result<std::optional<db::Campaign>> CampaignEngine::find(std::string_view ref) {
 
 // ---- creating --------------------------------------------------------------------------------
 
-// A campaign being created: its targets looked up a slice at a time.
+// A campaign being created, a step per turn of the loop (create()).
 struct CampaignEngine::Creation {
     CampaignSpec spec;
     Created done;
