@@ -151,6 +151,15 @@ struct CampaignEngine::Creation {
 constexpr size_t kCreationSlice = 2000;
 constexpr size_t kInsertSlice = 10000;
 
+Status CampaignEngine::name_is_free(const std::string& name) {
+    std::optional<db::Campaign> taken;
+    OTAGW_TRY_ASSIGN(taken, store_.campaign_by_name(name));
+    if (taken)
+        return make_error("a campaign named '" + name + "' exists already (id " +
+                          std::to_string(taken->id) + ")");
+    return {};
+}
+
 void CampaignEngine::create(CampaignSpec spec, Created done) {
     auto c = std::make_unique<Creation>();
     c->spec = std::move(spec);
@@ -179,17 +188,10 @@ Status CampaignEngine::begin_creation(Creation& c) {
         return make_error("retries: at most 100");
     if (spec.targets_name.empty() == spec.filter.empty())
         return make_error("give either a target file or a filter");
-    auto taken = [&](const std::string& name) {
-        return std::any_of(creating_.begin(), creating_.end(),
-                           [&](const auto& other) { return other->spec.name == name; });
-    };
-    if (taken(spec.name))
+    if (std::any_of(creating_.begin(), creating_.end(),
+                    [&](const auto& other) { return other->spec.name == spec.name; }))
         return make_error("a campaign named '" + spec.name + "' is being created already");
-    std::optional<db::Campaign> existing;
-    OTAGW_TRY_ASSIGN(existing, store_.campaign_by_name(spec.name));
-    if (existing)
-        return make_error("a campaign named '" + spec.name + "' exists already (id " +
-                          std::to_string(existing->id) + ")");
+    OTAGW_TRY_STATUS(name_is_free(spec.name));
     std::optional<db::Application> app;
     OTAGW_TRY_ASSIGN(app, store_.application_by_aid(spec.aid));
     if (!app)
@@ -343,11 +345,7 @@ Status CampaignEngine::begin_insert(Creation& c) {
     campaign.actor = spec.actor;
     return pipeline_.atomically([&]() -> Status {
         // Checked again in the transaction that takes the name: the lookup took turns.
-        std::optional<db::Campaign> taken;
-        OTAGW_TRY_ASSIGN(taken, store_.campaign_by_name(spec.name));
-        if (taken)
-            return make_error("a campaign named '" + spec.name + "' exists already (id " +
-                              std::to_string(taken->id) + ")");
+        OTAGW_TRY_STATUS(name_is_free(spec.name));
         OTAGW_TRY_ASSIGN(c.id, store_.add_campaign(campaign));
         return {};
     });

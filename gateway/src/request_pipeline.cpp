@@ -308,16 +308,15 @@ Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
         std::optional<Packet> packet;
         if (sent_at_once) {
             // Any failure here is met again, and reported, by dispatch() below.
-            Loaded l{r, detail, *op, *app};
             auto script = operation_script(*op, *app, input_of(detail));
-            auto ready = script ? prepare_packet(l, *script) : std::optional<Packet>();
-            auto message_id = store_.next_ota_message_id();
-            if (ready && *ready && message_id) {
-                packet = std::move(**ready);
-                packet->message.id = *message_id;
-                mark_sent(detail, *message_id, false);
-                r.state = "sent";
-            }
+            auto ready = script ? prepare_packet(r, *script) : std::optional<Packet>();
+            if (ready && *ready)
+                if (auto message_id = store_.next_ota_message_id()) {
+                    packet = std::move(**ready);
+                    packet->message.id = *message_id;
+                    mark_sent(detail, *message_id, false);
+                    r.state = "sent";
+                }
         }
         r.detail = detail.dump();
         OTAGW_TRY_ASSIGN(put, store_.put_request(r));
@@ -637,10 +636,10 @@ void RequestPipeline::on_provider_answer(int64_t id, Result<ProviderClient::Answ
 }
 
 Result<std::optional<RequestPipeline::Packet>>
-RequestPipeline::prepare_packet(const Loaded& l, const std::vector<ota::Apdu>& script) {
+RequestPipeline::prepare_packet(const db::Request& r, const std::vector<ota::Apdu>& script) {
     const uint8_t kvn = config_.ota.kvn;
     std::optional<db::Store::PacketKeys> taken;
-    OTAGW_TRY_ASSIGN(taken, store_.next_counter_with_keys(l.request.card_id, kvn));
+    OTAGW_TRY_ASSIGN(taken, store_.next_counter_with_keys(r.card_id, kvn));
     if (!taken)
         return std::optional<Packet>(); // no keyset: nothing written
     Packet p{keys_of(taken->keyset), {}};
@@ -653,8 +652,8 @@ RequestPipeline::prepare_packet(const Loaded& l, const std::vector<ota::Apdu>& s
     OTAGW_TRY_STATUS(
         ota::build_command_packet(h, p.keys.keys, ota::ram::compact_script(script), packet));
     db::OtaMessage& m = p.message;
-    m.request_id = l.request.id;
-    m.card_id = l.request.card_id;
+    m.request_id = r.id;
+    m.card_id = r.card_id;
     m.kvn = kvn;
     m.counter = h.counter;
     m.tar = tar_hex(h.tar);
@@ -685,7 +684,7 @@ void RequestPipeline::dispatch(Loaded l, bool audit_only) {
     std::optional<Packet> p;
     // The counter and the packet are committed before the packet leaves (DESIGN.md §4).
     Status st = atomically([&]() -> Status {
-        OTAGW_TRY_ASSIGN(p, prepare_packet(l, *script));
+        OTAGW_TRY_ASSIGN(p, prepare_packet(l.request, *script));
         if (!p)
             return {};
         OTAGW_TRY_ASSIGN(p->message.id, store_.add_ota_message(p->message));

@@ -99,6 +99,7 @@ public:
 private:
     struct Run;
     struct Creation;
+    Status name_is_free(const std::string& name);
     Status begin_creation(Creation& c);
     // Looks up the next slice of targets; true once all are.
     Result<bool> look_up_slice(Creation& c);

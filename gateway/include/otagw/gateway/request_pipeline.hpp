@@ -136,8 +136,9 @@ private:
         CardKeys keys;
         db::OtaMessage message;
     };
-    // nullopt when the card has no keyset (nothing written).
-    Result<std::optional<Packet>> prepare_packet(const Loaded& l,
+    // For `request` (its id may be 0: not written yet); nullopt when the card has no keyset
+    // (nothing written).
+    Result<std::optional<Packet>> prepare_packet(const db::Request& request,
                                                  const std::vector<ota::Apdu>& script);
     // The request's working data once `message_id` is its packet on the way.
     static void mark_sent(Json& detail, int64_t message_id, bool audit);
