@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Fuzz target: what a subscriber's or a card's MO SMS carries: the text in every data coding,
 // the text grammar, and the binary request TLV (what parses must encode back the same).
-#include "otagw/gateway/application_request.hpp"
+#include "intake/application_request.hpp"
 
 using namespace otagw;
 using namespace otagw::gateway;

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <string_view>
 
-#include "otagw/gateway/campaign_input.hpp"
+#include "campaigns/campaign_input.hpp"
 
 using namespace otagw;
 using namespace otagw::gateway;

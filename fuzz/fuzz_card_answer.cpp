@@ -2,7 +2,7 @@
 // Fuzz target: the card's answer to an operation's script, as the PoR carries it (TS 102 226
 // compact response, then the GET STATUS registry entries of GP §11.4.3). Whatever the card
 // says, the reading is an error or a consistent answer.
-#include "otagw/gateway/operations.hpp"
+#include "requests/operations.hpp"
 
 using namespace otagw;
 using namespace otagw::gateway;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Fuzz target: the gateway's streaming reader of card inventory files, fed in chunks whose
 // size the input chooses; the same input read whole must give the same cards and issues.
-#include "otagw/gateway/inventory_reader.hpp"
+#include "inventory/inventory_reader.hpp"
 
 using namespace otagw;
 

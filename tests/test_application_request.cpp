@@ -2,8 +2,8 @@
 // Application requests as they arrive by SMS: the text grammar in English and Chinese (with
 // the full-width forms phones produce), every refusal with its reason, the SMS text codings,
 // and the binary request TLV both ways.
-#include "otagw/gateway/application_request.hpp"
-#include "otagw/gateway/msisdn.hpp"
+#include "intake/application_request.hpp"
+#include "intake/msisdn.hpp"
 #include "test_support.hpp"
 
 using namespace otagw;

@@ -4,7 +4,7 @@
 // line and field when broken; in-file duplicates are found.
 #include <sstream>
 
-#include "otagw/gateway/inventory_reader.hpp"
+#include "inventory/inventory_reader.hpp"
 #include "otagw/sim/inventory.hpp"
 #include "otagw/sim/population.hpp"
 #include "test_support.hpp"

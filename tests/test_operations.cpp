@@ -3,10 +3,10 @@
 // (one byte-exact against GP Card Spec 2.3 §11.10 / §11.4 codings), and each script run on a
 // simulated card through real secured packets: the state read back from the card's own answer
 // equals the card's registry, and a refused command leaves both where they were.
-#include "otagw/gateway/operations.hpp"
 #include "otagw/ota/ts_102_225.hpp"
 #include "otagw/ota/ts_102_226.hpp"
 #include "otagw/sim/ota_card.hpp"
+#include "requests/operations.hpp"
 #include "test_support.hpp"
 
 using namespace otagw;

@@ -4,8 +4,8 @@
 // them, 5xx and timeouts tried again with a pause, a forged answer refused at once.
 #include "interop/process.hpp"
 #include "otagw/common/uv.hpp"
-#include "otagw/gateway/provider_client.hpp"
 #include "otagw/http/http.hpp"
+#include "provider/provider_client.hpp"
 #include "test_support.hpp"
 
 using namespace otagw;

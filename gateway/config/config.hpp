@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The daemon's configuration as plain structs. The VTY code (vty_config.cpp) fills them from
+// the config file in Osmocom VTY syntax and writes them back (`write terminal`), so a config
+// round-trips; modules receive their part as a plain struct.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "intake/application_request.hpp"
+#include "otagw/db/store.hpp"
+#include "otagw/smpp/esme.hpp"
+
+namespace otagw::gateway {
+
+struct DbConfig {
+    std::string path = "ota-gateway.db";
+    std::string synchronous = "FULL";
+    std::string master_key_file;                     // read at start; empty: use the variable
+    std::string master_key_env = "OTAGW_MASTER_KEY"; // the variable's name, never its value
+};
+
+struct ApiToken {
+    std::string name;   // who, for the audit log ("ops")
+    std::string sha256; // of the bearer token, hex: the config never holds the token itself
+};
+
+struct ApiConfig {
+    std::string ip = "127.0.0.1";
+    uint16_t port = 8080;
+    std::vector<ApiToken> tokens;
+    size_t max_connections = 64;
+};
+
+struct OtaConfig {
+    // SPI (ETSI TS 102 225 §5.1.1): '16' CC, ciphered, counter higher; '39' PoR required, with
+    // a CC, ciphered, sent by SMS-SUBMIT: osmo-msc drops a PoR in the delivery report.
+    uint16_t spi = 0x1639;
+    uint8_t kvn = 1;
+    uint32_t por_timeout_s = 60;
+    // A campaign target that failed for a transient reason is tried again after this, doubled
+    // at each further try (up to 10 minutes).
+    uint32_t campaign_retry_delay_s = 30;
+};
+
+struct ProviderConfig {
+    std::string name;
+    std::string url;
+    std::string secret_file; // the HMAC-SHA256 shared secret
+    std::string ca_file;     // trust this CA (PEM) for the provider's HTTPS, not the system's
+    uint32_t timeout_ms = 10000;
+    uint32_t retries = 3;
+};
+
+// Application requests by SMS (doc/application-requests.md).
+struct RequestsConfig {
+    std::string short_code; // the number subscribers send requests to; empty: none taken
+    std::string region;     // ISO 3166-1 region for national numbers; empty: international only
+    std::vector<std::string> ranges; // E.164 prefixes served; empty: every number
+    std::vector<Keywords> keywords = default_keywords();
+};
+
+struct GatewayConfig {
+    smpp::EsmeConfig smpp;
+    DbConfig db;
+    ApiConfig api;
+    OtaConfig ota;
+    RequestsConfig requests;
+    std::vector<db::Application> applications;
+    std::vector<ProviderConfig> providers;
+};
+
+} // namespace otagw::gateway

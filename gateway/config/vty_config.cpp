@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Config nodes and show commands on libosmovty. Commands are registered at run time (C++20
+// cannot use the DEFUN tables' out-of-order designated initialisers): each cmd_element points
+// to one trampoline, which finds the command's std::function by the element's address.
+#include <algorithm>
+#include <cctype>
+#include <deque>
+#include <functional>
+#include <unordered_map>
+
+#include "config/vty.hpp"
+#include "otagw/common/bytes.hpp"
+#include "otagw/common/osmo.hpp"
+
+namespace otagw::gateway {
+
+namespace {
+
+enum Node {
+    kSmppNode = _LAST_OSMOVTY_NODE + 1,
+    kBindNode,
+    kDbNode,
+    kApiNode,
+    kOtaNode,
+    kRequestsNode,
+    kApplicationNode,
+    kProviderNode,
+};
+
+using Fn = std::function<int(struct vty*, int argc, const char** argv)>;
+
+struct Registry {
+    std::deque<cmd_element> elements; // stable addresses: libosmovty keeps pointers
+    std::unordered_map<const cmd_element*, Fn> handlers;
+};
+
+Registry& registry() {
+    static Registry r;
+    return r;
+}
+
+GatewayConfig* g_config = nullptr;
+VtyBackend* g_backend = nullptr;
+
+int trampoline(cmd_element* self, struct vty* vty, int argc, const char* argv[]) {
+    return registry().handlers.at(self)(vty, argc, argv);
+}
+
+void add(int node, const char* spec, const char* doc, Fn fn) {
+    Registry& r = registry();
+    cmd_element& e = r.elements.emplace_back();
+    e = cmd_element{};
+    e.string = spec;
+    e.func = trampoline;
+    e.doc = doc;
+    r.handlers.emplace(&e, std::move(fn));
+    install_element(node, &e);
+}
+
+int warn(struct vty* vty, const std::string& message) {
+    vty_out(vty, "%% %s%s", message.c_str(), VTY_NEWLINE);
+    return CMD_WARNING;
+}
+
+void print(struct vty* vty, const std::vector<std::string>& lines) {
+    for (const auto& l : lines)
+        vty_out(vty, "%s%s", l.c_str(), VTY_NEWLINE);
+}
+
+bool hex_ok(std::string_view s, size_t min_bytes, size_t max_bytes) {
+    return s.size() % 2 == 0 && s.size() >= 2 * min_bytes && s.size() <= 2 * max_bytes &&
+           parse_hex(s).ok();
+}
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
+}
+
+template <typename T>
+T* current(struct vty* vty) {
+    return static_cast<T*>(vty->index);
+}
+
+smpp::BindConfig& bind_named(const std::string& name) {
+    auto& binds = g_config->smpp.binds;
+    for (auto& b : binds)
+        if (b.name == name)
+            return b;
+    smpp::BindConfig b;
+    b.name = name;
+    binds.push_back(b);
+    return binds.back();
+}
+
+db::Application& application_named(const std::string& name) {
+    auto& apps = g_config->applications;
+    for (auto& a : apps)
+        if (a.name == name)
+            return a;
+    db::Application a;
+    a.name = name;
+    apps.push_back(a);
+    return apps.back();
+}
+
+ProviderConfig& provider_named(const std::string& name) {
+    auto& ps = g_config->providers;
+    for (auto& p : ps)
+        if (p.name == name)
+            return p;
+    ProviderConfig p;
+    p.name = name;
+    ps.push_back(p);
+    return ps.back();
+}
+
+const char* mode_name(smpp::BindMode m) {
+    switch (m) {
+    case smpp::BindMode::Transceiver:
+        return "transceiver";
+    case smpp::BindMode::TransmitterReceiver:
+        return "transmitter-receiver";
+    }
+    return "transceiver";
+}
+
+// ---- config writers (write terminal / write file) ----
+
+#define NL VTY_NEWLINE
+
+int write_smpp(struct vty* vty) {
+    if (g_config->smpp.binds.empty())
+        return CMD_SUCCESS;
+    vty_out(vty, "smpp%s", NL);
+    for (const auto& b : g_config->smpp.binds) {
+        vty_out(vty, " bind %s%s", b.name.c_str(), NL);
+        vty_out(vty, "  remote-ip %s%s", b.host.c_str(), NL);
+        vty_out(vty, "  remote-port %u%s", b.port, NL);
+        vty_out(vty, "  mode %s%s", mode_name(b.mode), NL);
+        if (!b.system_id.empty())
+            vty_out(vty, "  system-id %s%s", b.system_id.c_str(), NL);
+        if (!b.password.empty())
+            vty_out(vty, "  password %s%s", b.password.c_str(), NL);
+        if (!b.system_type.empty())
+            vty_out(vty, "  system-type %s%s", b.system_type.c_str(), NL);
+        vty_out(vty, "  window %u%s", b.window, NL);
+        vty_out(vty, "  tps %u%s", static_cast<unsigned>(b.tps), NL);
+        vty_out(vty, "  enquire-link-interval %u%s", b.enquire_link_ms / 1000, NL);
+    }
+    return CMD_SUCCESS;
+}
+
+int write_db(struct vty* vty) {
+    const DbConfig& d = g_config->db;
+    vty_out(vty, "db%s", NL);
+    vty_out(vty, " path %s%s", d.path.c_str(), NL);
+    vty_out(vty, " synchronous %s%s", lower(d.synchronous).c_str(), NL);
+    if (!d.master_key_file.empty())
+        vty_out(vty, " master-key-file %s%s", d.master_key_file.c_str(), NL);
+    else
+        vty_out(vty, " master-key-env %s%s", d.master_key_env.c_str(), NL);
+    return CMD_SUCCESS;
+}
+
+int write_api(struct vty* vty) {
+    const ApiConfig& a = g_config->api;
+    vty_out(vty, "api%s", NL);
+    vty_out(vty, " listen %s %u%s", a.ip.c_str(), a.port, NL);
+    vty_out(vty, " max-connections %zu%s", a.max_connections, NL);
+    for (const auto& t : a.tokens)
+        vty_out(vty, " token %s sha256 %s%s", t.name.c_str(), t.sha256.c_str(), NL);
+    return CMD_SUCCESS;
+}
+
+int write_ota(struct vty* vty) {
+    const OtaConfig& o = g_config->ota;
+    vty_out(vty, "ota%s", NL);
+    vty_out(vty, " spi %04x%s", o.spi, NL);
+    vty_out(vty, " por-mode %s%s", (o.spi & 0x0020) ? "sms-submit" : "delivery-report", NL);
+    vty_out(vty, " kvn %u%s", o.kvn, NL);
+    vty_out(vty, " por-timeout %u%s", o.por_timeout_s, NL);
+    vty_out(vty, " campaign-retry-delay %u%s", o.campaign_retry_delay_s, NL);
+    return CMD_SUCCESS;
+}
+
+int write_requests(struct vty* vty) {
+    const RequestsConfig& r = g_config->requests;
+    vty_out(vty, "requests%s", NL);
+    if (!r.short_code.empty())
+        vty_out(vty, " short-code %s%s", r.short_code.c_str(), NL);
+    if (!r.region.empty())
+        vty_out(vty, " region %s%s", r.region.c_str(), NL);
+    for (const auto& prefix : r.ranges)
+        vty_out(vty, " number-range %s%s", prefix.c_str(), NL);
+    for (const auto& k : r.keywords)
+        for (const auto& [word, op] : k.words)
+            vty_out(vty, " keyword %s %s %s%s", k.language.c_str(), operation_name(op),
+                    word.c_str(), NL);
+    return CMD_SUCCESS;
+}
+
+int write_applications(struct vty* vty) {
+    for (const auto& a : g_config->applications) {
+        vty_out(vty, "application %s%s", a.name.c_str(), NL);
+        if (!a.aid.empty())
+            vty_out(vty, " aid %s%s", a.aid.c_str(), NL);
+        if (!a.code.empty())
+            vty_out(vty, " code %s%s", a.code.c_str(), NL);
+        if (!a.type.empty())
+            vty_out(vty, " type %s%s", a.type.c_str(), NL);
+        if (!a.load_file_aid.empty())
+            vty_out(vty, " load-file %s%s", a.load_file_aid.c_str(), NL);
+        if (!a.module_aid.empty())
+            vty_out(vty, " module %s%s", a.module_aid.c_str(), NL);
+        if (!a.install_params.empty())
+            vty_out(vty, " install-params %s%s", a.install_params.c_str(), NL);
+        if (!a.tar.empty())
+            vty_out(vty, " tar %s%s", a.tar.c_str(), NL);
+        vty_out(vty, " msl %02x%s", a.msl, NL);
+        if (!a.provider.empty())
+            vty_out(vty, " provider %s%s", a.provider.c_str(), NL);
+    }
+    return CMD_SUCCESS;
+}
+
+int write_providers(struct vty* vty) {
+    for (const auto& p : g_config->providers) {
+        vty_out(vty, "provider %s%s", p.name.c_str(), NL);
+        if (!p.url.empty())
+            vty_out(vty, " url %s%s", p.url.c_str(), NL);
+        if (!p.secret_file.empty())
+            vty_out(vty, " secret-file %s%s", p.secret_file.c_str(), NL);
+        if (!p.ca_file.empty())
+            vty_out(vty, " ca-file %s%s", p.ca_file.c_str(), NL);
+        vty_out(vty, " timeout %u%s", p.timeout_ms, NL);
+        vty_out(vty, " retries %u%s", p.retries, NL);
+    }
+    return CMD_SUCCESS;
+}
+
+cmd_node make_node(int node, const char* prompt) {
+    cmd_node n{};
+    n.node = node;
+    n.prompt = prompt;
+    n.vtysh = 1;
+    return n;
+}
+
+cmd_node g_nodes[] = {
+    make_node(kSmppNode, "%s(config-smpp)# "),
+    make_node(kBindNode, "%s(config-smpp-bind)# "),
+    make_node(kDbNode, "%s(config-db)# "),
+    make_node(kApiNode, "%s(config-api)# "),
+    make_node(kOtaNode, "%s(config-ota)# "),
+    make_node(kRequestsNode, "%s(config-requests)# "),
+    make_node(kApplicationNode, "%s(config-application)# "),
+    make_node(kProviderNode, "%s(config-provider)# "),
+};
+
+void install_config_nodes() {
+    install_node(&g_nodes[0], write_smpp);
+    install_node(&g_nodes[1], nullptr);
+    install_node(&g_nodes[2], write_db);
+    install_node(&g_nodes[3], write_api);
+    install_node(&g_nodes[4], write_ota);
+    install_node(&g_nodes[5], write_requests);
+    install_node(&g_nodes[6], write_applications);
+    install_node(&g_nodes[7], write_providers);
+
+    // smpp / bind NAME
+    add(CONFIG_NODE, "smpp", "Configure the SMPP links to the SMSC\n",
+        [](struct vty* vty, int, const char**) {
+            vty->node = kSmppNode;
+            vty->index = nullptr;
+            return CMD_SUCCESS;
+        });
+    add(kSmppNode, "bind NAME", "Configure one ESME bind\nName of the bind\n",
+        [](struct vty* vty, int, const char** argv) {
+            vty->index = &bind_named(argv[0]);
+            vty->node = kBindNode;
+            return CMD_SUCCESS;
+        });
+    add(kSmppNode, "no bind NAME", NO_STR "Remove an ESME bind\nName of the bind\n",
+        [](struct vty* vty, int, const char** argv) {
+            auto& binds = g_config->smpp.binds;
+            auto it = std::find_if(binds.begin(), binds.end(),
+                                   [&](const auto& b) { return b.name == argv[0]; });
+            if (it == binds.end())
+                return warn(vty, std::string("no bind named ") + argv[0]);
+            binds.erase(it);
+            return CMD_SUCCESS;
+        });
+    add(kBindNode, "remote-ip A.B.C.D", "SMSC address\nIPv4 address\n",
+        [](struct vty* vty, int, const char** argv) {
+            current<smpp::BindConfig>(vty)->host = argv[0];
+            return CMD_SUCCESS;
+        });
+    add(kBindNode, "remote-port <1-65535>", "SMSC TCP port\nPort\n",
+        [](struct vty* vty, int, const char** argv) {
+            current<smpp::BindConfig>(vty)->port = static_cast<uint16_t>(atoi(argv[0]));
+            return CMD_SUCCESS;
+        });
+    add(kBindNode, "mode (transceiver|transmitter-receiver)",
+        "How to bind\nOne bind_transceiver session\nA bind_transmitter and a bind_receiver "
+        "session\n",
+        [](struct vty* vty, int, const char** argv) {
+            current<smpp::BindConfig>(vty)->mode = std::string(argv[0]) == "transceiver"
+                                                       ? smpp::BindMode::Transceiver
+                                                       : smpp::BindMode::TransmitterReceiver;
+            return CMD_SUCCESS;
+        });
+    add(kBindNode, "system-id ID",
+        "SMPP system_id (SMPP 3.4 §5.2.1, at most 15 characters)\nThe system_id\n",
+        [](struct vty* vty, int, const char** argv) {
+            if (strlen(argv[0]) > 15)
+                return warn(vty, "system-id: at most 15 characters (SMPP 3.4 §5.2.1)");
+            current<smpp::BindConfig>(vty)->system_id = argv[0];
+            return CMD_SUCCESS;
+        });
+    add(kBindNode, "password PASSWORD", "SMPP password (at most 8 characters)\nThe password\n",
+        [](struct vty* vty, int, const char** argv) {
+            if (strlen(argv[0]) > 8)
+                return warn(vty, "password: at most 8 characters (SMPP 3.4 §5.2.2)");
+            current<smpp::BindConfig>(vty)->password = argv[0];
+            return CMD_SUCCESS;
+        });
+    add(kBindNode, "system-type TYPE", "SMPP system_type\nThe system_type\n",
+        [](struct vty* vty, int, const char** argv) {
+            current<smpp::BindConfig>(vty)->system_type = argv[0];
+            return CMD_SUCCESS;
+        });
+    add(kBindNode, "window <1-1000>", "Outstanding submit_sm per session\nCount\n",
+        [](struct vty* vty, int, const char** argv) {
+            current<smpp::BindConfig>(vty)->window = static_cast<uint32_t>(atoi(argv[0]));
+            return CMD_SUCCESS;
+        });
+    add(kBindNode, "tps <0-100000>", "submit_sm per second on this bind\nRate, 0 for no limit\n",
+        [](struct vty* vty, int, const char** argv) {
+            current<smpp::BindConfig>(vty)->tps = atoi(argv[0]);
+            return CMD_SUCCESS;
+        });
+    add(kBindNode, "enquire-link-interval <1-3600>", "Seconds between enquire_link\nSeconds\n",
+        [](struct vty* vty, int, const char** argv) {
+            current<smpp::BindConfig>(vty)->enquire_link_ms =
+                static_cast<uint32_t>(atoi(argv[0])) * 1000;
+            return CMD_SUCCESS;
+        });
+
+    // db
+    add(CONFIG_NODE, "db", "Configure the state store\n", [](struct vty* vty, int, const char**) {
+        vty->node = kDbNode;
+        return CMD_SUCCESS;
+    });
+    add(kDbNode, "path PATH", "SQLite database file\nPath\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->db.path = argv[0];
+            return CMD_SUCCESS;
+        });
+    add(kDbNode, "synchronous (full|normal)",
+        "When a commit reaches the disk\nSurvives power loss\nSurvives a process crash (WAL)\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->db.synchronous = argv[0][0] == 'f' ? "FULL" : "NORMAL";
+            return CMD_SUCCESS;
+        });
+    add(kDbNode, "master-key-file PATH", "Read the master key (64 hex digits) from a file\nPath\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->db.master_key_file = argv[0];
+            return CMD_SUCCESS;
+        });
+    add(kDbNode, "master-key-env NAME",
+        "Read the master key (64 hex digits) from an environment variable\nVariable name\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->db.master_key_env = argv[0];
+            g_config->db.master_key_file.clear();
+            return CMD_SUCCESS;
+        });
+
+    // api
+    add(CONFIG_NODE, "api", "Configure the admin HTTP/JSON API\n",
+        [](struct vty* vty, int, const char**) {
+            vty->node = kApiNode;
+            return CMD_SUCCESS;
+        });
+    add(kApiNode, "listen A.B.C.D <0-65535>", "Where the API listens\nIPv4 address\nPort\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->api.ip = argv[0];
+            g_config->api.port = static_cast<uint16_t>(atoi(argv[1]));
+            return CMD_SUCCESS;
+        });
+    add(kApiNode, "max-connections <1-1024>", "Concurrent API connections\nCount\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->api.max_connections = static_cast<size_t>(atoi(argv[0]));
+            return CMD_SUCCESS;
+        });
+    add(kApiNode, "token NAME sha256 HEX",
+        "A bearer token that may call the API\nWho holds it (audit log)\nThe token is given "
+        "by its SHA-256\n64 hex digits: sha256sum of the token\n",
+        [](struct vty* vty, int, const char** argv) {
+            if (!hex_ok(argv[1], 32, 32))
+                return warn(
+                    vty, std::string("token ") + argv[0] +
+                             ": sha256 must be 64 hex digits (the token's SHA-256, not the token)");
+            auto& tokens = g_config->api.tokens;
+            tokens.erase(std::remove_if(tokens.begin(), tokens.end(),
+                                        [&](const ApiToken& t) { return t.name == argv[0]; }),
+                         tokens.end());
+            tokens.push_back({argv[0], lower(argv[1])});
+            return CMD_SUCCESS;
+        });
+    add(kApiNode, "no token NAME", NO_STR "Remove a bearer token\nWho holds it\n",
+        [](struct vty*, int, const char** argv) {
+            auto& tokens = g_config->api.tokens;
+            tokens.erase(std::remove_if(tokens.begin(), tokens.end(),
+                                        [&](const ApiToken& t) { return t.name == argv[0]; }),
+                         tokens.end());
+            return CMD_SUCCESS;
+        });
+
+    // ota
+    add(CONFIG_NODE, "ota", "Configure OTA defaults\n", [](struct vty* vty, int, const char**) {
+        vty->node = kOtaNode;
+        return CMD_SUCCESS;
+    });
+    add(kOtaNode, "spi HEX",
+        "Security parameter indicator (ETSI TS 102 225 §5.1.1), 2 bytes\nHex, e.g. 1639\n",
+        [](struct vty* vty, int, const char** argv) {
+            if (!hex_ok(argv[0], 2, 2))
+                return warn(vty, "spi: 2 bytes of hex, e.g. 1639");
+            const Bytes b = parse_hex(argv[0]).value();
+            g_config->ota.spi = static_cast<uint16_t>(b[0] << 8 | b[1]);
+            return CMD_SUCCESS;
+        });
+    add(kOtaNode, "por-mode (sms-submit|delivery-report)",
+        "How the card sends its PoR (SPI2 b6, TS 102 225 §5.1.1)\nIn an MO SMS-SUBMIT (osmo-msc "
+        "drops PoRs in delivery reports)\nIn the SMS-DELIVER-REPORT\n",
+        [](struct vty*, int, const char** argv) {
+            if (argv[0][0] == 's')
+                g_config->ota.spi |= 0x0020;
+            else
+                g_config->ota.spi &= static_cast<uint16_t>(~0x0020);
+            return CMD_SUCCESS;
+        });
+    add(kOtaNode, "kvn <1-15>", "Key version number of the keyset used by default\nKVN\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->ota.kvn = static_cast<uint8_t>(atoi(argv[0]));
+            return CMD_SUCCESS;
+        });
+    add(kOtaNode, "por-timeout <1-86400>", "Seconds to wait for a PoR before auditing\nSeconds\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->ota.por_timeout_s = static_cast<uint32_t>(atoi(argv[0]));
+            return CMD_SUCCESS;
+        });
+    add(kOtaNode, "campaign-retry-delay <1-3600>",
+        "Seconds before a campaign target is tried again after a transient failure (doubled at "
+        "each further try)\nSeconds\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->ota.campaign_retry_delay_s = static_cast<uint32_t>(atoi(argv[0]));
+            return CMD_SUCCESS;
+        });
+
+    // requests: short code and keywords (doc/application-requests.md)
+    add(CONFIG_NODE, "requests", "Configure application requests by SMS\n",
+        [](struct vty* vty, int, const char**) {
+            vty->node = kRequestsNode;
+            return CMD_SUCCESS;
+        });
+    add(kRequestsNode, "short-code NUMBER", "The number subscribers send requests to\nDigits\n",
+        [](struct vty* vty, int, const char** argv) {
+            const std::string n = argv[0];
+            if (n.empty() || n.size() > 15 ||
+                n.find_first_not_of("0123456789") != std::string::npos)
+                return warn(vty, "short-code: 1 to 15 digits");
+            g_config->requests.short_code = n;
+            return CMD_SUCCESS;
+        });
+    add(kRequestsNode, "region REGION",
+        "Region of numbers written nationally\nISO 3166-1 alpha-2 code, e.g. GB\n",
+        [](struct vty* vty, int, const char** argv) {
+            const std::string r = argv[0];
+            if (r.size() != 2 || !std::isupper(static_cast<unsigned char>(r[0])) ||
+                !std::isupper(static_cast<unsigned char>(r[1])))
+                return warn(vty, "region: two capital letters (ISO 3166-1), e.g. GB");
+            g_config->requests.region = r;
+            return CMD_SUCCESS;
+        });
+    add(kRequestsNode, "number-range PREFIX",
+        "An E.164 prefix the operator serves (requests from other numbers are refused)\n"
+        "Digits, without '+'\n",
+        [](struct vty* vty, int, const char** argv) {
+            const std::string p = argv[0];
+            if (p.empty() || p.size() > 15 ||
+                p.find_first_not_of("0123456789") != std::string::npos)
+                return warn(vty, "number-range: 1 to 15 digits");
+            g_config->requests.ranges.push_back(p);
+            return CMD_SUCCESS;
+        });
+    add(kRequestsNode, "keyword LANGUAGE (activate|suspend|resume|terminate|query) WORD",
+        "A keyword of the text grammar\nLanguage of the replies, e.g. en, zh\nActivate\nSuspend\n"
+        "Resume\nTerminate\nQuery\nThe word (any script, no space)\n",
+        [](struct vty*, int, const char** argv) {
+            auto& sets = g_config->requests.keywords;
+            auto it = std::find_if(sets.begin(), sets.end(),
+                                   [&](const Keywords& k) { return k.language == argv[0]; });
+            if (it == sets.end()) {
+                sets.push_back({argv[0], {}});
+                it = sets.end() - 1;
+            }
+            const Operation op = *operation_named(argv[1]);
+            for (auto& k : sets) // a word means one thing
+                std::erase_if(k.words, [&](const auto& w) { return w.first == argv[2]; });
+            it->words.emplace_back(argv[2], op);
+            return CMD_SUCCESS;
+        });
+    add(kRequestsNode, "no keyword WORD", NO_STR "Remove a keyword\nThe word\n",
+        [](struct vty*, int, const char** argv) {
+            for (auto& k : g_config->requests.keywords)
+                std::erase_if(k.words, [&](const auto& w) { return w.first == argv[0]; });
+            return CMD_SUCCESS;
+        });
+    add(kRequestsNode, "no keywords", NO_STR "Remove every keyword (then configure your own)\n",
+        [](struct vty*, int, const char**) {
+            g_config->requests.keywords.clear();
+            return CMD_SUCCESS;
+        });
+
+    // application NAME
+    add(CONFIG_NODE, "application NAME", "Configure an application of the catalog\nName\n",
+        [](struct vty* vty, int, const char** argv) {
+            vty->index = &application_named(argv[0]);
+            vty->node = kApplicationNode;
+            return CMD_SUCCESS;
+        });
+    add(CONFIG_NODE, "no application NAME", NO_STR "Remove an application from the catalog\nName\n",
+        [](struct vty* vty, int, const char** argv) {
+            auto& apps = g_config->applications;
+            auto it = std::find_if(apps.begin(), apps.end(),
+                                   [&](const auto& a) { return a.name == argv[0]; });
+            if (it == apps.end())
+                return warn(vty, std::string("no application named ") + argv[0]);
+            apps.erase(it);
+            return CMD_SUCCESS;
+        });
+    struct AidField {
+        const char* spec;
+        const char* doc;
+        std::string db::Application::*field;
+    };
+    static const AidField aid_fields[] = {
+        {"aid HEX", "Instance AID (ISO/IEC 7816-5, 5 to 16 bytes)\nHex\n", &db::Application::aid},
+        {"load-file HEX", "Executable load file AID\nHex\n", &db::Application::load_file_aid},
+        {"module HEX", "Executable module AID\nHex\n", &db::Application::module_aid},
+    };
+    for (const AidField& f : aid_fields) {
+        auto member = f.field;
+        const std::string what = std::string(f.spec).substr(0, std::string(f.spec).find(' '));
+        add(kApplicationNode, f.spec, f.doc,
+            [member, what](struct vty* vty, int, const char** argv) {
+                if (!hex_ok(argv[0], 5, 16))
+                    return warn(vty, what + ": an AID is 5 to 16 bytes of hex");
+                current<db::Application>(vty)->*member = lower(argv[0]);
+                return CMD_SUCCESS;
+            });
+    }
+    add(kApplicationNode, "code CODE", "Operator short code used in SMS requests\ne.g. 01\n",
+        [](struct vty* vty, int, const char** argv) {
+            current<db::Application>(vty)->code = argv[0];
+            return CMD_SUCCESS;
+        });
+    add(kApplicationNode, "type (telecom|bank|transit|campus-wallet|access|loyalty|other)",
+        "Application type\nTelecom\nBank card\nTransit card\nCampus wallet\nAccess "
+        "control\nLoyalty\nOther\n",
+        [](struct vty* vty, int, const char** argv) {
+            current<db::Application>(vty)->type = argv[0];
+            return CMD_SUCCESS;
+        });
+    add(kApplicationNode, "install-params HEX",
+        "Install parameters (the 'C9' application-specific parameters)\nHex\n",
+        [](struct vty* vty, int, const char** argv) {
+            if (!hex_ok(argv[0], 0, 255))
+                return warn(vty, "install-params: hex, at most 255 bytes");
+            current<db::Application>(vty)->install_params = lower(argv[0]);
+            return CMD_SUCCESS;
+        });
+    add(kApplicationNode, "tar HEX",
+        "Toolkit application reference (ETSI TS 101 220)\n3 bytes hex\n",
+        [](struct vty* vty, int, const char** argv) {
+            if (!hex_ok(argv[0], 3, 3))
+                return warn(vty, "tar: 3 bytes of hex");
+            current<db::Application>(vty)->tar = lower(argv[0]);
+            return CMD_SUCCESS;
+        });
+    add(kApplicationNode, "msl HEX",
+        "Minimum security level (coded as SPI byte 1, TS 102 225 §5.1.1)\n1 byte hex, e.g. 12\n",
+        [](struct vty* vty, int, const char** argv) {
+            if (!hex_ok(argv[0], 1, 1))
+                return warn(vty, "msl: 1 byte of hex");
+            current<db::Application>(vty)->msl = parse_hex(argv[0]).value()[0];
+            return CMD_SUCCESS;
+        });
+    add(kApplicationNode, "provider NAME", "The provider hosting the application\nProvider name\n",
+        [](struct vty* vty, int, const char** argv) {
+            current<db::Application>(vty)->provider = argv[0];
+            return CMD_SUCCESS;
+        });
+
+    // provider NAME
+    add(CONFIG_NODE, "provider NAME", "Configure an application provider\nName\n",
+        [](struct vty* vty, int, const char** argv) {
+            vty->index = &provider_named(argv[0]);
+            vty->node = kProviderNode;
+            return CMD_SUCCESS;
+        });
+    add(kProviderNode, "url URL", "The provider's HTTPS endpoint\nURL\n",
+        [](struct vty* vty, int, const char** argv) {
+            current<ProviderConfig>(vty)->url = argv[0];
+            return CMD_SUCCESS;
+        });
+    add(kProviderNode, "secret-file PATH", "File holding the HMAC-SHA256 shared secret\nPath\n",
+        [](struct vty* vty, int, const char** argv) {
+            current<ProviderConfig>(vty)->secret_file = argv[0];
+            return CMD_SUCCESS;
+        });
+    add(kProviderNode, "ca-file PATH",
+        "Trust this CA certificate (PEM) for the provider's HTTPS instead of the system's\nPath\n",
+        [](struct vty* vty, int, const char** argv) {
+            current<ProviderConfig>(vty)->ca_file = argv[0];
+            return CMD_SUCCESS;
+        });
+    add(kProviderNode, "timeout <100-600000>", "Milliseconds to wait for an answer\nMilliseconds\n",
+        [](struct vty* vty, int, const char** argv) {
+            current<ProviderConfig>(vty)->timeout_ms = static_cast<uint32_t>(atoi(argv[0]));
+            return CMD_SUCCESS;
+        });
+    add(kProviderNode, "retries <0-100>", "Tries after the first\nCount\n",
+        [](struct vty* vty, int, const char** argv) {
+            current<ProviderConfig>(vty)->retries = static_cast<uint32_t>(atoi(argv[0]));
+            return CMD_SUCCESS;
+        });
+}
+
+#define SHOW_STR_ "Show running system information\n"
+
+void install_show_commands() {
+    auto backend_or_warn = [](struct vty* vty) {
+        if (!g_backend)
+            warn(vty, "the daemon is still starting");
+        return g_backend;
+    };
+    add(VIEW_NODE, "show smpp", SHOW_STR_ "SMPP binds and their state\n",
+        [backend_or_warn](struct vty* vty, int, const char**) {
+            if (auto* b = backend_or_warn(vty))
+                print(vty, b->show_smpp());
+            return CMD_SUCCESS;
+        });
+    auto show_card = [backend_or_warn](struct vty* vty, const char* by, const char* value) {
+        auto* b = backend_or_warn(vty);
+        if (!b)
+            return CMD_WARNING;
+        auto lines = b->show_card(by, value);
+        if (!lines)
+            return warn(vty, lines.error().message);
+        print(vty, *lines);
+        return CMD_SUCCESS;
+    };
+    add(VIEW_NODE, "show card ICCID",
+        SHOW_STR_ "One card of the inventory\nICCID (18 to 20 digits)\n",
+        [show_card](struct vty* vty, int, const char** argv) {
+            return show_card(vty, "iccid", argv[0]);
+        });
+    add(VIEW_NODE, "show card (iccid|msisdn) NUMBER",
+        SHOW_STR_ "One card of the inventory\nBy ICCID\nBy MSISDN\nThe number\n",
+        [show_card](struct vty* vty, int, const char** argv) {
+            return show_card(vty, argv[0], argv[1]);
+        });
+    add(VIEW_NODE, "show application", SHOW_STR_ "The application catalog\n",
+        [backend_or_warn](struct vty* vty, int, const char**) {
+            if (auto* b = backend_or_warn(vty))
+                print(vty, b->show_applications());
+            return CMD_SUCCESS;
+        });
+    add(VIEW_NODE, "show stats", SHOW_STR_ "Counters of every module\n",
+        [backend_or_warn](struct vty* vty, int, const char**) {
+            if (auto* b = backend_or_warn(vty))
+                print(vty, b->show_stats());
+            return CMD_SUCCESS;
+        });
+    add(VIEW_NODE, "show requests", SHOW_STR_ "Requests not finished yet\n",
+        [backend_or_warn](struct vty* vty, int, const char**) {
+            if (auto* b = backend_or_warn(vty))
+                print(vty, b->show_requests());
+            return CMD_SUCCESS;
+        });
+    add(VIEW_NODE, "show campaigns", SHOW_STR_ "Campaigns running or paused here\n",
+        [backend_or_warn](struct vty* vty, int, const char**) {
+            if (auto* b = backend_or_warn(vty))
+                print(vty, b->show_campaigns());
+            return CMD_SUCCESS;
+        });
+}
+
+} // namespace
+
+void install_vty(GatewayConfig* config) {
+    g_config = config;
+    install_config_nodes();
+    install_show_commands();
+}
+
+void set_vty_backend(VtyBackend* backend) {
+    g_backend = backend;
+}
+
+Status validate_config(const GatewayConfig& c) {
+    for (const auto& b : c.smpp.binds)
+        if (b.system_id.empty())
+            return make_error("smpp bind " + b.name + ": system-id is missing");
+    for (const auto& a : c.applications) {
+        if (a.aid.empty() || a.code.empty() || a.tar.empty() || a.type.empty())
+            return make_error("application " + a.name + ": aid, code, type and tar are required");
+        for (const auto& other : c.applications)
+            if (&other != &a && (other.aid == a.aid || other.code == a.code))
+                return make_error("applications " + a.name + " and " + other.name + " share an " +
+                                  (other.aid == a.aid ? "AID" : "operator code"));
+        if (!a.provider.empty() &&
+            std::none_of(c.providers.begin(), c.providers.end(),
+                         [&](const ProviderConfig& p) { return p.name == a.provider; }))
+            return make_error("application " + a.name + ": provider " + a.provider +
+                              " is not configured");
+    }
+    if (c.api.tokens.empty())
+        return make_error("api: no token configured; every API call would get 401");
+    return {};
+}
+
+} // namespace otagw::gateway

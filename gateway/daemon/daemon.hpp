@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// ota-gatewayd's wiring on the one libuv loop: the state store, the SMPP binds, the admin API,
+// the telnet VTY (through the libosmocore bridge), and a graceful shutdown on SIGTERM/SIGINT:
+// stop intake, unbind, flush, close the database.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <uv.h>
+
+#include "api/api.hpp"
+#include "campaigns/campaign_engine.hpp"
+#include "config/config.hpp"
+#include "config/vty.hpp"
+#include "daemon/group_commit.hpp"
+#include "otagw/common/counters.hpp"
+#include "otagw/common/osmo_loop.hpp"
+#include "otagw/common/uv.hpp"
+#include "otagw/db/sqlite_store.hpp"
+#include "otagw/http/curl_client.hpp"
+#include "otagw/http/http.hpp"
+#include "otagw/smpp/esme.hpp"
+#include "requests/request_pipeline.hpp"
+
+namespace otagw::gateway {
+
+class Daemon final : public VtyBackend {
+public:
+    Daemon(uv_loop_t* loop, GatewayConfig& config);
+    ~Daemon() override;
+
+    // Opens the store, syncs the catalog, listens (API, VTY) and binds. An error names what
+    // could not start.
+    Status start(void* talloc_ctx);
+    // Graceful shutdown; the loop ends when everything is closed.
+    void shutdown(const char* why);
+
+    std::vector<std::string> show_smpp() override;
+    Result<std::vector<std::string>> show_card(const std::string& by,
+                                               const std::string& value) override;
+    std::vector<std::string> show_applications() override;
+    std::vector<std::string> show_stats() override;
+    std::vector<std::string> show_requests() override;
+    std::vector<std::string> show_campaigns() override;
+
+private:
+    Status sync_catalog();
+    Json health();
+    // The daemon's and the SMPP layer's counters (the API adds its own).
+    std::vector<const Counters*> module_counters() const;
+
+    uv_loop_t* loop_;
+    GatewayConfig& config_;
+    std::unique_ptr<db::KeyVault> vault_;
+    std::unique_ptr<db::SqliteStore> store_;
+    std::unique_ptr<GroupCommit> group_;
+    std::unique_ptr<Api> api_;
+    std::unique_ptr<DurableHandler> durable_api_;
+    std::unique_ptr<http::Server> http_;
+    std::unique_ptr<smpp::Esme> esme_;
+    std::unique_ptr<http::CurlClient> curl_;
+    std::unique_ptr<RequestPipeline> pipeline_;
+    std::unique_ptr<CampaignEngine> campaigns_;
+    std::unique_ptr<osmo::LoopBridge> bridge_;
+    std::map<std::string, bool> bind_up_;
+    Counters counters_; // daemon-wide ("daemon:...")
+    uv_signal_t* sigterm_ = nullptr;
+    uv_signal_t* sigint_ = nullptr;
+    bool stopping_ = false;
+    bool telnet_up_ = false;
+    int lock_fd_ = -1;
+    int64_t started_at_ = 0;
+};
+
+} // namespace otagw::gateway

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "daemon/group_commit.hpp"
+
+#include "otagw/common/log.hpp"
+
+namespace otagw::gateway {
+
+GroupCommit::GroupCommit(uv_loop_t* loop, db::SqliteStore& store)
+    : store_(store), prepare_(new uv_prepare_t), check_(new uv_check_t), idle_(new uv_idle_t) {
+    store_.set_group_commit(true);
+    uv_prepare_init(loop, prepare_);
+    uv_check_init(loop, check_);
+    uv_idle_init(loop, idle_);
+    prepare_->data = check_->data = idle_->data = this;
+    uv_prepare_start(prepare_, on_prepare);
+    uv_check_start(check_, on_check);
+}
+
+GroupCommit::~GroupCommit() {
+    if (Status st = flush(); !st)
+        log::error("db", st.error().message);
+    store_.set_group_commit(false);
+    for (uv_handle_t* h :
+         {reinterpret_cast<uv_handle_t*>(prepare_), reinterpret_cast<uv_handle_t*>(check_),
+          reinterpret_cast<uv_handle_t*>(idle_)}) {
+        h->data = nullptr;
+        uv_close(h, [](uv_handle_t* closed) {
+            switch (closed->type) {
+            case UV_PREPARE:
+                delete reinterpret_cast<uv_prepare_t*>(closed);
+                break;
+            case UV_CHECK:
+                delete reinterpret_cast<uv_check_t*>(closed);
+                break;
+            default:
+                delete reinterpret_cast<uv_idle_t*>(closed);
+            }
+        });
+    }
+}
+
+void GroupCommit::after_flush(std::function<void()> action) {
+    if (!store_.unflushed() && waiting_.empty()) {
+        action();
+        return;
+    }
+    waiting_.push_back(std::move(action));
+}
+
+Status GroupCommit::flush() {
+    Status st;
+    if (store_.unflushed()) {
+        st = store_.flush();
+        flushes_++;
+    }
+    if (!st) {
+        // The turn's writes are gone: nothing that depended on them may leave.
+        log::error("db", "group commit failed, " + std::to_string(waiting_.size()) +
+                             " answers and messages dropped: " + st.error().message);
+        waiting_.clear();
+        return st;
+    }
+    // Actions may write and queue more: those wait for the next flush.
+    auto ready = std::move(waiting_);
+    waiting_.clear();
+    for (auto& a : ready)
+        a();
+    return st;
+}
+
+void GroupCommit::on_prepare(uv_prepare_t* h) {
+    auto* self = static_cast<GroupCommit*>(h->data);
+    if (!self)
+        return;
+    // Something written or waiting: poll must not block before the check phase flushes it.
+    if (self->store_.unflushed() || !self->waiting_.empty())
+        uv_idle_start(self->idle_, [](uv_idle_t*) {});
+    else
+        uv_idle_stop(self->idle_);
+}
+
+void GroupCommit::on_check(uv_check_t* h) {
+    auto* self = static_cast<GroupCommit*>(h->data);
+    if (self)
+        (void)self->flush();
+}
+
+http::Responder DurableHandler::hold(http::Responder respond) {
+    return [this, respond = std::move(respond)](http::Response r) mutable {
+        group_.after_flush(
+            [respond = std::move(respond), r = std::move(r)]() mutable { respond(std::move(r)); });
+    };
+}
+
+namespace {
+
+class HeldSink final : public http::BodySink {
+public:
+    HeldSink(std::unique_ptr<http::BodySink> inner,
+             std::function<http::Responder(http::Responder)> hold)
+        : inner_(std::move(inner)), hold_(std::move(hold)) {}
+    Result<bool> data(std::string_view chunk) override { return inner_->data(chunk); }
+    void end(http::Responder respond) override { inner_->end(hold_(std::move(respond))); }
+
+private:
+    std::unique_ptr<http::BodySink> inner_;
+    std::function<http::Responder(http::Responder)> hold_;
+};
+
+} // namespace
+
+std::unique_ptr<http::BodySink> DurableHandler::stream(const http::Request& request,
+                                                       std::optional<http::Response>& reject) {
+    auto sink = inner_.stream(request, reject);
+    if (!sink)
+        return sink;
+    return std::make_unique<HeldSink>(std::move(sink),
+                                      [this](http::Responder r) { return hold(std::move(r)); });
+}
+
+void DurableHandler::handle(http::Request&& request, http::Responder respond) {
+    inner_.handle(std::move(request), hold(std::move(respond)));
+}
+
+} // namespace otagw::gateway

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "inventory/importer.hpp"
+
+#include <algorithm>
+
+namespace otagw::gateway {
+
+nlohmann::ordered_json ImportReport::to_json() const {
+    nlohmann::ordered_json issues_json = nlohmann::ordered_json::array();
+    for (const auto& i : issues)
+        issues_json.push_back(
+            {{"line", i.line}, {"field", i.field}, {"reason", i.reason}, {"message", i.message()}});
+    nlohmann::ordered_json j{{"ok", ok()},           {"mode", mode},
+                             {"lines", lines},       {"cards", cards},
+                             {"inserted", inserted}, {"unchanged", unchanged},
+                             {"stopped", stopped},   {"issues_total", issues_total},
+                             {"issues", issues_json}};
+    if (!error.empty())
+        j["error"] = error;
+    return j;
+}
+
+Importer::Importer(db::Store& store, bool apply, bool stop_at_first_error)
+    : store_(store), apply_(apply), stop_first_(stop_at_first_error),
+      reader_([this](db::CardImage&& c, uint64_t line) { on_card(std::move(c), line); },
+              [this](InventoryIssue&& i) { on_issue(std::move(i)); }) {
+    report_.mode = apply ? "apply" : "validate";
+}
+
+void Importer::on_issue(InventoryIssue&& issue) {
+    report_.issues_total++;
+    if (report_.issues.size() < kMaxIssues)
+        report_.issues.push_back(std::move(issue));
+    if (stop_first_ && apply_)
+        report_.stopped = true;
+}
+
+void Importer::validate(const db::CardImage& c, uint64_t line) {
+    // Against the store: the same card again is fine (a rerun); another card's number is not.
+    auto found = store_.cards_matching(c.card.iccid, c.card.imsi, c.card.msisdn);
+    if (!found) {
+        report_.error = found.error().message;
+        return;
+    }
+    bool same_card = false;
+    for (const db::Card& e : *found) {
+        if (e.iccid == c.card.iccid) {
+            if (e.imsi != c.card.imsi || e.msisdn != c.card.msisdn) {
+                on_issue({line, "iccid",
+                          "ICCID already in the inventory with another " +
+                              std::string(e.imsi != c.card.imsi ? "IMSI" : "MSISDN")});
+                return;
+            }
+            same_card = true;
+        } else if (e.imsi == c.card.imsi) {
+            on_issue({line, "imsi", "IMSI already belongs to card " + e.iccid});
+            return;
+        } else {
+            on_issue({line, "msisdn", "MSISDN already belongs to card " + e.iccid});
+            return;
+        }
+    }
+    if (same_card)
+        report_.unchanged++;
+    iccids_.add(c.card.iccid, line);
+    imsis_.add(c.card.imsi, line);
+    msisdns_.add(c.card.msisdn, line);
+}
+
+void Importer::on_card(db::CardImage&& card, uint64_t line) {
+    report_.cards++;
+    if (!apply_) {
+        validate(card, line);
+        return;
+    }
+    batch_.emplace_back(std::move(card), line);
+    if (batch_.size() >= kBatch)
+        flush_batch();
+}
+
+void Importer::flush_batch() {
+    if (batch_.empty() || !report_.error.empty())
+        return;
+    if (Status st = store_.begin(); !st) {
+        report_.error = st.error().message;
+        return;
+    }
+    for (auto& [card, line] : batch_) {
+        auto r = store_.put_card(card);
+        if (!r) {
+            on_issue({line, "", r.error().message});
+            report_.cards--;
+            if (report_.stopped)
+                break;
+            continue;
+        }
+        (*r == db::PutOutcome::Inserted ? report_.inserted : report_.unchanged)++;
+    }
+    if (Status st = store_.commit(); !st) {
+        report_.error = st.error().message;
+        (void)store_.rollback();
+    }
+    batch_.clear();
+}
+
+bool Importer::feed(std::string_view chunk) {
+    if (report_.stopped || !report_.error.empty())
+        return false;
+    reader_.feed(chunk);
+    if (reader_.stopped())
+        report_.stopped = true;
+    report_.lines = reader_.lines();
+    return !report_.stopped && report_.error.empty();
+}
+
+const ImportReport& Importer::finish() {
+    if (!report_.stopped && report_.error.empty())
+        reader_.finish();
+    if (reader_.stopped())
+        report_.stopped = true;
+    report_.lines = reader_.lines();
+    if (apply_) {
+        flush_batch(); // the good cards read before a stop go in too
+        return report_;
+    }
+    // In-file duplicates, reported on the repeated line.
+    std::vector<InventoryIssue> dups;
+    const std::pair<DuplicateFinder*, const char*> finders[] = {
+        {&iccids_, "iccid"}, {&imsis_, "imsi"}, {&msisdns_, "msisdn"}};
+    for (const auto& [finder, field] : finders)
+        for (const auto& [first, again] : finder->repeats())
+            dups.push_back(
+                {again, field, std::string("same ") + field + " as line " + std::to_string(first)});
+    std::sort(dups.begin(), dups.end(),
+              [](const auto& a, const auto& b) { return a.line < b.line; });
+    for (auto& d : dups)
+        on_issue(std::move(d));
+    return report_;
+}
+
+} // namespace otagw::gateway
