@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "api_client.hpp"
+#include "otagw/common/clock.hpp"
 
 namespace otactl {
 
@@ -51,8 +52,7 @@ double parse_rate(const std::string& s) {
 
 // "+30s", "+15m", "+2h", "2026-11-27T02:00:00Z" (UTC), "2026-11-27T02:00" (local) -> Unix ms.
 int64_t parse_time(const std::string& s) {
-    using namespace std::chrono;
-    const int64_t now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    const int64_t now = unix_ms();
     if (s.size() >= 3 && s[0] == '+') {
         char* end = nullptr;
         const long v = std::strtol(s.c_str() + 1, &end, 10);

@@ -1,21 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "otagw/db/sqlite_store.hpp"
 
-#include <chrono>
 #include <cstring>
 
 #include <sqlite3.h>
 
+#include "otagw/common/clock.hpp"
 #include "otagw/db/schema_files.hpp"
 
 namespace otagw::db {
 
 namespace {
-
-int64_t now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 // A prepared statement kept for the life of the store; reset after each use.
 class Stmt {
@@ -774,7 +769,7 @@ Result<PutOutcome> SqliteStore::explain_conflict(const Card& c) {
 
 Result<PutOutcome> SqliteStore::insert_card(const CardImage& image) {
     const Card& c = image.card;
-    const int64_t now = c.created_at ? c.created_at : now_ms();
+    const int64_t now = c.created_at ? c.created_at : unix_ms();
     int64_t id = 0;
     {
         // Insert first; the UNIQUE constraints find a card already there (the common case of
@@ -868,7 +863,7 @@ Status SqliteStore::set_card_status(int64_t card_id, std::string_view status) {
     if (status != "active" && status != "barred")
         return make_error("card status must be active or barred, not " + std::string(status));
     Use u(st_->set_card_status);
-    u.integer(card_id).text(status).integer(now_ms());
+    u.integer(card_id).text(status).integer(unix_ms());
     if (u.step() != SQLITE_DONE)
         return fail("setting card status");
     if (sqlite3_changes(db_) == 0)
@@ -1055,7 +1050,7 @@ Status SqliteStore::put_card_app(int64_t card_id, const CardApp& a) {
     else
         u.null();
     u.text(a.state).text_or_null(a.load_file_aid).text_or_null(a.module_aid);
-    u.integer(a.updated_at ? a.updated_at : now_ms());
+    u.integer(a.updated_at ? a.updated_at : unix_ms());
     if (u.step() != SQLITE_DONE)
         return fail("card id " + std::to_string(card_id) + ": storing application " + a.aid);
     return {};
@@ -1102,7 +1097,7 @@ Result<std::pair<Request, bool>> SqliteStore::put_request(const Request& r) {
         if (rc != SQLITE_DONE)
             return fail("reading a request");
     }
-    const int64_t now = r.created_at ? r.created_at : now_ms();
+    const int64_t now = r.created_at ? r.created_at : unix_ms();
     {
         Use u(st_->insert_request);
         u.text_or_null(r.idempotency_key).text(r.source).text(r.actor);
@@ -1130,7 +1125,7 @@ Result<std::optional<Request>> SqliteStore::request(int64_t id) {
 
 Status SqliteStore::set_request_state(int64_t id, std::string_view state, std::string_view reason) {
     Use u(st_->set_request_state);
-    u.integer(id).text(state).text_or_null(reason).integer(now_ms());
+    u.integer(id).text(state).text_or_null(reason).integer(unix_ms());
     if (u.step() != SQLITE_DONE)
         return fail("updating a request");
     if (sqlite3_changes(db_) == 0)
@@ -1140,7 +1135,7 @@ Status SqliteStore::set_request_state(int64_t id, std::string_view state, std::s
 
 Status SqliteStore::set_request_detail(int64_t id, std::string_view detail) {
     Use u(st_->set_request_detail);
-    u.integer(id).text(detail).integer(now_ms());
+    u.integer(id).text(detail).integer(unix_ms());
     if (u.step() != SQLITE_DONE)
         return fail("updating a request");
     if (sqlite3_changes(db_) == 0)
@@ -1151,7 +1146,7 @@ Status SqliteStore::set_request_detail(int64_t id, std::string_view detail) {
 Status SqliteStore::set_request(int64_t id, std::string_view state, std::string_view reason,
                                 std::string_view detail) {
     Use u(st_->set_request);
-    u.integer(id).text(state).text_or_null(reason).text(detail).integer(now_ms());
+    u.integer(id).text(state).text_or_null(reason).text(detail).integer(unix_ms());
     if (u.step() != SQLITE_DONE)
         return fail("updating a request");
     if (sqlite3_changes(db_) == 0)
@@ -1164,7 +1159,7 @@ Status SqliteStore::put_callback(const ProviderCallback& c) {
     u.integer(c.request_id)
         .text(c.provider)
         .text(c.body)
-        .integer(c.created_at ? c.created_at : now_ms());
+        .integer(c.created_at ? c.created_at : unix_ms());
     return u.step() == SQLITE_DONE ? Status() : Status(fail("recording a provider callback"));
 }
 
@@ -1189,7 +1184,7 @@ Result<int64_t> SqliteStore::add_campaign(const Campaign& c) {
     Use u(st_->insert_campaign);
     u.text(c.name).text(c.operation).text(c.app_aid).text(c.selection).real(c.rate);
     u.integer(c.window).integer(c.retries).integer(c.start_at).text(c.state).text(c.actor);
-    u.integer(c.created_at ? c.created_at : now_ms());
+    u.integer(c.created_at ? c.created_at : unix_ms());
     const int rc = u.step();
     if (rc == SQLITE_CONSTRAINT || sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_UNIQUE)
         return make_error("a campaign named '" + c.name + "' exists already");
@@ -1217,7 +1212,7 @@ Result<std::vector<Campaign>> SqliteStore::campaigns() {
 
 Status SqliteStore::set_campaign_state(int64_t id, std::string_view state) {
     Use u(st_->set_campaign_state);
-    u.integer(id).text(state).integer(now_ms());
+    u.integer(id).text(state).integer(unix_ms());
     if (u.step() != SQLITE_DONE)
         return fail("updating a campaign");
     if (sqlite3_changes(db_) == 0)
@@ -1348,7 +1343,7 @@ Status SqliteStore::set_ota_message_state(int64_t id, std::string_view state,
     Use u(st_->set_ota_message_state);
     u.integer(id).text(state).text_or_null(smpp_message_id);
     if (state == "submitted")
-        u.integer(now_ms());
+        u.integer(unix_ms());
     else
         u.null();
     if (u.step() != SQLITE_DONE)
@@ -1382,7 +1377,7 @@ Result<int64_t> SqliteStore::add_por(const Por& p) {
         u.integer(static_cast<int64_t>(*p.counter));
     else
         u.null();
-    u.blob(p.data).integer(p.received_at ? p.received_at : now_ms());
+    u.blob(p.data).integer(p.received_at ? p.received_at : unix_ms());
     if (u.step() != SQLITE_DONE)
         return fail("recording a PoR");
     return sqlite3_last_insert_rowid(db_);
@@ -1412,7 +1407,7 @@ Result<std::vector<Por>> SqliteStore::pors_of(int64_t ota_message_id) {
 
 Result<int64_t> SqliteStore::append_audit(const AuditEntry& e) {
     Use u(st_->append_audit);
-    u.integer(e.at ? e.at : now_ms()).text(e.actor).text(e.action).text(e.subject).text(e.detail);
+    u.integer(e.at ? e.at : unix_ms()).text(e.actor).text(e.action).text(e.subject).text(e.detail);
     if (u.step() != SQLITE_DONE)
         return fail("appending to the audit log");
     return sqlite3_last_insert_rowid(db_);

@@ -3,9 +3,9 @@
 #include "intake/msisdn.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
+#include "otagw/common/clock.hpp"
 #include "otagw/common/log.hpp"
 #include "requests/operations.hpp"
 
@@ -20,11 +20,6 @@ constexpr size_t kBulkQueueCap = 2000;   // campaign packets waiting in the ESME
 constexpr uint64_t kMaxRetryDelayMs = 600000;
 constexpr int64_t kRateWindowMs = 10000; // the rate shown is over this long
 constexpr uint64_t kCoalesceMs = 10;     // kicks within this of a pump set join it
-
-int64_t now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 bool valid_name(std::string_view s) {
     return !s.empty() && s.size() <= 64 && !all_digits(s) &&
@@ -392,7 +387,7 @@ Result<db::Campaign> CampaignEngine::end_creation(Creation& c) {
 void CampaignEngine::schedule(const db::Campaign& c) {
     auto& timer = scheduled_[c.id];
     timer = std::make_unique<uv::Timer>(loop_);
-    const int64_t wait = std::max<int64_t>(c.start_at - now_ms(), 0);
+    const int64_t wait = std::max<int64_t>(c.start_at - unix_ms(), 0);
     const int64_t id = c.id;
     timer->start(static_cast<uint64_t>(wait), [this, id] {
         std::shared_ptr<uv::Timer> fired(std::move(scheduled_[id]));
@@ -422,7 +417,7 @@ Result<db::Campaign> CampaignEngine::control(std::string_view ref, std::string_v
     else if (action == "pause" && (s == "running" || s == "scheduled"))
         next = "paused";
     else if (action == "resume" && s == "paused")
-        next = c.started_at || !c.start_at || c.start_at <= now_ms() ? "running" : "scheduled";
+        next = c.started_at || !c.start_at || c.start_at <= unix_ms() ? "running" : "scheduled";
     else if (action == "cancel" && !db::campaign_finished(s))
         next = "cancelled";
     if (next.empty())
@@ -456,7 +451,7 @@ Result<db::Campaign> CampaignEngine::control(std::string_view ref, std::string_v
 }
 
 Status CampaignEngine::cancel_open_targets(Run* run, int64_t campaign_id) {
-    const int64_t now = now_ms();
+    const int64_t now = unix_ms();
     for (int64_t after = 0;;) {
         std::vector<db::CampaignTarget> page;
         OTAGW_TRY_ASSIGN(page, store_.campaign_targets(campaign_id, after, kReadAhead, true));
@@ -490,7 +485,7 @@ Status CampaignEngine::start_run(const db::Campaign& c) {
     auto run = std::make_unique<Run>();
     run->c = c;
     run->op = campaign_operation(c.operation).value_or(Operation::Query);
-    run->refilled_at = now_ms();
+    run->refilled_at = unix_ms();
     run->resumed_at = run->refilled_at;
     std::vector<db::CampaignTally> tally;
     OTAGW_TRY_ASSIGN(tally, store_.campaign_tally(c.id));
@@ -629,7 +624,7 @@ void CampaignEngine::pump() {
     kicked_ = false;
     if (stopped_ || runs_.empty())
         return;
-    const int64_t now = now_ms();
+    const int64_t now = unix_ms();
     int64_t wake = -1; // ms until a paced campaign may start its next target
     auto wake_in = [&](int64_t ms) {
         wake = wake < 0 ? ms : std::min(wake, ms);
@@ -701,7 +696,7 @@ void CampaignEngine::pump() {
 }
 
 void CampaignEngine::launch(Run& run, db::CampaignTarget t, bool audit_first) {
-    const int64_t now = now_ms();
+    const int64_t now = unix_ms();
     NewRequest n;
     n.source = "campaign";
     n.actor = "campaign:" + run.c.name;
@@ -763,7 +758,7 @@ void CampaignEngine::launch(Run& run, db::CampaignTarget t, bool audit_first) {
 
 void CampaignEngine::settle(Run& run, db::CampaignTarget& t, const std::string& outcome,
                             const std::string& reason) {
-    const int64_t now = now_ms();
+    const int64_t now = unix_ms();
     t.state = outcome;
     t.reason = reason;
     t.finished_at = now;
@@ -790,7 +785,7 @@ void CampaignEngine::retry_later(Run& run, db::CampaignTarget& t, const std::str
         std::min(kMaxRetryDelayMs, base << std::min<uint32_t>(t.attempts ? t.attempts - 1 : 0, 10));
     t.state = "pending";
     t.reason = reason;
-    t.next_at = now_ms() + static_cast<int64_t>(delay);
+    t.next_at = unix_ms() + static_cast<int64_t>(delay);
     if (Status st = store_.update_campaign_target(t); !st)
         log::error(kLog, st.error().message);
     run.running.erase(t.seq);
@@ -955,7 +950,7 @@ Result<CampaignEngine::Json> CampaignEngine::status(const db::Campaign& c) {
         total - counts.value("pending", uint64_t{0}) - counts.value("running", uint64_t{0});
     double rate = 0;
     if (Run* run = run_of(c.id)) {
-        const int64_t now = now_ms();
+        const int64_t now = unix_ms();
         while (!run->finished_at.empty() && run->finished_at.front() < now - kRateWindowMs)
             run->finished_at.pop_front();
         const int64_t span =

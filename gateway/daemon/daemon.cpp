@@ -6,20 +6,15 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
+#include "otagw/common/clock.hpp"
 #include "otagw/common/log.hpp"
 #include "otagw/common/osmo.hpp"
 
 namespace otagw::gateway {
 
 namespace {
-
-int64_t now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 void close_signal(uv_signal_t*& s) {
     if (!s)
@@ -43,7 +38,7 @@ Daemon::~Daemon() {
 }
 
 Status Daemon::start(void* talloc_ctx) {
-    started_at_ = now_ms();
+    started_at_ = unix_ms();
     // The master key: from its file, else from the environment; its value is never logged.
     auto vault = config_.db.master_key_file.empty()
                      ? db::KeyVault::from_env(config_.db.master_key_env.c_str())
@@ -219,7 +214,7 @@ Json Daemon::health() {
         binds[b.name] = bind_up_[b.name] ? "up" : "down";
     auto cards = store_->count_cards();
     return Json{{"status", stopping_ ? "stopping" : "ok"},
-                {"uptime_s", (now_ms() - started_at_) / 1000},
+                {"uptime_s", (unix_ms() - started_at_) / 1000},
                 {"cards", cards ? Json(*cards) : Json(nullptr)},
                 {"smpp", binds},
                 {"schema_version", store_->schema_version()}};

@@ -18,7 +18,8 @@ Result<std::string> in_ranges(std::string e164, const MsisdnPolicy& policy) {
     for (const auto& r : policy.ranges)
         if (e164.rfind(r, 0) == 0)
             return e164;
-    return make_error("MSISDN " + e164 + " is outside the operator's number ranges");
+    return make_error("MSISDN " + e164 + " is outside the operator's number ranges",
+                      Errc::OutOfRange);
 }
 
 } // namespace

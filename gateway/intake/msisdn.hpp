@@ -21,7 +21,8 @@ struct MsisdnPolicy {
 };
 
 // TON: 0 unknown, 1 international, 2 national (SMPP 3.4 §5.2.5). "+" always means
-// international. The error says what is wrong with the number.
+// international. The error says what is wrong with the number; a well-formed number outside
+// the policy's ranges is Errc::OutOfRange.
 Result<std::string> normalize_msisdn(std::string_view address, uint8_t ton,
                                      const MsisdnPolicy& policy);
 

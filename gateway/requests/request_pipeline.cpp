@@ -2,10 +2,10 @@
 #include "requests/request_pipeline.hpp"
 
 #include <algorithm>
-#include <chrono>
 
 #include "intake/msisdn.hpp"
 #include "intake/replies.hpp"
+#include "otagw/common/clock.hpp"
 #include "otagw/common/log.hpp"
 #include "otagw/ota/ts_102_225.hpp"
 #include "otagw/ota/ts_102_226.hpp"
@@ -19,11 +19,6 @@ constexpr const char* kLog = "request";
 constexpr int kMaxResyncs = 2;    // counter resynchronisations per request
 constexpr int kMaxDispatches = 3; // sends of the operation itself (after reconciling)
 constexpr int kMaxAudits = 3;     // GET STATUS audits without an answer before giving up
-
-int64_t now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 // KIc / KID byte for a keyset (ETSI TS 102 225 §5.1.2-3): b8..b5 key version, b4..b1 algorithm.
 uint8_t algorithm_byte(const db::Keyset& k) {
@@ -228,7 +223,7 @@ Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
         MsisdnPolicy policy{config_.requests.region, config_.requests.ranges};
         auto e164 = normalize_msisdn(n.msisdn, n.msisdn_ton, policy);
         if (!e164) {
-            const bool range = e164.error().message.find("range") != std::string::npos;
+            const bool range = e164.error().code == Errc::OutOfRange;
             refuse(range ? "msisdn_out_of_range" : "bad_msisdn", e164.error().message);
         } else {
             r.msisdn = *e164;
@@ -665,7 +660,7 @@ RequestPipeline::prepare_packet(const db::Request& r, const std::vector<ota::Apd
 void RequestPipeline::mark_sent(Json& detail, int64_t message_id, bool audit_only) {
     detail["phase"] = audit_only ? "audit" : "operation";
     detail["message_id"] = message_id;
-    detail["sent_at"] = now_ms();
+    detail["sent_at"] = unix_ms();
     const char* count = audit_only ? "audits" : "attempts";
     detail[count] = detail.value(count, 0) + 1;
 }
@@ -1113,7 +1108,7 @@ void RequestPipeline::record_card_state(const Loaded& l, const std::string& stat
     a.life_cycle = life_cycle;
     a.load_file_aid = l.app.load_file_aid;
     a.module_aid = l.app.module_aid;
-    a.updated_at = now_ms();
+    a.updated_at = unix_ms();
     if (Status st = store_.put_card_app(l.request.card_id, a); !st)
         fail_quietly("card application state", st.error());
     audit("daemon", "app.state", l.detail.value("iccid", ""),
@@ -1258,7 +1253,7 @@ Status RequestPipeline::resume() {
                 // It may have reached the card: wait out its PoR, then read the card.
                 auto d = Json::parse(r.detail, nullptr, false);
                 const int64_t sent = d.is_object() ? d.value("sent_at", int64_t{0}) : 0;
-                const int64_t left = sent + int64_t{config_.ota.por_timeout_s} * 1000 - now_ms();
+                const int64_t left = sent + int64_t{config_.ota.por_timeout_s} * 1000 - unix_ms();
                 wait_for_por(r.id, r.card_id, static_cast<uint64_t>(std::max<int64_t>(left, 1000)));
                 active_[r.id]->message_id = d.is_object() ? d.value("message_id", int64_t{0}) : 0;
             } else {

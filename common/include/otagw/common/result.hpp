@@ -3,18 +3,33 @@
 // throwing (CONVENTIONS.md); messages never carry key material.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <variant>
 
 namespace otagw {
 
-struct Error {
-    std::string message;
+// What kind of failure, for callers that act on it (an API status, a reason code, a retry):
+// nothing branches on the words of a message.
+enum class Errc : uint8_t {
+    Unspecified,
+    Invalid,    // a value wrong in itself (a malformed number, hex, JSON)
+    OutOfRange, // a well-formed value outside what is served (an MSISDN outside the ranges)
+    NotFound,
+    Conflict, // taken already, or contradicts what is stored
+    Busy,     // not now (a database locked by another writer): worth trying again
+    Io,       // storage or network I/O failed
+    Corrupt,  // stored data is damaged
 };
 
-inline Error make_error(std::string message) {
-    return Error{std::move(message)};
+struct Error {
+    std::string message;
+    Errc code = Errc::Unspecified;
+};
+
+inline Error make_error(std::string message, Errc code = Errc::Unspecified) {
+    return Error{std::move(message), code};
 }
 
 template <typename T>
