@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "otagw/common/crypto.hpp"
+#include "otagw/ota/ts_102_225.hpp"
 
 namespace otagw::gateway {
 
@@ -68,13 +69,6 @@ bool luhn_ok(std::string_view digits) {
     return sum % 10 == 0;
 }
 
-struct Algo {
-    const char* name;
-    size_t key_size;
-};
-constexpr Algo kAlgos[] = {{"des", 8},     {"3des2", 16},  {"3des3", 24},
-                           {"aes128", 16}, {"aes192", 24}, {"aes256", 32}};
-
 struct Fail {
     InventoryIssue& issue;
     bool operator()(const char* field, std::string reason) const {
@@ -117,13 +111,9 @@ bool parse_keysets(std::string_view field, std::vector<db::Keyset>& out, const F
             kvn < 1 || kvn > 15)
             return fail("keysets", at + "kvn must be 1 to 15");
         k.kvn = static_cast<uint8_t>(kvn);
-        const Algo* algo = nullptr;
-        for (const Algo& a : kAlgos)
-            if (p[1] == a.name)
-                algo = &a;
+        const ota::KeysetAlgorithm* algo = ota::keyset_algorithm(p[1]);
         if (!algo)
-            return fail("keysets", at + "unknown algorithm (des, 3des2, 3des3, aes128, aes192, "
-                                        "aes256)");
+            return fail("keysets", at + "unknown algorithm (" + ota::kKeysetAlgorithmNames + ")");
         k.algorithm = algo->name;
         const char* roles[3] = {"kic", "kid", "kik"};
         Bytes* keys[3] = {&k.kic, &k.kid, &k.kik};

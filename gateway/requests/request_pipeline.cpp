@@ -20,16 +20,10 @@ constexpr int kMaxResyncs = 2;    // counter resynchronisations per request
 constexpr int kMaxDispatches = 3; // sends of the operation itself (after reconciling)
 constexpr int kMaxAudits = 3;     // GET STATUS audits without an answer before giving up
 
-// KIc / KID byte for a keyset (ETSI TS 102 225 §5.1.2-3): b8..b5 key version, b4..b1 algorithm.
+// KIc / KID byte for a keyset (ETSI TS 102 225 §5.1.2-3); the store holds only known names.
 uint8_t algorithm_byte(const db::Keyset& k) {
-    uint8_t a = 0x02; // AES (key length from the key)
-    if (k.algorithm == "des")
-        a = 0x01;
-    else if (k.algorithm == "3des2")
-        a = 0x05;
-    else if (k.algorithm == "3des3")
-        a = 0x09;
-    return static_cast<uint8_t>(k.kvn << 4 | a);
+    const ota::KeysetAlgorithm* a = ota::keyset_algorithm(k.algorithm);
+    return a ? ota::kic_kid_byte(k.kvn, *a) : static_cast<uint8_t>(k.kvn << 4);
 }
 
 std::string tar_hex(const ota::Tar& tar) {
@@ -362,7 +356,7 @@ Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
 void RequestPipeline::on_mo(const smpp::Mo& mo) {
     const Bytes& ud = mo.user_data;
     // A PoR: UDH with IE '71' (TS 31.115 §4.3).
-    if (mo.udhi && ud.size() >= 3 && ud[0] >= 2 && ud[1] == 0x71) {
+    if (mo.udhi && ud.size() >= 3 && ud[0] >= 2 && ud[1] == ota::sms::kIeiResponsePacket) {
         // Our own packet's answer comes from the number we sent it to (international): found
         // as it is; anything else is normalised first.
         const std::string& from = mo.source.addr;
@@ -396,7 +390,7 @@ void RequestPipeline::on_mo(const smpp::Mo& mo) {
         return;
     }
     // A request the card's toolkit client secured itself: a command packet behind IE '70'.
-    if (mo.udhi && ud.size() >= 3 && ud[0] >= 2 && ud[1] == 0x70) {
+    if (mo.udhi && ud.size() >= 3 && ud[0] >= 2 && ud[1] == ota::sms::kIeiCommandPacket) {
         in_one_transaction("secured request", [&] { on_secured_request(mo); });
         return;
     }

@@ -119,6 +119,16 @@ static Result<crypto::BlockAlgo> des_family(uint8_t byte, const char* what) {
     }
 }
 
+const KeysetAlgorithm* keyset_algorithm(std::string_view name) {
+    static constexpr KeysetAlgorithm kAll[] = {{"des", 0x01, 8},     {"3des2", 0x05, 16},
+                                               {"3des3", 0x09, 24},  {"aes128", 0x02, 16},
+                                               {"aes192", 0x02, 24}, {"aes256", 0x02, 32}};
+    for (const auto& a : kAll)
+        if (name == a.name)
+            return &a;
+    return nullptr;
+}
+
 Result<crypto::BlockAlgo> kic_cipher(uint8_t kic) {
     switch (kic & 0x03) {
     case 1:

@@ -422,7 +422,8 @@ uint64_t Esme::submit(SmsPp sms, SubmitCallback cb) {
         // Concatenated SMS: the UDH must be one empty IE (command packet '70' or PoR '71');
         // TS 31.115 puts it in the first segment only.
         const Bytes& ud = sms.user_data;
-        if (ud.size() >= 3 && ud[0] == 2 && ud[2] == 0 && (ud[1] == 0x70 || ud[1] == 0x71)) {
+        if (ud.size() >= 3 && ud[0] == 2 && ud[2] == 0 &&
+            (ud[1] == ota::sms::kIeiCommandPacket || ud[1] == ota::sms::kIeiResponsePacket)) {
             auto segs =
                 ota::sms::segment_packet(ByteView(ud).subspan(3), ud[1], next_concat_ref_++);
             if (segs)

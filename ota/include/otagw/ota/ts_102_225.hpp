@@ -71,6 +71,23 @@ inline uint8_t key_version(uint8_t kic_or_kid) {
     return kic_or_kid >> 4;
 }
 
+// A keyset's algorithm as inventories name it (doc/card-inventory.md), one for its KIc, KID and
+// KIK alike: its coding in b4..b1 of the KIc and KID bytes (§5.1.2, §5.1.3: '1' DES-CBC, '5'
+// 3DES with 2 keys, '9' 3DES with 3 keys, '2' AES: CBC for KIc, CMAC for KID, the key length
+// from the key) and its key length.
+struct KeysetAlgorithm {
+    const char* name; // des, 3des2, 3des3, aes128, aes192, aes256
+    uint8_t coding;
+    size_t key_size;
+};
+// nullptr for a name that is none of the above.
+const KeysetAlgorithm* keyset_algorithm(std::string_view name);
+constexpr const char* kKeysetAlgorithmNames = "des, 3des2, 3des3, aes128, aes192, aes256";
+// The KIc (= KID) byte of a keyset: b8..b5 its key version number, b4..b1 its algorithm.
+inline uint8_t kic_kid_byte(uint8_t kvn, const KeysetAlgorithm& algorithm) {
+    return static_cast<uint8_t>(kvn << 4 | algorithm.coding);
+}
+
 // Length of the RC/CC/DS field for `integrity` with this KID: CRC-16 2, CRC-32 4, CC 8.
 Result<size_t> integrity_length(Integrity integrity, uint8_t kid);
 
