@@ -2,6 +2,7 @@
 // Fuzz target: the card's answer to an operation's script, as the PoR carries it (TS 102 226
 // compact response, then the GET STATUS registry entries of GP §11.4.3). Whatever the card
 // says, the reading is an error or a consistent answer.
+#include "requests/card_answer.hpp"
 #include "requests/operations.hpp"
 
 using namespace otagw;

@@ -6,6 +6,7 @@
 #include "otagw/ota/ts_102_225.hpp"
 #include "otagw/ota/ts_102_226.hpp"
 #include "otagw/sim/ota_card.hpp"
+#include "requests/card_answer.hpp"
 #include "requests/operations.hpp"
 #include "test_support.hpp"
 
@@ -66,7 +67,7 @@ Run run(sim::Uicc& card, Operation op, uint64_t counter, const OperationInput& i
     assert_int_equal(por->integrity, ota::IntegrityCheck::Ok);
     auto answer = read_card_answer(por->data, script->size(), script->back(), canteen().aid);
     assert_ok(answer);
-    return {*answer, state_from_registry(answer->life_cycle, op)};
+    return {*answer, state_from_registry(answer->life_cycle, op).name()};
 }
 
 std::optional<uint8_t> card_life_cycle(sim::Uicc& card) {
@@ -93,12 +94,12 @@ void test_transitions(void**) {
         {O::Suspend, "unknown", false},   {O::Activate, "pending:activate", false},
     };
     for (const auto& r : rows) {
-        const auto refusal = transition_refusal(r.op, r.state);
+        const auto refusal = transition_refusal(r.op, *CardAppState::parse(r.state));
         if (refusal.has_value() == r.allowed)
             fail_msg("%s from %s: expected %s", operation_name(r.op), r.state,
                      r.allowed ? "allowed" : "refused");
     }
-    assert_string_equal(transition_refusal(O::Suspend, "suspended")->c_str(),
+    assert_string_equal(transition_refusal(O::Suspend, {AppState::Suspended})->c_str(),
                         "suspend is not allowed: the application is suspended");
 }
 

@@ -511,7 +511,8 @@ void test_por_with_bad_cc_is_not_believed(void**) {
     };
     assert_true(eventually(ignored));
     assert_true(sim_control(g->control, "fault por-corrupt=0").value("ok", false));
-    assert_string_equal(gateway_state(c, kTransit).c_str(), "active"); // not from that PoR
+    // Not concluded from that PoR: still in flight (DESIGN.md §4: pending:<op>).
+    assert_string_equal(gateway_state(c, kTransit).c_str(), "pending:suspend");
     Json done = wait_request(r["id"], 30);
     assert_string_equal(done["state"].get<std::string>().c_str(), "done");
     assert_states_agree(c, kTransit, "suspended", "locked");

@@ -37,9 +37,16 @@ Level threshold() {
     return Level::Notice;
 }
 
+Filter& filter() {
+    static Filter f = [min = threshold()](Level l, std::string_view) {
+        return l >= min;
+    };
+    return f;
+}
+
 Sink& sink() {
-    static Sink s = [min = threshold()](Level l, std::string_view cat, std::string_view msg) {
-        if (l < min)
+    static Sink s = [](Level l, std::string_view cat, std::string_view msg) {
+        if (!enabled(l, cat))
             return;
         std::fprintf(stderr, "%s %.*s: %.*s\n", name(l), static_cast<int>(cat.size()), cat.data(),
                      static_cast<int>(msg.size()), msg.data());
@@ -51,6 +58,14 @@ Sink& sink() {
 
 void set_sink(Sink s) {
     sink() = std::move(s);
+}
+
+void set_filter(Filter f) {
+    filter() = std::move(f);
+}
+
+bool enabled(Level level, std::string_view category) {
+    return !filter() || filter()(level, category);
 }
 
 void write(Level level, std::string_view category, std::string_view message) {

@@ -332,8 +332,8 @@ struct SqliteStore::Statements {
     Stmt put_application, applications, application_by_aid, application_by_code;
     Stmt append_audit, audit_last, audit_after;
     Stmt set_request_detail, set_request, put_callback, delete_callback, pending_callbacks;
-    Stmt insert_request, request_by_id, request_by_key, set_request_state, unfinished_requests,
-        request_in_flight;
+    Stmt insert_request, next_request_id, request_by_id, request_by_key, set_request_state,
+        unfinished_requests, request_in_flight;
     Stmt insert_ota_message, next_ota_message_id, set_ota_message_state, ota_message_for,
         ota_messages_of;
     Stmt insert_por, pors_of;
@@ -409,8 +409,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
         {&t.insert_card_app,
          "INSERT INTO card_apps (card_id, aid, life_cycle, state, load_file_aid, module_aid, "
-         "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (card_id, aid) DO UPDATE "
-         "SET life_cycle = ?3, state = ?4, load_file_aid = ?5, module_aid = ?6, updated_at = ?7"},
+         "updated_at, kvn, counter) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT "
+         "(card_id, aid) DO UPDATE SET life_cycle = ?3, state = ?4, load_file_aid = ?5, "
+         "module_aid = ?6, updated_at = ?7, kvn = ?8, counter = ?9"},
         {&t.count_cards, "SELECT count(*) FROM cards"},
         {&t.set_card_status, "UPDATE cards SET status = ?2, updated_at = ?3 WHERE id = ?1"},
         {&t.keysets, "SELECT kvn, algorithm, kic, kid, kik, counter, (SELECT iccid FROM cards "
@@ -432,8 +433,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
                                  "kvn = ?2 AND card_counter < ?3"},
         {&t.card_contents, "SELECT tars, load_files FROM cards WHERE id = ?1"},
         {&t.card_apps, "SELECT aid, life_cycle, state, coalesce(load_file_aid, ''), "
-                       "coalesce(module_aid, ''), updated_at FROM card_apps WHERE card_id = ?1 "
-                       "ORDER BY aid"},
+                       "coalesce(module_aid, ''), updated_at, kvn, counter FROM card_apps WHERE "
+                       "card_id = ?1 ORDER BY aid"},
         {&t.put_application,
          "INSERT INTO applications (name, aid, code, type, load_file_aid, module_aid, "
          "install_params, tar, msl, provider) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
@@ -448,8 +449,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
                         "audit_log ORDER BY id DESC LIMIT ?1) ORDER BY id"},
         {&t.insert_request,
          "INSERT INTO requests (idempotency_key, source, actor, card_id, msisdn, app_aid, "
-         "operation, language, state, reason, detail, created_at, updated_at) VALUES (?1, ?2, ?3, "
-         "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)"},
+         "operation, language, state, reason, detail, created_at, updated_at, id) VALUES (?1, ?2, "
+         "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)"},
+        {&t.next_request_id, "SELECT coalesce(max(id), 0) + 1 FROM requests"},
         {&t.request_by_id,
          std::string("SELECT ") + kRequestColumns + " FROM requests WHERE id = ?1"},
         {&t.request_by_key,
@@ -1035,6 +1037,8 @@ Result<std::vector<CardApp>> SqliteStore::card_apps(int64_t card_id) {
         a.load_file_aid = u.col_text(3);
         a.module_aid = u.col_text(4);
         a.updated_at = u.col_int(5);
+        a.kvn = static_cast<uint8_t>(u.col_int(6));
+        a.counter = static_cast<uint64_t>(u.col_int(7));
         out.push_back(std::move(a));
     }
     if (rc != SQLITE_DONE)
@@ -1051,6 +1055,7 @@ Status SqliteStore::put_card_app(int64_t card_id, const CardApp& a) {
         u.null();
     u.text(a.state).text_or_null(a.load_file_aid).text_or_null(a.module_aid);
     u.integer(a.updated_at ? a.updated_at : unix_ms());
+    u.integer(a.kvn).integer(static_cast<int64_t>(a.counter));
     if (u.step() != SQLITE_DONE)
         return fail("card id " + std::to_string(card_id) + ": storing application " + a.aid);
     return {};
@@ -1108,6 +1113,10 @@ Result<std::pair<Request, bool>> SqliteStore::put_request(const Request& r) {
         u.text_or_null(r.msisdn).text_or_null(r.app_aid).text(r.operation);
         u.text_or_null(r.language).text(r.state).text_or_null(r.reason).text(r.detail);
         u.integer(now);
+        if (r.id) // reserved with next_request_id()
+            u.integer(r.id);
+        else
+            u.null();
         if (u.step() != SQLITE_DONE)
             return fail("recording a request");
     }
@@ -1329,6 +1338,13 @@ Result<int64_t> SqliteStore::add_ota_message(const OtaMessage& m) {
     if (rc != SQLITE_DONE)
         return fail("recording an OTA message");
     return sqlite3_last_insert_rowid(db_);
+}
+
+Result<int64_t> SqliteStore::next_request_id() {
+    Use u(st_->next_request_id);
+    if (u.step() != SQLITE_ROW)
+        return fail("reading the last request id");
+    return u.col_int(0);
 }
 
 Result<int64_t> SqliteStore::next_ota_message_id() {

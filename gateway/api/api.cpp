@@ -8,6 +8,8 @@
 #include "inventory/importer.hpp"
 #include "otagw/common/crypto.hpp"
 #include "otagw/common/log.hpp"
+#include "otagw/common/text.hpp"
+#include "requests/request_data.hpp"
 
 namespace otagw::gateway {
 
@@ -317,21 +319,26 @@ void Api::handle(http::Request&& r, http::Responder respond) {
 }
 
 Json request_json(const db::Request& r) {
-    auto detail = Json::parse(r.detail, nullptr, false);
-    auto from = [&](const char* key) {
-        return detail.is_object() && detail.contains(key) ? detail[key] : Json(nullptr);
+    // The working data, read by its one codec; a row it cannot read still shows its columns.
+    auto data = decode_request_data(r.detail);
+    auto text = [&](std::string RequestData::*field) {
+        return data && !((*data).*field).empty() ? Json(to_valid_utf8((*data).*field))
+                                                 : Json(nullptr);
     };
+    Json app_state = nullptr;
+    if (data && data->card_state)
+        app_state = data->card_state->name();
     return Json{
         {"id", r.id},
         {"state", r.state},
         {"reason", r.reason.empty() ? Json(nullptr) : Json(r.reason)},
-        {"message", from("message")},
+        {"message", text(&RequestData::message)},
         {"operation", r.operation},
         {"msisdn", r.msisdn},
-        {"iccid", from("iccid")},
-        {"app", from("app")},
+        {"iccid", text(&RequestData::iccid)},
+        {"app", text(&RequestData::app_code)},
         {"aid", r.app_aid},
-        {"app_state", from("state")},
+        {"app_state", app_state},
         {"language", r.language},
         {"source", r.source},
         {"actor", r.actor},

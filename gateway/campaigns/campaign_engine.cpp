@@ -29,22 +29,10 @@ bool valid_name(std::string_view s) {
            });
 }
 
-// Failures worth another try: the card may well do it next time.
-bool transient(std::string_view reason) {
-    return reason == "smsc_refused" || reason == "no_smsc" || reason == "cannot_send" ||
-           reason == "por_lost" || reason == "provider_timeout" ||
-           reason == "provider_unavailable" || reason == "in_flight";
-}
-
 // Refusals that mean the operation makes no sense on this card: skipped, not failed.
-bool skip_reason(std::string_view reason) {
-    return reason == "card_barred" || reason == "unknown_iccid" || reason == "unknown_msisdn";
-}
-
-// The card is where the operation leads (a deleted application reads back as absent).
-bool reached(Operation op, const std::string& state) {
-    return state == target_state(op, state) ||
-           (op == Operation::Terminate && state == kStateAbsent);
+bool skip_reason(ReasonCode reason) {
+    return reason == ReasonCode::CardBarred || reason == ReasonCode::UnknownIccid ||
+           reason == ReasonCode::UnknownMsisdn;
 }
 
 const char* past_tense(std::string_view action) {
@@ -101,6 +89,11 @@ void CampaignEngine::stop() {
     pump_timer_->stop();
     scheduled_.clear();
     runs_.clear();
+}
+
+void CampaignEngine::in_one(const char* what, const std::function<void()>& work) {
+    if (Status st = pipeline_.transactions().in_one(work); !st)
+        log::error(kLog, std::string(what) + ": " + st.error().message);
 }
 
 void CampaignEngine::audit(const std::string& actor, const std::string& action,
@@ -287,7 +280,9 @@ void CampaignEngine::step_creation(Creation* c) {
     Result<db::Campaign> created =
         done ? end_creation(*c) : Result<db::Campaign>(done.take_error());
     if (!created && c->id) // the targets written so far go with it
-        if (Status st = pipeline_.atomically([&] { return store_.delete_campaign(c->id); }); !st)
+        if (Status st =
+                pipeline_.transactions().atomically([&] { return store_.delete_campaign(c->id); });
+            !st)
             log::error(kLog, "campaign " + c->spec.name + " (creating): " + st.error().message);
     auto it = std::find_if(creating_.begin(), creating_.end(),
                            [c](const auto& p) { return p.get() == c; });
@@ -338,7 +333,7 @@ Status CampaignEngine::begin_insert(Creation& c) {
     campaign.start_at = spec.start_at;
     campaign.state = "creating";
     campaign.actor = spec.actor;
-    return pipeline_.atomically([&]() -> Status {
+    return pipeline_.transactions().atomically([&]() -> Status {
         // Checked again in the transaction that takes the name: the lookup took turns.
         OTAGW_TRY_STATUS(name_is_free(spec.name));
         OTAGW_TRY_ASSIGN(c.id, store_.add_campaign(campaign));
@@ -350,7 +345,7 @@ Result<bool> CampaignEngine::insert_slice(Creation& c) {
     const size_t n = std::min(kInsertSlice, c.cards.size() - c.inserted);
     const std::vector<int64_t> slice(c.cards.begin() + static_cast<ptrdiff_t>(c.inserted),
                                      c.cards.begin() + static_cast<ptrdiff_t>(c.inserted + n));
-    Status st = pipeline_.atomically([&] {
+    Status st = pipeline_.transactions().atomically([&] {
         return store_.add_campaign_targets(c.id, static_cast<int64_t>(c.inserted) + 1, slice);
     });
     OTAGW_TRY_STATUS(std::move(st));
@@ -361,7 +356,7 @@ Result<bool> CampaignEngine::insert_slice(Creation& c) {
 Result<db::Campaign> CampaignEngine::end_creation(Creation& c) {
     const CampaignSpec& spec = c.spec;
     const std::string state = spec.start_at ? "scheduled" : "created";
-    Status st = pipeline_.atomically([&]() -> Status {
+    Status st = pipeline_.transactions().atomically([&]() -> Status {
         OTAGW_TRY_STATUS(store_.set_campaign_state(c.id, state));
         audit(spec.actor, "campaign.created", spec.name,
               "campaign " + std::to_string(c.id) + ": " + spec.operation + " " + c.app.name +
@@ -423,7 +418,7 @@ Result<db::Campaign> CampaignEngine::control(std::string_view ref, std::string_v
     if (next.empty())
         return make_error("campaign " + c.name + " is " + s + "; it cannot be " +
                           past_tense(action));
-    Status st = pipeline_.atomically([&]() -> Status {
+    Status st = pipeline_.transactions().atomically([&]() -> Status {
         OTAGW_TRY_STATUS(store_.set_campaign_state(c.id, next));
         if (next == "cancelled")
             OTAGW_TRY_STATUS(cancel_open_targets(run_of(c.id), c.id));
@@ -523,9 +518,11 @@ Status CampaignEngine::start_run(const db::Campaign& c) {
             t.state = "pending";
             OTAGW_TRY_STATUS(store_.update_campaign_target(t));
         } else if (db::request_finished(req->state)) {
-            auto detail = nlohmann::ordered_json::parse(req->detail, nullptr, false);
-            pipeline_.in_one_transaction("campaign resume",
-                                         [&] { on_request_finished(*req, detail); });
+            auto ctx = request_context(*req);
+            if (!ctx)
+                log::error(kLog, "campaign " + c.name + ": " + ctx.error().message);
+            else
+                in_one("campaign resume", [&] { on_request_finished(*req, *ctx); });
         }
     }
     return {};
@@ -539,7 +536,7 @@ Status CampaignEngine::resume() {
         if (c.state == "creating") {
             // Its creation did not end (the daemon stopped meanwhile) and nobody was told it
             // was created: it goes, with the targets written so far.
-            Status removed = pipeline_.atomically([&]() -> Status {
+            Status removed = pipeline_.transactions().atomically([&]() -> Status {
                 OTAGW_TRY_STATUS(store_.delete_campaign(c.id));
                 audit("daemon", "campaign.abandoned", c.name,
                       "campaign " + std::to_string(c.id) +
@@ -631,7 +628,7 @@ void CampaignEngine::pump() {
     };
     size_t launched = 0;
     bool more = false;
-    pipeline_.in_one_transaction("campaign pump", [&] {
+    in_one("campaign pump", [&] {
         bool progress = true;
         while (progress && launched < kLaunchesPerTurn) {
             progress = false;
@@ -713,42 +710,38 @@ void CampaignEngine::launch(Run& run, db::CampaignTarget t, bool audit_first) {
         t.started_at = now;
     t.next_at = 0;
     // The target is written once, with its request, in the transaction that creates it.
-    launching_ = {run.c.id, t.seq, std::nullopt};
     auto submitted = pipeline_.submit(n);
-    auto ended = std::move(launching_.ended);
-    launching_ = {};
     if (!submitted) {
         settle(run, t, "failed", "internal_error");
         log::error(kLog, "campaign " + run.c.name + " target " + std::to_string(t.seq) + ": " +
                              submitted.error().message);
         return;
     }
-    if (ended) { // the request ended inside submit() (no SMSC, say)
-        conclude(&run, std::move(t), ended->first, ended->second);
-        return;
-    }
-    const db::Request& r = submitted->request;
-    t.request_id = r.id;
-    if (r.state == "refused") {
-        auto detail = nlohmann::ordered_json::parse(r.detail, nullptr, false);
-        const std::string from =
-            detail.is_object() ? detail.value("from_state", std::string()) : std::string();
-        if (r.reason == "in_flight") {
+    const RequestContext& ctx = submitted->ctx;
+    t.request_id = submitted->request.id;
+    if (ctx.state == RequestState::Refused) {
+        const CardAppState from = ctx.data.from_state;
+        const bool unknown = from.state == AppState::Unknown || from.state == AppState::Pending;
+        if (ctx.reason.code == ReasonCode::InFlight) {
             t.attempts -= audit_first ? 0 : 1; // waiting for another request is no try
-            retry_later(run, t, r.reason);
-        } else if (r.reason == "not_allowed_in_state" && from == kStateUnknown && !audit_first) {
+            retry_later(run, t, ctx.reason.name());
+        } else if (ctx.reason.code == ReasonCode::NotAllowedInState && unknown && !audit_first) {
             counters_.inc("campaign:audit_first");
             t.attempts--;
             launch(run, std::move(t), true); // read the card first
-        } else if (r.reason == "not_allowed_in_state") {
-            t.card_state = from;
+        } else if (ctx.reason.code == ReasonCode::NotAllowedInState) {
+            t.card_state = from.name();
             settle(run, t, "skipped",
-                   reached(run.op, from) ? "already_" + from : "not_allowed_from_" + from);
-        } else if (skip_reason(r.reason)) {
-            settle(run, t, "skipped", r.reason);
+                   (reached(run.op, from) ? "already_" : "not_allowed_from_") + from.name());
+        } else if (skip_reason(ctx.reason.code)) {
+            settle(run, t, "skipped", ctx.reason.name());
         } else {
-            settle(run, t, "failed", r.reason);
+            settle(run, t, "failed", ctx.reason.name());
         }
+        return;
+    }
+    if (is_final(ctx.state)) { // it ended inside submit() (no SMSC, say)
+        conclude(&run, std::move(t), submitted->request, ctx);
         return;
     }
     if (Status st = store_.update_campaign_target(t); !st)
@@ -794,19 +787,10 @@ void CampaignEngine::retry_later(Run& run, db::CampaignTarget& t, const std::str
     counters_.inc("campaign:retried:" + reason);
 }
 
-void CampaignEngine::on_request_finished(const db::Request& r,
-                                         const nlohmann::ordered_json& detail) {
-    if (r.source != "campaign" || !detail.is_object() || !detail.contains("campaign"))
+void CampaignEngine::on_request_finished(const db::Request& r, const RequestContext& ctx) {
+    if (r.source != "campaign" || !ctx.data.campaign_id)
         return;
-    const auto& ref = detail["campaign"];
-    if (!ref.is_array() || ref.size() != 2 || !ref[0].is_number_integer() ||
-        !ref[1].is_number_integer())
-        return;
-    const int64_t id = ref[0].get<int64_t>(), seq = ref[1].get<int64_t>();
-    if (launching_.campaign_id == id && launching_.seq == seq) {
-        launching_.ended.emplace(r, detail); // launch() concludes it
-        return;
-    }
+    const int64_t id = ctx.data.campaign_id, seq = ctx.data.campaign_seq;
     Run* run = run_of(id);
     std::optional<db::CampaignTarget> t;
     if (run)
@@ -818,15 +802,17 @@ void CampaignEngine::on_request_finished(const db::Request& r,
             return; // a stale request (its target moved on)
         t = std::move(**found);
     }
-    conclude(run, std::move(*t), r, detail);
+    conclude(run, std::move(*t), r, ctx);
 }
 
 void CampaignEngine::conclude(Run* run, db::CampaignTarget t, const db::Request& r,
-                              const nlohmann::ordered_json& detail) {
+                              const RequestContext& ctx) {
     const int64_t seq = t.seq;
     t.request_id = r.id;
-    t.card_state = detail.value("state", t.card_state);
-    t.por_status = detail.value("por_status", t.por_status);
+    if (ctx.data.card_state)
+        t.card_state = ctx.data.card_state->name();
+    if (ctx.data.por_status)
+        t.por_status = ota::por_status_name(*ctx.data.por_status);
     Run fallback; // a campaign not running here (cancelled): the target is still settled
     if (!run) {
         if (auto c = store_.campaign(t.campaign_id); c && *c) {
@@ -837,14 +823,18 @@ void CampaignEngine::conclude(Run* run, db::CampaignTarget t, const db::Request&
     }
     // A cancelled campaign tries nothing again: what is in flight ends as it ends.
     const bool may_retry = run != &fallback && run->c.state != "cancelled";
+    const ReasonCode code = ctx.reason.code;
+    const bool done = ctx.state == RequestState::Done;
+    // The card reports a state the operation still starts from: it never ran.
     const bool never_ran =
-        r.reason.starts_with("card_state_") && !transition_refusal(run->op, t.card_state);
-    if (r.operation == "query" && run->op != Operation::Query) {
+        code == ReasonCode::CardState && !transition_refusal(run->op, ctx.reason.state);
+    const std::string reason = ctx.reason.empty() ? r.state : ctx.reason.name();
+    if (ctx.operation == Operation::Query && run->op != Operation::Query) {
         // The card was read before trying again: maybe it did it after all.
-        const std::string state = t.card_state;
-        if (r.state == "done" && reached(run->op, state)) {
+        const CardAppState state = ctx.data.card_state.value_or(CardAppState{AppState::Unknown});
+        if (done && reached(run->op, state)) {
             settle(*run, t, "succeeded", "");
-        } else if (r.state == "done" && !transition_refusal(run->op, state)) {
+        } else if (done && !transition_refusal(run->op, state)) {
             if (!may_retry) {
                 settle(*run, t, "cancelled", "campaign_cancelled");
             } else {
@@ -855,20 +845,19 @@ void CampaignEngine::conclude(Run* run, db::CampaignTarget t, const db::Request&
                 if (run->queued.insert(seq).second)
                     run->ready.push_front(t);
             }
-        } else if (r.state == "done") {
-            settle(*run, t, "failed", "card_state_" + state);
-        } else if (transient(r.reason) && may_retry) {
-            retry_later(*run, t, r.reason);
+        } else if (done) {
+            settle(*run, t, "failed", "card_state_" + state.name());
+        } else if (transient(code) && may_retry) {
+            retry_later(*run, t, reason);
         } else {
-            settle(*run, t, "failed", r.reason);
+            settle(*run, t, "failed", reason);
         }
-    } else if (r.state == "done") {
+    } else if (done) {
         settle(*run, t, "succeeded", "");
-    } else if ((transient(r.reason) || never_ran) && may_retry) {
-        // The card never ran it (its state is still one the operation starts from): again.
-        retry_later(*run, t, r.reason);
+    } else if ((transient(code) || never_ran) && may_retry) {
+        retry_later(*run, t, reason);
     } else {
-        settle(*run, t, "failed", r.reason.empty() ? r.state : r.reason);
+        settle(*run, t, "failed", reason);
     }
     kick();
 }
@@ -884,7 +873,7 @@ void CampaignEngine::maybe_finish(Run& run) {
             for (const auto& t : *tally)
                 summary += (summary.empty() ? "" : ", ") + std::to_string(t.count) + " " + t.state +
                            (t.reason.empty() ? "" : " (" + t.reason + ")");
-        pipeline_.in_one_transaction("campaign finished", [&] {
+        in_one("campaign finished", [&] {
             if (Status st = store_.set_campaign_state(run.c.id, "finished"); !st)
                 log::error(kLog, st.error().message);
             audit("daemon", "campaign.finished", run.c.name,

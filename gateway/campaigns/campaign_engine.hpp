@@ -91,7 +91,7 @@ public:
     static Json target_json(const db::CampaignTarget& target);
 
     // From the pipeline, inside the transaction that finishes a campaign's request.
-    void on_request_finished(const db::Request& request, const nlohmann::ordered_json& detail);
+    void on_request_finished(const db::Request& request, const RequestContext& ctx);
 
     Counters& counters() { return counters_; }
     std::vector<std::string> show() const;
@@ -120,13 +120,14 @@ private:
     void launch(Run& run, db::CampaignTarget target, bool audit_first);
     // A target's request ended: succeeded, skipped, failed, or tried again later.
     void conclude(Run* run, db::CampaignTarget target, const db::Request& request,
-                  const nlohmann::ordered_json& detail);
+                  const RequestContext& ctx);
     void settle(Run& run, db::CampaignTarget& target, const std::string& outcome,
                 const std::string& reason);
     void retry_later(Run& run, db::CampaignTarget& target, const std::string& reason);
     void maybe_finish(Run& run);
     void audit(const std::string& actor, const std::string& action, const std::string& subject,
                const std::string& detail);
+    void in_one(const char* what, const std::function<void()>& work); // logs a failed commit
     Status cancel_open_targets(Run* run, int64_t campaign_id);
 
     uv_loop_t* loop_;
@@ -141,12 +142,6 @@ private:
     std::unique_ptr<uv::Timer> pump_timer_;
     bool kicked_ = false;   // a pump is set...
     uint64_t pump_due_ = 0; // ...for then (loop time)
-    // The target being launched: its request may end inside submit().
-    struct Launching {
-        int64_t campaign_id = 0;
-        int64_t seq = 0;
-        std::optional<std::pair<db::Request, nlohmann::ordered_json>> ended;
-    } launching_;
     std::vector<std::unique_ptr<Creation>> creating_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     bool stopped_ = false;

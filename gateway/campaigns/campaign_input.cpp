@@ -132,13 +132,10 @@ Result<CampaignFilter> parse_campaign_filter(std::string_view text) {
     if (!any)
         return make_error("filter: empty");
     if (!f.state.empty()) {
-        static const char* const kStates[] = {kStateAbsent,    kStateInstalled,  kStateActive,
-                                              kStateSuspended, kStateTerminated, kStateUnknown};
-        if (std::none_of(std::begin(kStates), std::end(kStates),
-                         [&](const char* s) { return f.state == s; }))
+        if (!CardAppState::parse(f.state))
             return make_error(cat("filter: state '", shown(f.state),
                                   "' is not one of absent, installed, active, suspended, "
-                                  "terminated, unknown"));
+                                  "terminated, unknown, pending:<operation>"));
         if (f.app.empty())
             return make_error("filter: state needs app (the application whose state it is)");
     }

@@ -11,6 +11,7 @@
 #include "intake/application_request.hpp"
 #include "otagw/db/store.hpp"
 #include "otagw/smpp/esme.hpp"
+#include "requests/request_fsm.hpp"
 
 namespace otagw::gateway {
 
@@ -38,7 +39,8 @@ struct OtaConfig {
     // a CC, ciphered, sent by SMS-SUBMIT: osmo-msc drops a PoR in the delivery report.
     uint16_t spi = 0x1639;
     uint8_t kvn = 1;
-    uint32_t por_timeout_s = 60;
+    // The request's named timers and limits (`timer NAME VALUE`).
+    RequestLimits limits;
     // A campaign target that failed for a transient reason is tried again after this, doubled
     // at each further try (up to 10 minutes).
     uint32_t campaign_retry_delay_s = 30;

@@ -179,7 +179,7 @@ int write_ota(struct vty* vty) {
     vty_out(vty, " spi %04x%s", o.spi, NL);
     vty_out(vty, " por-mode %s%s", (o.spi & 0x0020) ? "sms-submit" : "delivery-report", NL);
     vty_out(vty, " kvn %u%s", o.kvn, NL);
-    vty_out(vty, " por-timeout %u%s", o.por_timeout_s, NL);
+    vty_out(vty, " por-timeout %lld%s", static_cast<long long>(o.limits.por_timeout_ms / 1000), NL);
     vty_out(vty, " campaign-retry-delay %u%s", o.campaign_retry_delay_s, NL);
     return CMD_SUCCESS;
 }
@@ -448,7 +448,7 @@ void install_config_nodes() {
         });
     add(kOtaNode, "por-timeout <1-86400>", "Seconds to wait for a PoR before auditing\nSeconds\n",
         [](struct vty*, int, const char** argv) {
-            g_config->ota.por_timeout_s = static_cast<uint32_t>(atoi(argv[0]));
+            g_config->ota.limits.por_timeout_ms = int64_t{atoi(argv[0])} * 1000;
             return CMD_SUCCESS;
         });
     add(kOtaNode, "campaign-retry-delay <1-3600>",

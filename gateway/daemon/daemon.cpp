@@ -69,13 +69,19 @@ Status Daemon::start(void* talloc_ctx) {
 
     if (!config_.providers.empty())
         curl_ = std::make_unique<http::CurlClient>(loop_);
-    pipeline_ = std::make_unique<RequestPipeline>(loop_, *store_, config_, curl_.get());
-    pipeline_->set_durable(
+    transactions_ = std::make_unique<Transactions>(*store_);
+    transactions_->set_durable(
         [this](std::function<void()> action) { group_->after_flush(std::move(action)); });
+    catalog_ = std::make_unique<Catalog>(*store_);
+    providers_ = std::make_unique<Providers>(loop_, curl_.get(), config_.providers);
+    callbacks_ = std::make_unique<ResultCallbacks>(loop_, *store_, *providers_, provider_counters_);
+    pipeline_ = std::make_unique<RequestPipeline>(loop_, *store_, *transactions_, *catalog_,
+                                                  config_, *providers_, *callbacks_);
+    mo_router_ = std::make_unique<MoRouter>(*pipeline_, *store_, *catalog_, config_);
     campaigns_ = std::make_unique<CampaignEngine>(loop_, *store_, *pipeline_, config_);
-    pipeline_->set_on_finished([this](const db::Request& r, const nlohmann::ordered_json& d) {
+    pipeline_->set_on_finished([this](const db::Request& r, const RequestContext& ctx) {
         if (campaigns_)
-            campaigns_->on_request_finished(r, d);
+            campaigns_->on_request_finished(r, ctx);
     });
 
     Api::Hooks hooks;
@@ -111,7 +117,7 @@ Status Daemon::start(void* talloc_ctx) {
         h.on_mo = [this](const smpp::Mo& mo) {
             counters_.inc("daemon:mo:received");
             if (!stopping_)
-                pipeline_->on_mo(mo);
+                mo_router_->on_mo(mo);
         };
         h.on_receipt = [this](const smpp::Receipt&) {
             counters_.inc("daemon:receipts");
@@ -184,9 +190,14 @@ void Daemon::shutdown(const char* why) {
         campaigns_->stop();
     if (pipeline_)
         pipeline_->stop();
+    if (callbacks_)
+        callbacks_->stop();
     auto finish = [this] {
         campaigns_.reset();
+        mo_router_.reset();
         pipeline_.reset();
+        callbacks_.reset();
+        providers_.reset();
         curl_.reset();
         group_.reset(); // the last writes committed
         if (store_) {
@@ -287,7 +298,7 @@ std::vector<std::string> Daemon::show_applications() {
 }
 
 std::vector<const Counters*> Daemon::module_counters() const {
-    std::vector<const Counters*> all{&counters_};
+    std::vector<const Counters*> all{&counters_, &provider_counters_};
     if (pipeline_)
         all.push_back(&pipeline_->counters());
     if (campaigns_)

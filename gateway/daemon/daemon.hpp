@@ -14,6 +14,7 @@
 #include "config/config.hpp"
 #include "config/vty.hpp"
 #include "daemon/group_commit.hpp"
+#include "intake/mo_router.hpp"
 #include "otagw/common/counters.hpp"
 #include "otagw/common/osmo_loop.hpp"
 #include "otagw/common/uv.hpp"
@@ -60,11 +61,17 @@ private:
     std::unique_ptr<http::Server> http_;
     std::unique_ptr<smpp::Esme> esme_;
     std::unique_ptr<http::CurlClient> curl_;
+    std::unique_ptr<Transactions> transactions_;
+    std::unique_ptr<Catalog> catalog_;
+    std::unique_ptr<Providers> providers_;
+    std::unique_ptr<ResultCallbacks> callbacks_;
     std::unique_ptr<RequestPipeline> pipeline_;
+    std::unique_ptr<MoRouter> mo_router_;
     std::unique_ptr<CampaignEngine> campaigns_;
     std::unique_ptr<osmo::LoopBridge> bridge_;
     std::map<std::string, bool> bind_up_;
-    Counters counters_; // daemon-wide ("daemon:...")
+    Counters counters_;          // daemon-wide ("daemon:...")
+    Counters provider_counters_; // the providers' results ("provider:...")
     uv_signal_t* sigterm_ = nullptr;
     uv_signal_t* sigint_ = nullptr;
     bool stopping_ = false;

@@ -126,32 +126,6 @@ std::u32string code_points(std::string_view s) {
     return out;
 }
 
-const char* operation_name(Operation op) {
-    switch (op) {
-    case Operation::Activate:
-        return "activate";
-    case Operation::Suspend:
-        return "suspend";
-    case Operation::Resume:
-        return "resume";
-    case Operation::Terminate:
-        return "terminate";
-    case Operation::Query:
-        return "query";
-    case Operation::Install:
-        return "install";
-    }
-    return "?";
-}
-
-std::optional<Operation> operation_named(std::string_view name) {
-    for (auto op : {Operation::Activate, Operation::Suspend, Operation::Resume,
-                    Operation::Terminate, Operation::Query, Operation::Install})
-        if (name == operation_name(op))
-            return op;
-    return std::nullopt;
-}
-
 std::vector<Keywords> default_keywords() {
     return {
         {"en",

@@ -16,19 +16,9 @@
 
 #include "otagw/common/bytes.hpp"
 #include "otagw/common/result.hpp"
+#include "requests/card_app.hpp"
 
 namespace otagw::gateway {
-
-enum class Operation : uint8_t {
-    Activate = 1,
-    Suspend = 2,
-    Resume = 3,
-    Terminate = 4,
-    Query = 5,
-    Install = 6,
-};
-const char* operation_name(Operation op); // "activate"
-std::optional<Operation> operation_named(std::string_view name);
 
 struct Keywords {
     std::string language; // "en", "zh"

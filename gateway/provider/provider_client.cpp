@@ -91,12 +91,14 @@ void ProviderClient::attempt(std::shared_ptr<Call> c) {
                     sig = &v;
             if (!sig || !signature_ok(secret_, r->body, *sig)) {
                 c->done(make_error("provider " + config_.name +
-                                   ": the answer's signature is missing or wrong"));
+                                       ": the answer's signature is missing or wrong",
+                                   Errc::Invalid));
                 return;
             }
             auto json = nlohmann::json::parse(r->body, nullptr, false);
             if (json.is_discarded()) {
-                c->done(make_error("provider " + config_.name + ": the answer is not JSON"));
+                c->done(make_error("provider " + config_.name + ": the answer is not JSON",
+                                   Errc::Invalid));
                 return;
             }
             c->done(Answer{r->status, std::move(json), c->attempts});
@@ -104,7 +106,8 @@ void ProviderClient::attempt(std::shared_ptr<Call> c) {
         }
         if (!retry || c->attempts > static_cast<int>(config_.retries)) {
             c->done(make_error("provider " + config_.name + ": " + failure + " (after " +
-                               std::to_string(c->attempts) + " attempts)"));
+                                   std::to_string(c->attempts) + " attempts)",
+                               Errc::Io));
             return;
         }
         log::notice("provider", config_.name + ": " + failure + "; trying again");

@@ -2,7 +2,8 @@
 // The gateway's side of the provider interface (doc/provider-api.md): JSON calls to a
 // provider's HTTPS endpoint, each body signed with HMAC-SHA256 under the provider's shared
 // secret (header X-OTAGW-Signature: hex), each answer's signature checked; a timeout or a 5xx
-// is tried again up to `retries` times with a growing pause, a 4xx or a bad signature is not.
+// is tried again up to `retries` times with a growing pause (then an Errc::Io error), a 4xx or
+// a bad signature is not (a bad signature or a body that is not JSON: Errc::Invalid).
 #pragma once
 
 #include <functional>

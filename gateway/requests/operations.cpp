@@ -12,16 +12,6 @@ using ota::Aid;
 using ota::Apdu;
 namespace gp = ota::gp;
 
-bool one_of(std::string_view s, std::initializer_list<std::string_view> states) {
-    for (auto x : states)
-        if (s == x)
-            return true;
-    return false;
-}
-
-constexpr uint16_t kSwOk = 0x9000;
-constexpr uint16_t kSwNotFound = 0x6a88; // GP §11.4.3: no registry entry matches
-
 Result<Aid> aid_of(const std::string& hex, const char* what) {
     auto aid = Aid::parse(hex);
     if (!aid)
@@ -45,35 +35,6 @@ Result<Bytes> toolkit_parameters(const db::Application& app) {
 }
 
 } // namespace
-
-std::optional<std::string> transition_refusal(Operation op, std::string_view state) {
-    bool ok = false;
-    switch (op) {
-    case Operation::Install:
-        ok = one_of(state, {kStateAbsent, kStateTerminated});
-        break;
-    case Operation::Activate:
-        ok = state == kStateInstalled;
-        break;
-    case Operation::Suspend:
-        ok = state == kStateActive;
-        break;
-    case Operation::Resume:
-        ok = state == kStateSuspended;
-        break;
-    case Operation::Terminate:
-        ok = one_of(state, {kStateInstalled, kStateActive, kStateSuspended});
-        break;
-    case Operation::Query:
-        ok = true;
-        break;
-    }
-    if (ok)
-        return std::nullopt;
-    std::string why = std::string(operation_name(op)) + " is not allowed: the application is ";
-    why.append(state);
-    return why;
-}
 
 Result<std::vector<Apdu>> operation_script(Operation op, const db::Application& app,
                                            const OperationInput& input) {
@@ -133,66 +94,6 @@ Result<std::vector<Apdu>> operation_script(Operation op, const db::Application& 
     OTAGW_TRY_ASSIGN(get, gp::get_status(status));
     script.push_back(std::move(get));
     return script;
-}
-
-Result<CardAnswer> read_card_answer(ByteView por_data, size_t script_length, const Apdu& last,
-                                    std::string_view aid_hex) {
-    auto compact = ota::ram::parse_compact_response(por_data);
-    if (!compact)
-        return make_error("PoR response data: " + compact.error().message);
-    CardAnswer a;
-    a.executed = compact->executed;
-    if (a.executed == 0 || a.executed > script_length)
-        return make_error("PoR response data: the card says it ran " + std::to_string(a.executed) +
-                          " of " + std::to_string(script_length) + " commands");
-    const bool last_ran = a.executed == script_length;
-    const uint16_t sw = compact->last_sw;
-    if (last_ran && (sw == kSwOk || sw == kSwNotFound)) {
-        a.completed = true;
-        a.registry_known = true;
-        if (sw == kSwNotFound)
-            return a;
-        gp::StatusScope scope = gp::StatusScope::Applications;
-        auto entries = gp::parse_get_status_response(compact->last_data, scope,
-                                                     last.p2 & 0x02 /* TLV format */);
-        if (!entries)
-            return make_error("GET STATUS answer: " + entries.error().message);
-        for (const auto& e : *entries)
-            if (e.aid.hex() == aid_hex)
-                a.life_cycle = e.life_cycle;
-        if (!a.life_cycle)
-            return make_error("GET STATUS answer does not list " + std::string(aid_hex));
-        return a;
-    }
-    a.failed_command = a.executed - 1;
-    a.failed_sw = sw;
-    return a;
-}
-
-std::string state_from_registry(std::optional<uint8_t> life_cycle, Operation op) {
-    if (!life_cycle)
-        return op == Operation::Terminate ? kStateTerminated : kStateAbsent;
-    if (*life_cycle & gp::kAppLockedBit)
-        return kStateSuspended;
-    if (*life_cycle == gp::kAppInstalled)
-        return kStateInstalled;
-    return kStateActive;
-}
-
-std::string target_state(Operation op, std::string_view current) {
-    switch (op) {
-    case Operation::Install:
-    case Operation::Activate:
-    case Operation::Resume:
-        return kStateActive;
-    case Operation::Suspend:
-        return kStateSuspended;
-    case Operation::Terminate:
-        return kStateTerminated;
-    case Operation::Query:
-        break;
-    }
-    return std::string(current);
 }
 
 } // namespace otagw::gateway

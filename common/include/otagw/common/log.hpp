@@ -17,6 +17,12 @@ using Sink = std::function<void(Level, std::string_view category, std::string_vi
 // go to stderr.
 void set_sink(Sink sink);
 void write(Level level, std::string_view category, std::string_view message);
+// Whether a line of `level` in `category` would be written: callers check it before they build
+// a costly line (debug traces on the hot path). By default the OTAGW_LOG level; the daemon asks
+// libosmocore's per-category levels.
+using Filter = std::function<bool(Level, std::string_view category)>;
+void set_filter(Filter filter);
+bool enabled(Level level, std::string_view category);
 
 inline void debug(std::string_view cat, std::string_view msg) {
     write(Level::Debug, cat, msg);

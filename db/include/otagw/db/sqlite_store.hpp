@@ -97,6 +97,7 @@ public:
                                                      std::string_view app_aid) override;
     Result<int64_t> add_ota_message(const OtaMessage& message) override;
     Result<int64_t> next_ota_message_id() override;
+    Result<int64_t> next_request_id() override;
     Status set_ota_message_state(int64_t id, std::string_view state,
                                  std::string_view smpp_message_id) override;
     Result<std::optional<OtaMessage>> ota_message_for(int64_t card_id, uint8_t kvn,

@@ -57,6 +57,10 @@ struct CardApp {
     std::string load_file_aid;
     std::string module_aid;
     int64_t updated_at = 0;
+    // The packet the state was learnt from (or written for): its keyset and counter; 0 when
+    // the state came from the inventory. A PoR older than that changes nothing.
+    uint8_t kvn = 0;
+    uint64_t counter = 0;
 };
 
 // A card with everything the inventory file tells about it.
@@ -260,9 +264,13 @@ public:
     virtual Result<std::optional<Application>> application_by_code(std::string_view code) = 0;
 
     // ---- requests, OTA messages, PoRs ----
-    // Records a request. With an idempotency key seen before, nothing is written and the
-    // earlier request comes back (second: false).
+    // Records a request, with `request.id` when set (reserved with next_request_id()). With an
+    // idempotency key seen before, nothing is written and the earlier request comes back
+    // (second: false).
     virtual Result<std::pair<Request, bool>> put_request(const Request& request) = 0;
+    // The id put_request() gives the next request (one past the largest): for a caller that
+    // must name the request before it writes it, in the same transaction.
+    virtual Result<int64_t> next_request_id() = 0;
     virtual Result<std::optional<Request>> request(int64_t id) = 0;
     virtual Status set_request_state(int64_t id, std::string_view state,
                                      std::string_view reason) = 0;

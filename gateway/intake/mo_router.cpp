@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "intake/mo_router.hpp"
+
+#include "intake/application_request.hpp"
+#include "intake/secured_request.hpp"
+#include "otagw/common/log.hpp"
+#include "otagw/ota/ts_31_115.hpp"
+
+namespace otagw::gateway {
+
+namespace {
+
+constexpr const char* kLog = "intake";
+
+// The first IE of the UDH is `iei`.
+bool udh_leads_with(const smpp::Mo& mo, uint8_t iei) {
+    const Bytes& ud = mo.user_data;
+    return mo.udhi && ud.size() >= 3 && ud[0] >= 2 && ud[1] == iei;
+}
+
+ReasonCode refusal_code(TextRefusal r) {
+    switch (r) {
+    case TextRefusal::Empty:
+        return ReasonCode::EmptyText;
+    case TextRefusal::UnknownKeyword:
+        return ReasonCode::UnknownKeyword;
+    case TextRefusal::NoAppCode:
+        return ReasonCode::NoAppCode;
+    case TextRefusal::BadAppCode:
+        return ReasonCode::BadAppCode;
+    case TextRefusal::TrailingWords:
+        break;
+    }
+    return ReasonCode::TrailingWords;
+}
+
+} // namespace
+
+void MoRouter::on_mo(const smpp::Mo& mo) {
+    Counters& counters = pipeline_.counters();
+    if (udh_leads_with(mo, ota::sms::kIeiResponsePacket)) {
+        pipeline_.on_por(mo);
+        return;
+    }
+    if (config_.requests.short_code.empty() || mo.dest.addr != config_.requests.short_code) {
+        counters.inc("mo:ignored");
+        return;
+    }
+    if (udh_leads_with(mo, ota::sms::kIeiCommandPacket)) {
+        auto audit = [this](const char* action, const std::string& subject,
+                            const std::string& text) {
+            pipeline_.audit("daemon", action, subject, text);
+        };
+        // Its checks write (the card's counter): with the request, in one transaction.
+        std::string error;
+        Status st = pipeline_.transactions().in_one([&] {
+            auto n = read_secured_request(mo, store_, catalog_, config_, counters, audit);
+            if (!n)
+                error = n.error().message;
+            else if (auto r = pipeline_.submit(*n); !r)
+                error = r.error().message;
+        });
+        if (!st)
+            error = st.error().message;
+        if (!error.empty())
+            log::error(kLog, "secured request from " + mo.source.addr + ": " + error);
+        return;
+    }
+    counters.inc("request:sms");
+    auto r = pipeline_.submit(read_request(mo));
+    if (!r)
+        log::error(kLog, "SMS request from " + mo.source.addr + ": " + r.error().message);
+}
+
+NewRequest MoRouter::read_request(const smpp::Mo& mo) const {
+    NewRequest n;
+    n.source = "sms";
+    n.actor = "sms:" + mo.source.addr;
+    n.msisdn = mo.source.addr;
+    n.msisdn_ton = mo.source.ton;
+    const Bytes& ud = mo.user_data;
+    const bool eight_bit = mo.data_coding == 0x04 || mo.data_coding == 0xf6;
+    auto refuse = [&](ReasonCode code, std::string why) {
+        n.refusal = Reason::of(code);
+        n.refusal_message = std::move(why);
+    };
+    if (eight_bit && !mo.udhi) {
+        auto b = parse_binary_request(ud);
+        if (!b)
+            refuse(ReasonCode::BadRequest, b.error().message);
+        else {
+            n.operation = operation_name(b->operation);
+            n.app_aid = to_hex(b->aid);
+            n.app_code = b->app_code;
+        }
+        return n;
+    }
+    // A long text arrives reassembled; what is left of its UDH (if anything) is not text.
+    ByteView body = ud;
+    if (mo.udhi && !body.empty())
+        body = 1u + body[0] <= body.size() ? body.subspan(1u + body[0]) : ByteView();
+    auto text = decode_sms_text(mo.data_coding, body);
+    if (!text) {
+        refuse(ReasonCode::BadRequest, text.error().message);
+        return n;
+    }
+    TextParse p = parse_text_request(*text, config_.requests.keywords);
+    n.language = p.language;
+    if (!p.request) {
+        refuse(refusal_code(p.refusal), p.message);
+        return n;
+    }
+    n.operation = operation_name(p.request->operation);
+    n.app_code = p.request->app_code;
+    n.language = p.request->language;
+    return n;
+}
+
+} // namespace otagw::gateway

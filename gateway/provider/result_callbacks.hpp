@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The results the gateway owes providers (doc/provider-api.md, `POST .../result`): each kept in
+// the store until the provider acknowledges it (2xx), tried again 5 s after a failure, the pause
+// doubling up to 5 minutes, and after a restart.
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include "otagw/common/counters.hpp"
+#include "otagw/common/uv.hpp"
+#include "otagw/db/store.hpp"
+#include "provider/providers.hpp"
+
+namespace otagw::gateway {
+
+class ResultCallbacks {
+public:
+    ResultCallbacks(uv_loop_t* loop, db::Store& store, Providers& providers, Counters& counters);
+    ~ResultCallbacks();
+    // Sends a result owed (already in the store).
+    void send(db::ProviderCallback callback);
+    // Sends every result still owed (at start); how many.
+    Result<size_t> resume();
+    void stop();
+
+private:
+    struct Retry {
+        int failures = 0;
+        std::unique_ptr<uv::Timer> timer;
+    };
+    uv_loop_t* loop_;
+    db::Store& store_;
+    Providers& providers_;
+    Counters& counters_;
+    std::map<int64_t, Retry> retries_; // by request id
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    bool stopped_ = false;
+};
+
+} // namespace otagw::gateway
