@@ -29,17 +29,20 @@ bool valid_name(std::string_view s) {
            });
 }
 
-// Refusals that mean the operation makes no sense on this card: skipped, not failed.
-bool skip_reason(ReasonCode reason) {
-    return reason == ReasonCode::CardBarred || reason == ReasonCode::UnknownIccid ||
-           reason == ReasonCode::UnknownMsisdn;
+bool in_state(const db::CampaignTarget& t, TargetState s) {
+    return t.state == target_state_name(s);
 }
 
-const char* past_tense(std::string_view action) {
-    return action == "start"    ? "started"
-           : action == "pause"  ? "paused"
-           : action == "resume" ? "resumed"
-                                : "cancelled";
+bool in_state(const db::Campaign& c, CampaignState s) {
+    return c.state == campaign_state_name(s);
+}
+
+std::optional<CampaignEvent> control_event(std::string_view action) {
+    for (auto e :
+         {CampaignEvent::Start, CampaignEvent::Pause, CampaignEvent::Resume, CampaignEvent::Cancel})
+        if (action == campaign_event_name(e))
+            return e;
+    return std::nullopt;
 }
 
 } // namespace
@@ -65,14 +68,6 @@ struct CampaignEngine::Run {
     uint64_t total = 0;
     std::map<std::pair<std::string, std::string>, uint64_t> settled;
 };
-
-namespace {
-
-bool target_settled(std::string_view state) {
-    return state == "succeeded" || state == "failed" || state == "skipped" || state == "cancelled";
-}
-
-} // namespace
 
 CampaignEngine::CampaignEngine(uv_loop_t* loop, db::Store& store, RequestPipeline& pipeline,
                                const GatewayConfig& config)
@@ -331,7 +326,7 @@ Status CampaignEngine::begin_insert(Creation& c) {
     campaign.window = spec.window ? spec.window : kDefaultWindow;
     campaign.retries = spec.retries;
     campaign.start_at = spec.start_at;
-    campaign.state = "creating";
+    campaign.state = campaign_state_name(CampaignState::Creating);
     campaign.actor = spec.actor;
     return pipeline_.transactions().atomically([&]() -> Status {
         // Checked again in the transaction that takes the name: the lookup took turns.
@@ -355,9 +350,10 @@ Result<bool> CampaignEngine::insert_slice(Creation& c) {
 
 Result<db::Campaign> CampaignEngine::end_creation(Creation& c) {
     const CampaignSpec& spec = c.spec;
-    const std::string state = spec.start_at ? "scheduled" : "created";
+    const CampaignStep step = campaign_step(CampaignState::Creating, CampaignEvent::Created,
+                                            CampaignFacts{spec.start_at != 0});
     Status st = pipeline_.transactions().atomically([&]() -> Status {
-        OTAGW_TRY_STATUS(store_.set_campaign_state(c.id, state));
+        OTAGW_TRY_STATUS(store_.set_campaign_state(c.id, campaign_state_name(step.to)));
         audit(spec.actor, "campaign.created", spec.name,
               "campaign " + std::to_string(c.id) + ": " + spec.operation + " " + c.app.name +
                   " on " + std::to_string(c.cards.size()) + " cards (" + c.selection + ")");
@@ -372,7 +368,7 @@ Result<db::Campaign> CampaignEngine::end_creation(Creation& c) {
     OTAGW_TRY_ASSIGN(stored, store_.campaign(c.id));
     if (!stored)
         return make_error("campaign " + spec.name + " vanished while it was created");
-    if (stored->state == "scheduled")
+    if (step.schedule)
         schedule(*stored);
     return *stored;
 }
@@ -388,7 +384,7 @@ void CampaignEngine::schedule(const db::Campaign& c) {
         std::shared_ptr<uv::Timer> fired(std::move(scheduled_[id]));
         scheduled_.erase(id);
         uv::defer(loop_, [fired] {});
-        auto r = control(std::to_string(id), "start", "daemon");
+        auto r = control(std::to_string(id), campaign_event_name(CampaignEvent::Start), "daemon");
         if (!r)
             log::notice(kLog, "scheduled campaign " + std::to_string(id) +
                                   " not started: " + r.error().message);
@@ -397,47 +393,52 @@ void CampaignEngine::schedule(const db::Campaign& c) {
 
 Result<db::Campaign> CampaignEngine::control(std::string_view ref, std::string_view action,
                                              const std::string& actor) {
+    const auto event = control_event(action);
+    if (!event)
+        return make_error("action: start, pause, resume or cancel, not '" + std::string(action) +
+                              "'",
+                          Errc::Invalid);
     std::optional<db::Campaign> found;
     OTAGW_TRY_ASSIGN(found, find(ref));
     if (!found)
-        return make_error("no campaign '" + std::string(ref) + "'");
+        return make_error("no campaign '" + std::string(ref) + "'", Errc::NotFound);
     db::Campaign c = *found;
-    const std::string& s = c.state;
-    if (s == "creating")
+    const auto from = campaign_state_named(c.state);
+    if (!from)
+        return make_error("campaign " + c.name + ": unknown state '" + c.state + "'",
+                          Errc::Corrupt);
+    if (*from == CampaignState::Creating)
         return make_error("campaign " + c.name + " is still being created; it cannot be " +
-                          past_tense(action) + " yet");
-    std::string next;
-    if (action == "start" && (s == "created" || s == "scheduled"))
-        next = "running";
-    else if (action == "pause" && (s == "running" || s == "scheduled"))
-        next = "paused";
-    else if (action == "resume" && s == "paused")
-        next = c.started_at || !c.start_at || c.start_at <= unix_ms() ? "running" : "scheduled";
-    else if (action == "cancel" && !db::campaign_finished(s))
-        next = "cancelled";
-    if (next.empty())
-        return make_error("campaign " + c.name + " is " + s + "; it cannot be " +
-                          past_tense(action));
+                              campaign_event_past(*event) + " yet",
+                          Errc::Conflict);
+    CampaignFacts facts;
+    facts.wait_for_start_at = !c.started_at && c.start_at && c.start_at > unix_ms();
+    const CampaignStep step = campaign_step(*from, *event, facts);
+    if (!step.handled)
+        return make_error("campaign " + c.name + " is " + c.state + "; it cannot be " +
+                              campaign_event_past(*event),
+                          Errc::Conflict);
+    const std::string next = campaign_state_name(step.to);
     Status st = pipeline_.transactions().atomically([&]() -> Status {
         OTAGW_TRY_STATUS(store_.set_campaign_state(c.id, next));
-        if (next == "cancelled")
+        if (step.cancel_targets)
             OTAGW_TRY_STATUS(cancel_open_targets(run_of(c.id), c.id));
-        audit(actor, std::string("campaign.") + past_tense(action), c.name,
-              "campaign " + std::to_string(c.id) + " " + s + " -> " + next);
+        audit(actor, std::string("campaign.") + campaign_event_past(*event), c.name,
+              "campaign " + std::to_string(c.id) + " " + c.state + " -> " + next);
         return {};
     });
     OTAGW_TRY_STATUS(std::move(st));
     counters_.inc("campaign:" + std::string(action));
-    log::notice(kLog, "campaign " + c.name + ": " + s + " -> " + next + " (" + actor + ")");
-    if (s == "scheduled")
+    log::notice(kLog, "campaign " + c.name + ": " + c.state + " -> " + next + " (" + actor + ")");
+    if (*from == CampaignState::Scheduled)
         scheduled_.erase(c.id);
     OTAGW_TRY_ASSIGN(found, store_.campaign(c.id));
     c = *found;
-    if (next == "scheduled")
+    if (step.schedule)
         schedule(c);
     if (Run* run = run_of(c.id))
         run->c.state = c.state;
-    else if (next == "running" || next == "paused")
+    else if (step.to == CampaignState::Running || step.to == CampaignState::Paused)
         OTAGW_TRY_STATUS(start_run(c));
     if (Run* run = run_of(c.id))
         maybe_finish(*run);
@@ -452,10 +453,13 @@ Status CampaignEngine::cancel_open_targets(Run* run, int64_t campaign_id) {
         OTAGW_TRY_ASSIGN(page, store_.campaign_targets(campaign_id, after, kReadAhead, true));
         for (auto& t : page) {
             after = t.seq;
-            if (t.state != "pending")
+            const TargetStep step =
+                target_step(target_state_named(t.state).value_or(TargetState::Running),
+                            TargetEvent::Cancel, {});
+            if (!step.handled)
                 continue; // in flight: it ends as its request does
-            t.state = "cancelled";
-            t.reason = "campaign_cancelled";
+            t.state = target_state_name(step.to);
+            t.reason = step.reason;
             t.finished_at = now;
             OTAGW_TRY_STATUS(store_.update_campaign_target(t));
             if (run)
@@ -486,7 +490,7 @@ Status CampaignEngine::start_run(const db::Campaign& c) {
     OTAGW_TRY_ASSIGN(tally, store_.campaign_tally(c.id));
     for (const auto& t : tally) {
         run->total += t.count;
-        if (target_settled(t.state))
+        if (auto state = target_state_named(t.state); state && target_settled(*state))
             run->settled[{t.state, t.reason}] += t.count;
     }
     std::vector<db::CampaignTarget> orphans;
@@ -495,7 +499,7 @@ Status CampaignEngine::start_run(const db::Campaign& c) {
         OTAGW_TRY_ASSIGN(page, store_.campaign_targets(c.id, after, kReadAhead, true));
         for (auto& t : page) {
             after = t.seq;
-            if (t.state == "running") {
+            if (in_state(t, TargetState::Running)) {
                 run->running[t.seq] = t;
                 orphans.push_back(t);
             } else if (t.next_at) {
@@ -515,7 +519,8 @@ Status CampaignEngine::start_run(const db::Campaign& c) {
             OTAGW_TRY_ASSIGN(req, store_.request(t.request_id));
         if (!req) { // never started: pending again, read ahead like the others
             r.running.erase(t.seq);
-            t.state = "pending";
+            t.state =
+                target_state_name(target_step(TargetState::Running, TargetEvent::Orphaned, {}).to);
             OTAGW_TRY_STATUS(store_.update_campaign_target(t));
         } else if (db::request_finished(req->state)) {
             auto ctx = request_context(*req);
@@ -533,7 +538,7 @@ Status CampaignEngine::resume() {
     OTAGW_TRY_ASSIGN(all, store_.campaigns());
     size_t n = 0;
     for (const auto& c : all) {
-        if (c.state == "creating") {
+        if (in_state(c, CampaignState::Creating)) {
             // Its creation did not end (the daemon stopped meanwhile) and nobody was told it
             // was created: it goes, with the targets written so far.
             Status removed = pipeline_.transactions().atomically([&]() -> Status {
@@ -548,10 +553,10 @@ Status CampaignEngine::resume() {
                                   " was being created when the daemon stopped: removed");
             continue;
         }
-        if (c.state == "running" || c.state == "paused") {
+        if (in_state(c, CampaignState::Running) || in_state(c, CampaignState::Paused)) {
             OTAGW_TRY_STATUS(start_run(c));
             n++;
-        } else if (c.state == "scheduled") {
+        } else if (in_state(c, CampaignState::Scheduled)) {
             schedule(c);
             n++;
         }
@@ -586,7 +591,7 @@ bool CampaignEngine::refill(Run& run) {
     }
     for (auto& t : *page) {
         run.cursor = t.seq;
-        if (t.state != "pending" || t.next_at || run.running.count(t.seq) ||
+        if (!in_state(t, TargetState::Pending) || t.next_at || run.running.count(t.seq) ||
             !run.queued.insert(t.seq).second)
             continue; // in flight, waiting for a retry (in `retries`), or read already
         run.ready.push_back(std::move(t));
@@ -601,7 +606,7 @@ std::optional<db::CampaignTarget> CampaignEngine::next_target(Run& run, int64_t 
         const int64_t seq = run.retries.begin()->second;
         run.retries.erase(run.retries.begin());
         auto t = store_.campaign_target(run.c.id, seq);
-        if (t && *t && (*t)->state == "pending" && !run.running.count(seq) &&
+        if (t && *t && in_state(**t, TargetState::Pending) && !run.running.count(seq) &&
             !run.queued.count(seq))
             return std::move(**t);
     }
@@ -640,7 +645,8 @@ void CampaignEngine::pump() {
             for (auto it = runs_.begin(); it != runs_.end() && it->first <= turn_; ++it)
                 order.push_back(it->second.get());
             for (Run* run : order) {
-                if (run->c.state != "running" || run->running.size() >= run->c.window)
+                if (!in_state(run->c, CampaignState::Running) ||
+                    run->running.size() >= run->c.window)
                     continue;
                 if (esme_ && esme_->bulk_queued() >= kBulkQueueCap) {
                     wake_in(10); // the SMSC's pace: wait for the bulk lane to drain
@@ -702,46 +708,29 @@ void CampaignEngine::launch(Run& run, db::CampaignTarget t, bool audit_first) {
     n.operation = operation_name(audit_first ? Operation::Query : run.op);
     n.campaign_id = run.c.id;
     n.campaign_seq = t.seq;
-    t.state = "running";
+    TargetFacts facts = facts_of(run, t);
+    facts.audit = audit_first;
+    const TargetStep launched = target_step(TargetState::Pending, TargetEvent::Launch, facts);
+    t.state = target_state_name(launched.to);
     t.reason.clear();
-    if (!audit_first)
-        t.attempts++;
+    t.attempts = static_cast<uint32_t>(static_cast<int64_t>(t.attempts) + launched.attempts_delta);
     if (!t.started_at)
         t.started_at = now;
     t.next_at = 0;
     // The target is written once, with its request, in the transaction that creates it.
     auto submitted = pipeline_.submit(n);
     if (!submitted) {
-        settle(run, t, "failed", "internal_error");
+        settle(run, t, TargetState::Failed, "internal_error");
         log::error(kLog, "campaign " + run.c.name + " target " + std::to_string(t.seq) + ": " +
                              submitted.error().message);
         return;
     }
     const RequestContext& ctx = submitted->ctx;
     t.request_id = submitted->request.id;
-    if (ctx.state == RequestState::Refused) {
-        const CardAppState from = ctx.data.from_state;
-        const bool unknown = from.state == AppState::Unknown || from.state == AppState::Pending;
-        if (ctx.reason.code == ReasonCode::InFlight) {
-            t.attempts -= audit_first ? 0 : 1; // waiting for another request is no try
-            retry_later(run, t, ctx.reason.name());
-        } else if (ctx.reason.code == ReasonCode::NotAllowedInState && unknown && !audit_first) {
-            counters_.inc("campaign:audit_first");
-            t.attempts--;
-            launch(run, std::move(t), true); // read the card first
-        } else if (ctx.reason.code == ReasonCode::NotAllowedInState) {
-            t.card_state = from.name();
-            settle(run, t, "skipped",
-                   (reached(run.op, from) ? "already_" : "not_allowed_from_") + from.name());
-        } else if (skip_reason(ctx.reason.code)) {
-            settle(run, t, "skipped", ctx.reason.name());
-        } else {
-            settle(run, t, "failed", ctx.reason.name());
-        }
-        return;
-    }
-    if (is_final(ctx.state)) { // it ended inside submit() (no SMSC, say)
-        conclude(&run, std::move(t), submitted->request, ctx);
+    if (is_final(ctx.state)) { // refused at intake, or it ended inside submit() (no SMSC, say)
+        const TargetEvent e =
+            ctx.state == RequestState::Refused ? TargetEvent::Refused : TargetEvent::Ended;
+        apply(&run, std::move(t), e, &ctx);
         return;
     }
     if (Status st = store_.update_campaign_target(t); !st)
@@ -749,34 +738,95 @@ void CampaignEngine::launch(Run& run, db::CampaignTarget t, bool audit_first) {
     run.running[t.seq] = std::move(t);
 }
 
-void CampaignEngine::settle(Run& run, db::CampaignTarget& t, const std::string& outcome,
+TargetFacts CampaignEngine::facts_of(const Run& run, const db::CampaignTarget& t) const {
+    TargetFacts f;
+    f.op = run.op;
+    f.may_retry = runs_.count(run.c.id) && !in_state(run.c, CampaignState::Cancelled);
+    f.attempts = t.attempts;
+    f.retries = run.c.retries;
+    return f;
+}
+
+void CampaignEngine::apply(Run* run, db::CampaignTarget t, TargetEvent event,
+                           const RequestContext* request) {
+    Run fallback; // a campaign not running here (cancelled): the target is still settled
+    if (!run) {
+        if (auto c = store_.campaign(t.campaign_id); c && *c) {
+            fallback.c = **c;
+            fallback.op = campaign_operation(fallback.c.operation).value_or(Operation::Query);
+        }
+        run = &fallback;
+    }
+    TargetFacts facts = facts_of(*run, t);
+    facts.request = request;
+    const auto from = target_state_named(t.state);
+    const TargetStep step = from ? target_step(*from, event, facts) : TargetStep{};
+    if (!step.handled) {
+        log::info(kLog, "campaign " + run->c.name + " target " + std::to_string(t.seq) + ": " +
+                            target_event_name(event) + " in state " + t.state + ": ignored");
+        return;
+    }
+    if (log::enabled(log::Level::Debug, kLog))
+        log::debug(kLog, "campaign " + run->c.name + " target " + std::to_string(t.seq) +
+                             " (ICCID " + t.iccid + "): " + t.state + " --" +
+                             target_event_name(event) + "--> " + target_state_name(step.to) +
+                             (step.reason.empty() ? "" : " (" + step.reason + ")"));
+    t.attempts = static_cast<uint32_t>(
+        std::max<int64_t>(0, static_cast<int64_t>(t.attempts) + step.attempts_delta));
+    if (!step.card_state.empty())
+        t.card_state = step.card_state;
+    if (request && request->data.por_status)
+        t.por_status = ota::por_status_name(*request->data.por_status);
+    switch (step.action) {
+    case TargetAction::Settle:
+        settle(*run, t, step.to, step.reason);
+        break;
+    case TargetAction::RetryLater:
+        retry_later(*run, t, step.reason);
+        break;
+    case TargetAction::Requeue: // the operation is still to do: next
+        t.state = target_state_name(step.to);
+        run->running.erase(t.seq);
+        if (Status st = store_.update_campaign_target(t); !st)
+            log::error(kLog, st.error().message);
+        if (run->queued.insert(t.seq).second)
+            run->ready.push_front(t);
+        break;
+    case TargetAction::AuditFirst:
+        counters_.inc("campaign:audit_first");
+        launch(*run, std::move(t), true);
+        break;
+    case TargetAction::None:
+        break;
+    }
+    kick();
+}
+
+void CampaignEngine::settle(Run& run, db::CampaignTarget& t, TargetState outcome,
                             const std::string& reason) {
     const int64_t now = unix_ms();
-    t.state = outcome;
+    const std::string name = target_state_name(outcome);
+    t.state = name;
     t.reason = reason;
     t.finished_at = now;
     t.next_at = 0;
     if (Status st = store_.update_campaign_target(t); !st)
         log::error(kLog, st.error().message);
-    run.settled[{outcome, reason}]++;
+    run.settled[{name, reason}]++;
     run.running.erase(t.seq);
     run.finished_at.push_back(now);
     while (!run.finished_at.empty() && run.finished_at.front() < now - kRateWindowMs)
         run.finished_at.pop_front();
-    counters_.inc("campaign:" + outcome);
+    counters_.inc("campaign:" + name);
     if (!reason.empty())
-        counters_.inc("campaign:" + outcome + ":" + reason);
+        counters_.inc("campaign:" + name + ":" + reason);
 }
 
 void CampaignEngine::retry_later(Run& run, db::CampaignTarget& t, const std::string& reason) {
-    if (t.attempts > run.c.retries) {
-        settle(run, t, "failed", reason);
-        return;
-    }
     const uint64_t base = uint64_t{config_.ota.campaign_retry_delay_s} * 1000;
     const uint64_t delay =
         std::min(kMaxRetryDelayMs, base << std::min<uint32_t>(t.attempts ? t.attempts - 1 : 0, 10));
-    t.state = "pending";
+    t.state = target_state_name(TargetState::Pending);
     t.reason = reason;
     t.next_at = unix_ms() + static_cast<int64_t>(delay);
     if (Status st = store_.update_campaign_target(t); !st)
@@ -798,75 +848,22 @@ void CampaignEngine::on_request_finished(const db::Request& r, const RequestCont
             t = it->second;
     if (!t) {
         auto found = store_.campaign_target(id, seq);
-        if (!found || !*found || (*found)->state != "running")
+        if (!found || !*found || !in_state(**found, TargetState::Running))
             return; // a stale request (its target moved on)
         t = std::move(**found);
     }
-    conclude(run, std::move(*t), r, ctx);
-}
-
-void CampaignEngine::conclude(Run* run, db::CampaignTarget t, const db::Request& r,
-                              const RequestContext& ctx) {
-    const int64_t seq = t.seq;
-    t.request_id = r.id;
-    if (ctx.data.card_state)
-        t.card_state = ctx.data.card_state->name();
-    if (ctx.data.por_status)
-        t.por_status = ota::por_status_name(*ctx.data.por_status);
-    Run fallback; // a campaign not running here (cancelled): the target is still settled
-    if (!run) {
-        if (auto c = store_.campaign(t.campaign_id); c && *c) {
-            fallback.c = **c;
-            fallback.op = campaign_operation(fallback.c.operation).value_or(Operation::Query);
-        }
-        run = &fallback;
-    }
-    // A cancelled campaign tries nothing again: what is in flight ends as it ends.
-    const bool may_retry = run != &fallback && run->c.state != "cancelled";
-    const ReasonCode code = ctx.reason.code;
-    const bool done = ctx.state == RequestState::Done;
-    // The card reports a state the operation still starts from: it never ran.
-    const bool never_ran =
-        code == ReasonCode::CardState && !transition_refusal(run->op, ctx.reason.state);
-    const std::string reason = ctx.reason.empty() ? r.state : ctx.reason.name();
-    if (ctx.operation == Operation::Query && run->op != Operation::Query) {
-        // The card was read before trying again: maybe it did it after all.
-        const CardAppState state = ctx.data.card_state.value_or(CardAppState{AppState::Unknown});
-        if (done && reached(run->op, state)) {
-            settle(*run, t, "succeeded", "");
-        } else if (done && !transition_refusal(run->op, state)) {
-            if (!may_retry) {
-                settle(*run, t, "cancelled", "campaign_cancelled");
-            } else {
-                t.state = "pending";
-                run->running.erase(seq);
-                if (Status st = store_.update_campaign_target(t); !st)
-                    log::error(kLog, st.error().message);
-                if (run->queued.insert(seq).second)
-                    run->ready.push_front(t);
-            }
-        } else if (done) {
-            settle(*run, t, "failed", "card_state_" + state.name());
-        } else if (transient(code) && may_retry) {
-            retry_later(*run, t, reason);
-        } else {
-            settle(*run, t, "failed", reason);
-        }
-    } else if (done) {
-        settle(*run, t, "succeeded", "");
-    } else if ((transient(code) || never_ran) && may_retry) {
-        retry_later(*run, t, reason);
-    } else {
-        settle(*run, t, "failed", reason);
-    }
-    kick();
+    t->request_id = r.id;
+    apply(run, std::move(*t), TargetEvent::Ended, &ctx);
 }
 
 void CampaignEngine::maybe_finish(Run& run) {
     const bool drained = run.exhausted && run.ready.empty() && run.retries.empty();
     if (!run.running.empty())
         return;
-    if (run.c.state == "running" && drained) {
+    const CampaignStep finished =
+        campaign_step(campaign_state_named(run.c.state).value_or(CampaignState::Paused),
+                      CampaignEvent::Drained, {});
+    if (finished.handled && drained) {
         auto tally = store_.campaign_tally(run.c.id);
         std::string summary;
         if (tally)
@@ -874,14 +871,15 @@ void CampaignEngine::maybe_finish(Run& run) {
                 summary += (summary.empty() ? "" : ", ") + std::to_string(t.count) + " " + t.state +
                            (t.reason.empty() ? "" : " (" + t.reason + ")");
         in_one("campaign finished", [&] {
-            if (Status st = store_.set_campaign_state(run.c.id, "finished"); !st)
+            if (Status st = store_.set_campaign_state(run.c.id, campaign_state_name(finished.to));
+                !st)
                 log::error(kLog, st.error().message);
             audit("daemon", "campaign.finished", run.c.name,
                   "campaign " + std::to_string(run.c.id) + ": " + summary);
         });
         counters_.inc("campaign:finished");
         log::notice(kLog, "campaign " + run.c.name + " finished: " + summary);
-        run.c.state = "finished";
+        run.c.state = campaign_state_name(finished.to);
     }
     if (db::campaign_finished(run.c.state)) {
         const int64_t id = run.c.id;
@@ -917,26 +915,30 @@ Result<CampaignEngine::Json> CampaignEngine::status(const db::Campaign& c) {
             settled += count;
         }
         const uint64_t running = run->running.size();
-        tally.push_back({"running", "", running});
-        tally.push_back({"pending", "", run->total - std::min(run->total, settled + running)});
+        tally.push_back({target_state_name(TargetState::Running), "", running});
+        tally.push_back({target_state_name(TargetState::Pending), "",
+                         run->total - std::min(run->total, settled + running)});
     } else {
         OTAGW_TRY_ASSIGN(tally, store_.campaign_tally(c.id));
     }
-    Json counts = {{"total", 0},  {"pending", 0}, {"running", 0},  {"succeeded", 0},
-                   {"failed", 0}, {"skipped", 0}, {"cancelled", 0}};
+    Json counts = {{"total", 0}};
+    for (size_t i = 0; i < kTargetStateCount; i++)
+        counts[target_state_name(static_cast<TargetState>(i))] = 0;
     Json failed = Json::object(), skipped = Json::object();
-    uint64_t total = 0;
+    uint64_t total = 0, open = 0;
     for (const auto& t : tally) {
         total += t.count;
         counts[t.state] = counts.value(t.state, uint64_t{0}) + t.count;
-        if (t.state == "failed")
+        const auto state = target_state_named(t.state);
+        if (state == TargetState::Failed)
             failed[t.reason] = t.count;
-        if (t.state == "skipped")
+        if (state == TargetState::Skipped)
             skipped[t.reason] = t.count;
+        if (state && !target_settled(*state))
+            open += t.count;
     }
     counts["total"] = total;
-    const uint64_t done =
-        total - counts.value("pending", uint64_t{0}) - counts.value("running", uint64_t{0});
+    const uint64_t done = total - open;
     double rate = 0;
     if (Run* run = run_of(c.id)) {
         const int64_t now = unix_ms();

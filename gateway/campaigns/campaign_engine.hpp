@@ -28,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "campaigns/campaign_fsm.hpp"
 #include "campaigns/campaign_input.hpp"
 #include "config/config.hpp"
 #include "otagw/common/counters.hpp"
@@ -118,10 +119,12 @@ private:
     // Takes the next target due, if any.
     std::optional<db::CampaignTarget> next_target(Run& run, int64_t now);
     void launch(Run& run, db::CampaignTarget target, bool audit_first);
-    // A target's request ended: succeeded, skipped, failed, or tried again later.
-    void conclude(Run* run, db::CampaignTarget target, const db::Request& request,
-                  const RequestContext& ctx);
-    void settle(Run& run, db::CampaignTarget& target, const std::string& outcome,
+    TargetFacts facts_of(const Run& run, const db::CampaignTarget& target) const;
+    // The target's table decides what `event` does to it (`request`: the request as it ended);
+    // `run` is null for a campaign not running here.
+    void apply(Run* run, db::CampaignTarget target, TargetEvent event,
+               const RequestContext* request);
+    void settle(Run& run, db::CampaignTarget& target, TargetState outcome,
                 const std::string& reason);
     void retry_later(Run& run, db::CampaignTarget& target, const std::string& reason);
     void maybe_finish(Run& run);
