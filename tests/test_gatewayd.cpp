@@ -208,6 +208,11 @@ void test_vty_transcript(void**) {
     assert_lines(vty.run("show card imsi 1"), {"% Unknown command."});
     assert_lines(vty.run("show card 12"), {"% an ICCID is 18 to 20 digits"});
     assert_lines(vty.run("show requests"), {"No request in flight"});
+    auto timers = vty.run("show timer");
+    assert_true(timers.size() >= 10);
+    assert_string_equal(timers.at(0).c_str(),
+                        "por-timeout = 60 s (default 60): Wait for a PoR (from the SMSC's "
+                        "acknowledgement) before reading the card");
     auto stats = vty.run("show stats");
     assert_true(std::find(stats.begin(), stats.end(), "api:import:apply: 1") != stats.end());
     assert_true(std::find(stats.begin(), stats.end(), "api:import:cards_inserted: 50") !=
@@ -273,12 +278,20 @@ void test_config_round_trip(void**) {
     vty.run("requests");
     assert_lines(vty.run("keyword fr activate ACTIVER"), {});
     assert_lines(vty.run("short-code 12ab"), {"% short-code: 1 to 15 digits"});
+    vty.run("exit");
+    vty.run("ota");
+    assert_lines(vty.run("timer max-audits 5"), {});
+    assert_lines(vty.run("timer max-audits 0"), {"% timer max-audits: 1 to 100 count, or default"});
+    assert_lines(vty.run("timer por-timeout 2x"),
+                 {"% timer por-timeout: 1 to 86400 s, or default"});
     vty.run("end");
     std::string again;
     for (const auto& l : vty.run("write terminal"))
         again += l + "\n";
     assert_true(again.find(" keyword fr activate ACTIVER\n") != std::string::npos);
     assert_true(again.find(" short-code 4321\n") != std::string::npos);
+    assert_true(again.find(" timer max-audits 5\n") != std::string::npos);
+    assert_true(again.find(" timer por-timeout 60\n") != std::string::npos);
 }
 
 // Clients that reset their connection before the answer is written: the daemon writes into a

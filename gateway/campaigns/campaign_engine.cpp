@@ -17,7 +17,6 @@ constexpr const char* kLog = "campaign";
 constexpr size_t kReadAhead = 1000;      // targets read from the store at once
 constexpr size_t kLaunchesPerTurn = 500; // then the loop serves I/O before more
 constexpr size_t kBulkQueueCap = 2000;   // campaign packets waiting in the ESME at most
-constexpr uint64_t kMaxRetryDelayMs = 600000;
 constexpr int64_t kRateWindowMs = 10000; // the rate shown is over this long
 constexpr uint64_t kCoalesceMs = 10;     // kicks within this of a pump set join it
 
@@ -825,7 +824,8 @@ void CampaignEngine::settle(Run& run, db::CampaignTarget& t, TargetState outcome
 void CampaignEngine::retry_later(Run& run, db::CampaignTarget& t, const std::string& reason) {
     const uint64_t base = uint64_t{config_.ota.campaign_retry_delay_s} * 1000;
     const uint64_t delay =
-        std::min(kMaxRetryDelayMs, base << std::min<uint32_t>(t.attempts ? t.attempts - 1 : 0, 10));
+        std::min(uint64_t{config_.ota.campaign_retry_max_s} * 1000,
+                 base << std::min<uint32_t>(t.attempts ? t.attempts - 1 : 0, 10));
     t.state = target_state_name(TargetState::Pending);
     t.reason = reason;
     t.next_at = unix_ms() + static_cast<int64_t>(delay);

@@ -39,11 +39,18 @@ struct OtaConfig {
     // a CC, ciphered, sent by SMS-SUBMIT: osmo-msc drops a PoR in the delivery report.
     uint16_t spi = 0x1639;
     uint8_t kvn = 1;
-    // The request's named timers and limits (`timer NAME VALUE`).
+    // The named timers and limits (`timer NAME VALUE`, config/timers.hpp): the request's...
     RequestLimits limits;
-    // A campaign target that failed for a transient reason is tried again after this, doubled
-    // at each further try (up to 10 minutes).
+    // ...a campaign target that failed for a transient reason is tried again after
+    // campaign_retry_delay_s, doubled at each further try up to campaign_retry_max_s...
     uint32_t campaign_retry_delay_s = 30;
+    uint32_t campaign_retry_max_s = 600;
+    // ...and a provider's result not acknowledged is sent again after callback_retry_s, doubled
+    // up to callback_retry_max_s.
+    uint32_t callback_retry_s = 5;
+    uint32_t callback_retry_max_s = 300;
+    // The timers the config names (written back even at their default, so a config round-trips).
+    std::vector<std::string> timers_given;
 };
 
 struct ProviderConfig {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <unordered_map>
 
+#include "config/timers.hpp"
 #include "config/vty.hpp"
 #include "otagw/common/bytes.hpp"
 #include "otagw/common/osmo.hpp"
@@ -179,8 +180,9 @@ int write_ota(struct vty* vty) {
     vty_out(vty, " spi %04x%s", o.spi, NL);
     vty_out(vty, " por-mode %s%s", (o.spi & 0x0020) ? "sms-submit" : "delivery-report", NL);
     vty_out(vty, " kvn %u%s", o.kvn, NL);
-    vty_out(vty, " por-timeout %lld%s", static_cast<long long>(o.limits.por_timeout_ms / 1000), NL);
-    vty_out(vty, " campaign-retry-delay %u%s", o.campaign_retry_delay_s, NL);
+    for (const TimerDef& t : timer_defs())
+        if (timer_written(o, t))
+            vty_out(vty, " timer %s %lld%s", t.name, static_cast<long long>(t.get(o)), NL);
     return CMD_SUCCESS;
 }
 
@@ -446,16 +448,29 @@ void install_config_nodes() {
             g_config->ota.kvn = static_cast<uint8_t>(atoi(argv[0]));
             return CMD_SUCCESS;
         });
-    add(kOtaNode, "por-timeout <1-86400>", "Seconds to wait for a PoR before auditing\nSeconds\n",
-        [](struct vty*, int, const char** argv) {
-            g_config->ota.limits.por_timeout_ms = int64_t{atoi(argv[0])} * 1000;
+    // Named timers and limits (config/timers.hpp), Osmocom osmo_tdef style.
+    static const std::string timer_spec = "timer " + timer_name_choice() + " VALUE";
+    static const std::string timer_doc = [] {
+        std::string d = "A named timer or limit (show timer lists them)\n";
+        for (const TimerDef& t : timer_defs())
+            d.append(t.description).append(" (").append(t.unit).append(")\n");
+        return d + "The value in the timer's unit, or default\n";
+    }();
+    add(kOtaNode, timer_spec.c_str(), timer_doc.c_str(),
+        [](struct vty* vty, int, const char** argv) {
+            if (Status st = set_timer(g_config->ota, argv[0], argv[1]); !st)
+                return warn(vty, st.error().message);
             return CMD_SUCCESS;
         });
-    add(kOtaNode, "campaign-retry-delay <1-3600>",
-        "Seconds before a campaign target is tried again after a transient failure (doubled at "
-        "each further try)\nSeconds\n",
+    // Older spellings of `timer por-timeout` and `timer campaign-retry-delay`.
+    add(kOtaNode, "por-timeout <1-86400>", "Same as timer por-timeout\nSeconds\n",
         [](struct vty*, int, const char** argv) {
-            g_config->ota.campaign_retry_delay_s = static_cast<uint32_t>(atoi(argv[0]));
+            (void)set_timer(g_config->ota, "por-timeout", argv[0]); // within its bounds
+            return CMD_SUCCESS;
+        });
+    add(kOtaNode, "campaign-retry-delay <1-3600>", "Same as timer campaign-retry-delay\nSeconds\n",
+        [](struct vty*, int, const char** argv) {
+            (void)set_timer(g_config->ota, "campaign-retry-delay", argv[0]); // within its bounds
             return CMD_SUCCESS;
         });
 
@@ -683,6 +698,11 @@ void install_show_commands() {
         [backend_or_warn](struct vty* vty, int, const char**) {
             if (auto* b = backend_or_warn(vty))
                 print(vty, b->show_stats());
+            return CMD_SUCCESS;
+        });
+    add(VIEW_NODE, "show timer", SHOW_STR_ "The named timers and limits (ota / timer)\n",
+        [](struct vty* vty, int, const char**) {
+            print(vty, show_timers(g_config->ota));
             return CMD_SUCCESS;
         });
     add(VIEW_NODE, "show requests", SHOW_STR_ "Requests not finished yet\n",

@@ -74,7 +74,8 @@ Status Daemon::start(void* talloc_ctx) {
         [this](std::function<void()> action) { group_->after_flush(std::move(action)); });
     catalog_ = std::make_unique<Catalog>(*store_);
     providers_ = std::make_unique<Providers>(loop_, curl_.get(), config_.providers);
-    callbacks_ = std::make_unique<ResultCallbacks>(loop_, *store_, *providers_, provider_counters_);
+    callbacks_ = std::make_unique<ResultCallbacks>(loop_, *store_, *providers_, config_.ota,
+                                                   provider_counters_);
     pipeline_ = std::make_unique<RequestPipeline>(loop_, *store_, *transactions_, *catalog_,
                                                   config_, *providers_, *callbacks_);
     mo_router_ = std::make_unique<MoRouter>(*pipeline_, *store_, *catalog_, config_);

@@ -10,8 +10,8 @@ constexpr const char* kLog = "provider";
 } // namespace
 
 ResultCallbacks::ResultCallbacks(uv_loop_t* loop, db::Store& store, Providers& providers,
-                                 Counters& counters)
-    : loop_(loop), store_(store), providers_(providers), counters_(counters) {}
+                                 const OtaConfig& timers, Counters& counters)
+    : loop_(loop), store_(store), providers_(providers), timers_(timers), counters_(counters) {}
 
 ResultCallbacks::~ResultCallbacks() {
     *alive_ = false;
@@ -52,8 +52,9 @@ void ResultCallbacks::send(db::ProviderCallback cb) {
         // Not acknowledged: kept in the store, tried again later (and after a restart).
         counters_.inc("provider:callback_retry");
         auto& retry = retries_[cb.request_id];
-        const uint64_t delay =
-            std::min<uint64_t>(uint64_t{5000} << std::min(retry.failures, 6), 300000);
+        const uint64_t delay = std::min<uint64_t>(uint64_t{timers_.callback_retry_s} * 1000
+                                                      << std::min(retry.failures, 6),
+                                                  uint64_t{timers_.callback_retry_max_s} * 1000);
         retry.failures++;
         log::notice(kLog, "provider " + cb.provider + ": result of request " +
                               std::to_string(cb.request_id) + " not acknowledged (" +

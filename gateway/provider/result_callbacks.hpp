@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The results the gateway owes providers (doc/provider-api.md, `POST .../result`): each kept in
-// the store until the provider acknowledges it (2xx), tried again 5 s after a failure, the pause
-// doubling up to 5 minutes, and after a restart.
+// the store until the provider acknowledges it (2xx), tried again after a failure (timer
+// callback-retry, 5 s by default, the pause doubling up to callback-retry-max) and after a
+// restart.
 #pragma once
 
 #include <map>
@@ -16,7 +17,8 @@ namespace otagw::gateway {
 
 class ResultCallbacks {
 public:
-    ResultCallbacks(uv_loop_t* loop, db::Store& store, Providers& providers, Counters& counters);
+    ResultCallbacks(uv_loop_t* loop, db::Store& store, Providers& providers,
+                    const OtaConfig& timers, Counters& counters);
     ~ResultCallbacks();
     // Sends a result owed (already in the store).
     void send(db::ProviderCallback callback);
@@ -32,6 +34,7 @@ private:
     uv_loop_t* loop_;
     db::Store& store_;
     Providers& providers_;
+    const OtaConfig& timers_;
     Counters& counters_;
     std::map<int64_t, Retry> retries_; // by request id
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
