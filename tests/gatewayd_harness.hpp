@@ -8,7 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "interop/process.hpp"
 #include "otagw/common/uv.hpp"
@@ -73,6 +76,29 @@ inline std::unique_ptr<interop::Process> start_simulator(int cards,
     assert_true(s->wait_log("\"event\":\"ready\"", 60));
     return s;
 }
+
+#ifdef PROVIDER_SIM_PATH
+// ota-provider-sim with the campus provider's secret; its port comes back in `port`, and the
+// config edit that points the example's provider at it is added to g_config_edits.
+inline std::unique_ptr<interop::Process> start_provider(uint16_t& port) {
+    std::ofstream(g_dir + "/campus.secret") << "campus-shared-secret\n";
+    auto p = std::make_unique<interop::Process>(
+        "ota-provider-sim",
+        std::vector<std::string>{PROVIDER_SIM_PATH, "--secret-file", "campus.secret", "--duration",
+                                 "300"},
+        g_dir);
+    if (!p->wait_log("\"listen\"")) {
+        print_error("ota-provider-sim did not start:\n%s\n", p->log().c_str());
+        fail();
+    }
+    const std::string log = p->log();
+    port = static_cast<uint16_t>(
+        std::stoi(log.substr(log.find("127.0.0.1:") + std::string("127.0.0.1:").size())));
+    g_config_edits.push_back(
+        {"url https://127.0.0.1:8443/ota", "url http://127.0.0.1:" + std::to_string(port)});
+    return p;
+}
+#endif
 
 inline test::CommandRun otactl(const std::string& args) {
     return test::run_command("cd " + g_dir +
@@ -148,6 +174,125 @@ inline Json sim_control(uint16_t port, const std::string& line) {
     }
     close(fd);
     return Json::parse(answer.substr(0, answer.find('\n')), nullptr, false);
+}
+
+// Polls `check` every 50 ms for up to `seconds`.
+template <typename F>
+bool eventually(F check, double seconds = 20) {
+    const auto end = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+    while (std::chrono::steady_clock::now() < end) {
+        if (check())
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return check();
+}
+
+// A request to the daemon's API (POST /v1/requests), its answer with "http_status" added.
+inline Json post_request(const Json& body, const std::string& key = "") {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    http::ClientRequest req;
+    req.method = "POST";
+    req.target = "/v1/requests";
+    req.body = body.dump();
+    req.headers.emplace_back("Authorization", std::string("Bearer ") + kToken);
+    if (!key.empty())
+        req.headers.emplace_back("Idempotency-Key", key);
+    Json out;
+    http::fetch(&loop, "127.0.0.1", g_api, req, 10000, [&](Result<http::ClientResponse> r) {
+        assert_ok(r);
+        out = Json::parse(r->body, nullptr, false);
+        out["http_status"] = r->status;
+    });
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    return out;
+}
+
+// The request once finished (done, refused or failed); fails with the daemon's log if it does
+// not finish within `seconds`.
+inline Json wait_request(int64_t id, double seconds, const interop::Process& daemon) {
+    Json r;
+    const bool ok = eventually(
+        [&] {
+            r = api("GET", "/v1/requests/" + std::to_string(id)).json();
+            const std::string s = r.value("state", "");
+            return s == "done" || s == "refused" || s == "failed";
+        },
+        seconds);
+    if (!ok)
+        fail_msg("request %lld did not finish: %s\n%s", static_cast<long long>(id),
+                 r.dump().c_str(), daemon.log().c_str());
+    return r;
+}
+
+// The card's own word on an application: "installed", "selectable", "locked" or "absent".
+inline std::string sim_app_state(uint16_t control, const std::string& msisdn, const char* aid) {
+    const Json c = sim_control(control, "card " + msisdn);
+    for (const auto& a : c["apps"])
+        if (a["aid"] == aid)
+            return a["state"];
+    return "absent";
+}
+
+// The gateway's word on it.
+inline std::string gateway_app_state(const std::string& iccid, const char* aid) {
+    Answer a = api("GET", "/v1/cards/" + iccid);
+    assert_int_equal(a.status, 200);
+    const Json view = a.json(); // a range-for over a temporary's member would dangle
+    for (const auto& app : view["apps"])
+        if (app["aid"] == aid)
+            return app["state"];
+    return "absent";
+}
+
+// The provider simulator's record of calls, and its behaviour (doc/provider-api.md).
+inline Json provider_calls(uint16_t port) {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    Json out;
+    http::ClientRequest req;
+    req.target = "/calls";
+    http::fetch(&loop, "127.0.0.1", port, req, 5000, [&](Result<http::ClientResponse> r) {
+        assert_ok(r);
+        out = Json::parse(r->body);
+    });
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    return out;
+}
+
+inline void provider_control(uint16_t port, const Json& body) {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    http::ClientRequest req;
+    req.method = "POST";
+    req.target = "/control";
+    req.body = body.dump();
+    http::fetch(&loop, "127.0.0.1", port, req, 5000,
+                [&](Result<http::ClientResponse> r) { assert_ok(r); });
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+}
+
+// The inventory file's card lines, split at commas (iccid, imsi, msisdn, keysets, ...).
+inline std::vector<std::vector<std::string>> inventory_cards(const std::string& path) {
+    std::vector<std::vector<std::string>> cards;
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || !std::isdigit(static_cast<unsigned char>(line[0])))
+            continue;
+        std::vector<std::string> fields;
+        std::stringstream ss(line);
+        std::string f;
+        while (std::getline(ss, f, ','))
+            fields.push_back(f);
+        cards.push_back(std::move(fields));
+    }
+    return cards;
 }
 
 } // namespace harness

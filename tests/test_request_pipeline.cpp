@@ -43,67 +43,22 @@ const std::string& iccid(size_t card) {
     return g->cards.at(card).at(0);
 }
 
-// The provider simulator's record of calls.
 Json provider_calls() {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    Json out;
-    http::ClientRequest req;
-    req.target = "/calls";
-    http::fetch(&loop, "127.0.0.1", g->provider_port, req, 5000,
-                [&](Result<http::ClientResponse> r) {
-                    assert_ok(r);
-                    out = Json::parse(r->body);
-                });
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
-    return out;
+    return harness::provider_calls(g->provider_port);
 }
 
 void provider_control(const Json& body) {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    http::ClientRequest req;
-    req.method = "POST";
-    req.target = "/control";
-    req.body = body.dump();
-    http::fetch(&loop, "127.0.0.1", g->provider_port, req, 5000,
-                [&](Result<http::ClientResponse> r) { assert_ok(r); });
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
-}
-
-// Polls `check` every 50 ms for up to `seconds`.
-template <typename F>
-bool eventually(F check, double seconds = 20) {
-    const auto end = std::chrono::steady_clock::now() +
-                     std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
-    while (std::chrono::steady_clock::now() < end) {
-        if (check())
-            return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return check();
+    harness::provider_control(g->provider_port, body);
 }
 
 // The card's own word: "installed", "selectable", "locked" or "absent".
 std::string card_state(size_t card, const char* aid) {
-    Json c = sim_control(g->control, "card " + msisdn(card));
-    for (const auto& a : c["apps"])
-        if (a["aid"] == aid)
-            return a["state"];
-    return "absent";
+    return sim_app_state(g->control, msisdn(card), aid);
 }
 
 // The gateway's word.
 std::string gateway_state(size_t card, const char* aid) {
-    Answer a = api("GET", "/v1/cards/" + iccid(card));
-    assert_int_equal(a.status, 200);
-    const Json view = a.json(); // a range-for over a temporary's member would dangle
-    for (const auto& app : view["apps"])
-        if (app["aid"] == aid)
-            return app["state"];
-    return "absent";
+    return gateway_app_state(iccid(card), aid);
 }
 
 void assert_states_agree(size_t card, const char* aid, const char* gateway, const char* sim) {
@@ -142,39 +97,11 @@ size_t results_for(const std::string& msisdn_, const std::string& op) {
 }
 
 Json api_request(const Json& body, const std::string& key = "") {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    http::ClientRequest req;
-    req.method = "POST";
-    req.target = "/v1/requests";
-    req.body = body.dump();
-    req.headers.emplace_back("Authorization", std::string("Bearer ") + kToken);
-    if (!key.empty())
-        req.headers.emplace_back("Idempotency-Key", key);
-    Json out;
-    http::fetch(&loop, "127.0.0.1", g_api, req, 10000, [&](Result<http::ClientResponse> r) {
-        assert_ok(r);
-        out = Json::parse(r->body, nullptr, false);
-        out["http_status"] = r->status;
-    });
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
-    return out;
+    return post_request(body, key);
 }
 
 Json wait_request(int64_t id, double seconds = 20) {
-    Json r;
-    const bool ok = eventually(
-        [&] {
-            r = api("GET", "/v1/requests/" + std::to_string(id)).json();
-            const std::string s = r.value("state", "");
-            return s == "done" || s == "refused" || s == "failed";
-        },
-        seconds);
-    if (!ok)
-        fail_msg("request %lld did not finish: %s\n%s", static_cast<long long>(id),
-                 r.dump().c_str(), g->daemon->log().c_str());
-    return r;
+    return harness::wait_request(id, seconds, *g->daemon);
 }
 
 int setup(void**) {
@@ -185,17 +112,7 @@ int setup(void**) {
     g = &w;
     w.sim = start_simulator(20, g_dir + "/inventory.csv");
     w.control = control_port(*w.sim);
-    std::ofstream(g_dir + "/campus.secret") << "campus-shared-secret\n";
-    w.provider = std::make_unique<interop::Process>(
-        "ota-provider-sim",
-        std::vector<std::string>{PROVIDER_SIM_PATH, "--secret-file", "campus.secret", "--duration",
-                                 "300"},
-        g_dir);
-    if (!w.provider->wait_log("\"listen\""))
-        return 1;
-    const std::string plog = w.provider->log();
-    w.provider_port = static_cast<uint16_t>(
-        std::stoi(plog.substr(plog.find("127.0.0.1:") + strlen("127.0.0.1:"))));
+    w.provider = start_provider(w.provider_port);
     // Load the inventory, with two cards the gateway knows wrongly: card 10's KID key and
     // card 11's ISD TAR differ from what the cards hold.
     std::ifstream in(g_dir + "/inventory.csv");
@@ -214,13 +131,11 @@ int setup(void**) {
     text.replace(tar_at, 6, "00f0f0");
     std::ofstream(g_dir + "/gateway-inventory.csv") << text;
 
-    g_config_edits = {
-        {"url https://127.0.0.1:8443/ota",
-         "url http://127.0.0.1:" + std::to_string(w.provider_port)},
-        {"timeout 10000", "timeout 2000"},
-        {"retries 3", "retries 1"},
-        {"por-timeout 60", "por-timeout 3"},
-    };
+    g_config_edits.insert(g_config_edits.end(), {
+                                                    {"timeout 10000", "timeout 2000"},
+                                                    {"retries 3", "retries 1"},
+                                                    {"por-timeout 60", "por-timeout 3"},
+                                                });
     w.daemon = start_daemon("ota-gatewayd");
     auto r = otactl("inventory import gateway-inventory.csv");
     if (r.status != 0) {

@@ -20,8 +20,8 @@ struct Verb {
     size_t min_args, max_args;
 };
 constexpr Verb kVerbs[] = {
-    {"card", 1, 1},  {"inbox", 1, 1}, {"mo-text", 3, 3}, {"mo-binary", 3, 4},
-    {"local", 3, 3}, {"stats", 0, 0}, {"fault", 1, 1},   {"export", 1, 1},
+    {"card", 1, 1},  {"inbox", 1, 1}, {"mo-text", 3, 3}, {"mo-binary", 3, 4},  {"local", 3, 3},
+    {"stats", 0, 0}, {"fault", 1, 1}, {"export", 1, 1},  {"replay-por", 1, 2},
 };
 
 std::string verb_list() {
@@ -336,6 +336,22 @@ void ControlServer::handle(std::string_view line, ReplyFn reply) {
             messages.push_back(
                 {{"from", m.from}, {"data_coding", m.data_coding}, {"text", m.text}});
         reply(Json{{"ok", true}, {"messages", messages}}.dump());
+    } else if (verb == "replay-por") {
+        size_t nth = 1;
+        if (a.size() == 2 && (!number(std::string_view(a[1]), nth) || nth == 0)) {
+            reply(failure("replay-por: N is a number from 1 (the last PoR)"));
+            return;
+        }
+        std::weak_ptr<bool> alive = alive_;
+        Status st = net_.replay_por(a[0], nth, [alive, reply](uint32_t status) {
+            if (!alive.expired())
+                reply(Json{{"ok", status == 0},
+                           {"command_status", status},
+                           {"status_name", smpp::status_name(status)}}
+                          .dump());
+        });
+        if (!st)
+            reply(failure("replay-por: " + st.error().message));
     } else if (verb == "mo-text" || verb == "mo-binary") {
         std::weak_ptr<bool> alive = alive_;
         auto done = [alive, reply](uint32_t status) {

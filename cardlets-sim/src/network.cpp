@@ -359,11 +359,32 @@ void Network::send_por(uint32_t idx, const smpp::MtMessage& mt, const PorOutcome
             continue;
         }
         counters_.inc("sim:por:sent");
+        recent_pors_.push_back({idx, sm, mt.system_id});
+        if (recent_pors_.size() > 4096)
+            recent_pors_.pop_front();
         // Back to the ESME that sent the command (SMPP routing by the SMSC).
         scheduler_.after(delay(), [this, sm = std::move(sm), esme = mt.system_id]() mutable {
             originate(std::move(sm), {}, esme);
         });
     }
+}
+
+Status Network::replay_por(const std::string& msisdn, size_t nth, DoneCb done) {
+    const Uicc* card = cards_.by_msisdn(msisdn);
+    if (!card)
+        return make_error("no handset with MSISDN " + msisdn);
+    const uint32_t idx = static_cast<uint32_t>(cards_.index_of(*card));
+    size_t seen = 0;
+    for (auto it = recent_pors_.rbegin(); it != recent_pors_.rend(); ++it)
+        if (it->card == idx && ++seen == nth) {
+            counters_.inc("sim:por:replayed");
+            log::info(kLog, "iccid=" + card->iccid + " PoR " + std::to_string(nth) +
+                                " back replayed (control)");
+            originate(it->sm, std::move(done), it->esme);
+            return {};
+        }
+    return make_error("the card of " + msisdn + " has sent fewer than " + std::to_string(nth) +
+                      " PoRs lately");
 }
 
 void Network::originate(smpp::DeliverSm sm, DoneCb done, const std::string& esme,

@@ -78,6 +78,11 @@ public:
     Status send_binary(const std::string& msisdn, const std::string& to, ByteView user_data,
                        bool udhi, DoneCb done = {});
 
+    // Sends again, as it was sent, the `nth` most recent PoR of the card behind `msisdn` (1: the
+    // last): a faulty network or an attacker replaying an old genuine PoR. The last 4096 PoRs of
+    // the whole network are kept. Errors: unknown MSISDN, no such PoR.
+    Status replay_por(const std::string& msisdn, size_t nth, DoneCb done = {});
+
     const std::deque<InboxMessage>* inbox(const std::string& msisdn) const;
     // Writes changed cards to the state store now (also done every flush_ms).
     void flush();
@@ -104,6 +109,12 @@ private:
     SegmentBuffer segments_;
     std::mt19937_64 rng_;
     std::unordered_map<uint32_t, std::deque<InboxMessage>> inboxes_;
+    struct SentPor {
+        uint32_t card = 0;
+        smpp::DeliverSm sm;
+        std::string esme;
+    };
+    std::deque<SentPor> recent_pors_; // for replay_por()
     std::vector<uint32_t> dirty_;
     std::vector<bool> is_dirty_;
     std::vector<std::function<void()>> waiting_for_save_;
