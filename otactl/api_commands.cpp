@@ -427,6 +427,18 @@ int request_show(const ApiOptions& o, int64_t id) {
     return request_outcome(o, *r);
 }
 
+// Withdraws a request not sent to the card yet; exit 0 when it was withdrawn.
+int request_cancel(const ApiOptions& o, int64_t id) {
+    auto r = call_json(o, {"POST", "/v1/requests/" + std::to_string(id) + "/cancel", {}, {}, {}});
+    if (!r)
+        return fail(r.error());
+    if (o.json)
+        print_json(*r);
+    else
+        print_request(*r);
+    return 0;
+}
+
 } // namespace
 
 std::function<Result<std::string>()> file_chunks(const std::string& path, const char* option) {
@@ -553,6 +565,13 @@ void add_api_commands(CLI::App& app, int& exit_code) {
         show->add_option("ID", *id, "the request id")->required();
         add_api_options(show, o);
         show->callback([=, &exit_code] { exit_code = request_show(*o, *id); });
+        CLI::App* cancel = request->add_subcommand(
+            "cancel",
+            "withdraw a request not sent to the card yet (one sent ends as the card answers)");
+        auto cancel_id = std::make_shared<int64_t>(0);
+        cancel->add_option("ID", *cancel_id, "the request id")->required();
+        add_api_options(cancel, o);
+        cancel->callback([=, &exit_code] { exit_code = request_cancel(*o, *cancel_id); });
     }
     CLI::App* inventory = app.add_subcommand("inventory", "the card inventory");
     inventory->require_subcommand(1);

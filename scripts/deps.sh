@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Installs the Debian 12 packages a job needs, only those missing.
-#   scripts/deps.sh            build: compilers, CMake, libraries
+#   scripts/deps.sh            build: compilers, CMake, libraries, Graphviz (the state diagrams)
 #   scripts/deps.sh --test     + the interop peers the tests run (osmo-msc, osmo-hlr, tshark, node,
 #                              the sqlite3 and openssl tools)
 #   scripts/deps.sh --fuzz     + clang and its libFuzzer runtime
@@ -10,7 +10,7 @@ set -euo pipefail
 
 packages=(cmake ninja-build pkg-config g++ libmbedtls-dev libcmocka-dev nlohmann-json3-dev
           libcli11-dev zlib1g-dev libsmpp34-dev libuv1-dev libsqlite3-dev libosmocore-dev
-          libhttp-parser-dev libphonenumber-dev libcurl4-openssl-dev libjemalloc-dev)
+          libhttp-parser-dev libphonenumber-dev libcurl4-openssl-dev libjemalloc-dev graphviz)
 interop=(osmo-msc osmo-hlr tshark nodejs npm sqlite3 openssl)
 fuzz=(clang libclang-rt-14-dev)
 case "${1:-}" in

@@ -14,17 +14,23 @@ namespace {
 
 std::set<size_t> g_campaign_rows, g_target_rows;
 
+// Each step lands in a state its row names (the diagram is drawn from them).
 CampaignStep campaign(CampaignState from, CampaignEvent e, bool wait = false) {
     const CampaignStep s = campaign_step(from, e, CampaignFacts{wait});
-    if (s.handled)
+    if (s.handled) {
         g_campaign_rows.insert(s.row);
+        assert_true(campaign_transitions()[s.row].to & 1u << static_cast<unsigned>(s.to));
+    }
     return s;
 }
 
 TargetStep target(TargetState from, TargetEvent e, const TargetFacts& f) {
     const TargetStep s = target_step(from, e, f);
-    if (s.handled)
+    if (s.handled) {
         g_target_rows.insert(s.row);
+        assert_true(s.to == from ||
+                    (target_transitions()[s.row].to & 1u << static_cast<unsigned>(s.to)));
+    }
     return s;
 }
 

@@ -126,6 +126,11 @@ struct Harness {
             return h;
         }
         g_rows_hit.insert(h.row);
+        // The diagram is drawn from the rows' targets: every move must be one of them.
+        const Transition& row = request_transitions()[h.row];
+        if (ctx.state != h.from && !(row.to & 1u << static_cast<unsigned>(ctx.state)))
+            fail_msg("{%s, %s} moved to %s, which its row does not name",
+                     request_state_name(h.from), event_name(e.kind), request_state_name(ctx.state));
         for (const auto& a : h.actions)
             execute(a);
         return h;

@@ -310,6 +310,36 @@ void test_provider_veto_and_timeout(void**) {
     assert_int_equal(provider_calls()["refused_results"].size(), 2);
 }
 
+// A request waiting for its provider is withdrawn; one that may be at the card is not.
+void test_cancel(void**) {
+    const size_t c = 9;
+    provider_control({{"silent", {msisdn(c)}}});
+    Json r = api_request({{"msisdn", msisdn(c)}, {"app", "01"}, {"operation", "activate"}});
+    const std::string id = std::to_string(r["id"].get<int64_t>());
+    assert_true(
+        eventually([&] { return api("GET", "/v1/requests/" + id).json()["state"] == "provider"; }));
+    auto cancelled = otactl("request cancel " + id + " --json");
+    if (cancelled.status != 0)
+        fail_msg("otactl request cancel: %s%s", cancelled.out.c_str(), cancelled.err.c_str());
+    const Json out = Json::parse(cancelled.out);
+    assert_string_equal(out["state"].get<std::string>().c_str(), "failed");
+    assert_string_equal(out["reason"].get<std::string>().c_str(), "cancelled");
+    assert_states_agree(c, kCanteen, "installed", "installed");
+    Answer again = api("POST", "/v1/requests/" + id + "/cancel");
+    assert_int_equal(again.status, 409);
+    assert_int_equal(api("POST", "/v1/requests/999999/cancel").status, 404);
+    // Sent (the network slow): it ends as the card answers.
+    assert_true(sim_control(g->control, "fault latency=500").value("ok", false));
+    Json sent = api_request({{"msisdn", msisdn(c)}, {"app", "02"}, {"operation", "suspend"}});
+    const std::string sent_id = std::to_string(sent["id"].get<int64_t>());
+    Answer late = api("POST", "/v1/requests/" + sent_id + "/cancel");
+    assert_int_equal(late.status, 409);
+    assert_true(late.json()["error"].get<std::string>().find("ends as the card answers") !=
+                std::string::npos);
+    assert_true(sim_control(g->control, "fault latency=0").value("ok", false));
+    assert_string_equal(wait_request(sent["id"])["state"].get<std::string>().c_str(), "done");
+}
+
 void test_card_failures(void**) {
     // The gateway's KID key for card 10 is not the card's: the card answers 01 in clear, a
     // keyset alarm, no retry.
@@ -489,6 +519,7 @@ int main() {
         cmocka_unit_test(test_flows_by_otactl),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_provider_veto_and_timeout),
+        cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_card_failures),
         cmocka_unit_test(test_counter_too_low_is_resynchronised),
         cmocka_unit_test_teardown(test_packet_delivered_twice, network_faults_off),

@@ -538,11 +538,27 @@ http::Response Api::route(const http::Request& r, const std::string& who) {
         return create_request(r, who);
     }
     if (p.starts_with("/v1/requests/")) {
-        if (!get)
-            return error(405, "GET only");
-        const std::string id = p.substr(strlen("/v1/requests/"));
+        std::string id = p.substr(strlen("/v1/requests/"));
+        const bool cancel = id.ends_with("/cancel");
+        if (cancel)
+            id.resize(id.size() - strlen("/cancel"));
         if (id.empty() || id.size() > 18 || !all_digits(id))
             return error(400, "a request id is a number");
+        if (cancel) {
+            if (r.method != "POST")
+                return error(405, "POST to cancel a request");
+            if (!hooks_.cancel_request)
+                return error(503, "the request pipeline is not running");
+            auto cancelled = hooks_.cancel_request(std::stoll(id), "api:" + who);
+            if (!cancelled)
+                return error(cancelled.error().code == Errc::NotFound   ? 404
+                             : cancelled.error().code == Errc::Conflict ? 409
+                                                                        : 500,
+                             cancelled.error().message);
+            return json_response(200, request_json(*cancelled));
+        }
+        if (!get)
+            return error(405, "GET a request, or POST to /v1/requests/{id}/cancel");
         auto req = store_.request(std::stoll(id));
         if (!req)
             return error(500, req.error().message);

@@ -34,6 +34,7 @@ public:
         std::function<Json()> health;                           // daemon state
         std::function<std::vector<const Counters*>()> counters; // every module's counters
         std::function<Result<Submitted>(const NewRequest&)> submit_request; // the pipeline
+        std::function<Result<db::Request>(int64_t, const std::string& actor)> cancel_request;
         CampaignEngine* campaigns = nullptr;
     };
     Api(db::Store& store, const ApiConfig& config, Hooks hooks);

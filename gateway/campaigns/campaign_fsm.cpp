@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <initializer_list>
 
 namespace otagw::gateway {
 
@@ -63,18 +64,29 @@ CampaignStep on_drained(const CampaignFacts&) {
     return to(CS::Finished);
 }
 
+template <typename State>
+constexpr uint16_t mask(std::initializer_list<State> states) {
+    uint16_t m = 0;
+    for (State s : states)
+        m = static_cast<uint16_t>(m | 1u << static_cast<unsigned>(s));
+    return m;
+}
+
 const CampaignTransition kCampaignTable[] = {
-    {CS::Creating, CE::Created, on_created, "created, or scheduled for start_at"},
-    {CS::Created, CE::Start, on_start, "start its targets"},
-    {CS::Created, CE::Cancel, on_cancel, "cancel every target"},
-    {CS::Scheduled, CE::Start, on_start, "start_at has come, or started early"},
-    {CS::Scheduled, CE::Pause, on_pause, "hold it"},
-    {CS::Scheduled, CE::Cancel, on_cancel, "cancel every target"},
-    {CS::Running, CE::Pause, on_pause, "start no more targets"},
-    {CS::Running, CE::Cancel, on_cancel, "cancel the pending targets"},
-    {CS::Running, CE::Drained, on_drained, "every target has ended"},
-    {CS::Paused, CE::Resume, on_resume, "start targets again, or wait for start_at"},
-    {CS::Paused, CE::Cancel, on_cancel, "cancel the pending targets"},
+    {CS::Creating, CE::Created, on_created, "created, or scheduled for start_at",
+     mask({CS::Created, CS::Scheduled})},
+    {CS::Created, CE::Start, on_start, "start its targets", mask({CS::Running})},
+    {CS::Created, CE::Cancel, on_cancel, "cancel every target", mask({CS::Cancelled})},
+    {CS::Scheduled, CE::Start, on_start, "start_at has come, or started early",
+     mask({CS::Running})},
+    {CS::Scheduled, CE::Pause, on_pause, "hold it", mask({CS::Paused})},
+    {CS::Scheduled, CE::Cancel, on_cancel, "cancel every target", mask({CS::Cancelled})},
+    {CS::Running, CE::Pause, on_pause, "start no more targets", mask({CS::Paused})},
+    {CS::Running, CE::Cancel, on_cancel, "cancel the pending targets", mask({CS::Cancelled})},
+    {CS::Running, CE::Drained, on_drained, "every target has ended", mask({CS::Finished})},
+    {CS::Paused, CE::Resume, on_resume, "start targets again, or wait for start_at",
+     mask({CS::Running, CS::Scheduled})},
+    {CS::Paused, CE::Cancel, on_cancel, "cancel the pending targets", mask({CS::Cancelled})},
 };
 
 // ---- a target ----
@@ -197,12 +209,15 @@ TargetStep on_orphaned(const TargetFacts&) {
 }
 
 const TargetTransition kTargetTable[] = {
-    {TS::Pending, TE::Launch, on_launch, "its request is submitted"},
-    {TS::Pending, TE::Cancel, on_cancel, "the campaign is cancelled"},
+    {TS::Pending, TE::Launch, on_launch, "its request is submitted", mask({TS::Running})},
+    {TS::Pending, TE::Cancel, on_cancel, "the campaign is cancelled", mask({TS::Cancelled})},
     {TS::Running, TE::Refused, on_refused,
-     "retried later (in flight), audited first, skipped or failed"},
-    {TS::Running, TE::Ended, on_ended, "succeeded, retried, requeued or failed"},
-    {TS::Running, TE::Orphaned, on_orphaned, "its request never started: pending again"},
+     "retried later (in flight), audited first, skipped or failed",
+     mask({TS::Pending, TS::Skipped, TS::Failed})},
+    {TS::Running, TE::Ended, on_ended, "succeeded, retried, requeued or failed",
+     mask({TS::Succeeded, TS::Pending, TS::Failed, TS::Cancelled})},
+    {TS::Running, TE::Orphaned, on_orphaned, "its request never started: pending again",
+     mask({TS::Pending})},
 };
 
 } // namespace

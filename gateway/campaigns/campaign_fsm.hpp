@@ -76,6 +76,7 @@ struct CampaignTransition {
     CampaignEvent event;
     CampaignStep (*handler)(const CampaignFacts&);
     const char* summary;
+    uint16_t to; // the states it may move to (a mask by state number, for the diagram)
 };
 std::span<const CampaignTransition> campaign_transitions();
 CampaignStep campaign_step(CampaignState from, CampaignEvent event, const CampaignFacts& facts);
@@ -131,6 +132,7 @@ struct TargetTransition {
     TargetEvent event;
     TargetStep (*handler)(const TargetFacts&);
     const char* summary;
+    uint16_t to; // the states it may move to, besides staying (a mask, for the diagram)
 };
 std::span<const TargetTransition> target_transitions();
 TargetStep target_step(TargetState from, TargetEvent event, const TargetFacts& facts);

@@ -91,6 +91,11 @@ Status Daemon::start(void* talloc_ctx) {
             return make_error("the gateway is shutting down");
         return pipeline_->submit(n);
     };
+    hooks.cancel_request = [this](int64_t id, const std::string& actor) -> Result<db::Request> {
+        if (stopping_)
+            return make_error("the gateway is shutting down");
+        return pipeline_->cancel(id, actor);
+    };
     hooks.health = [this] {
         return health();
     };

@@ -620,13 +620,13 @@ void on_cancel(Step& s, const Event&) {
 using S = RequestState;
 using E = EventKind;
 
-constexpr uint16_t kEnds = states_mask({S::Done, S::Refused, S::Failed});
+constexpr uint16_t kEnds = states_mask({S::Done, S::Failed});
 constexpr uint16_t kFails = states_mask({S::Failed});
 
 const Transition kTable[] = {
-    {S::Accepted, E::Start, on_start, "ask the provider, or send the operation",
+    {S::Accepted, E::Start, on_start, "ask the provider; without one, send the operation",
      states_mask({S::Provider})},
-    {S::Accepted, E::Resume, on_start, "ask the provider, or send the operation",
+    {S::Accepted, E::Resume, on_start, "ask the provider; without one, send the operation",
      states_mask({S::Provider})},
     {S::Accepted, E::Queued, on_queued, "the operation's packet is written",
      states_mask({S::Sent})},
@@ -649,22 +649,28 @@ const Transition kTable[] = {
     {S::Approved, E::Cancel, on_cancel, "withdrawn", kFails},
 
     {S::Sent, E::Resume, on_resume_waiting, "wait out the PoR's time", 0},
-    {S::Sent, E::Queued, on_queued, "a packet is written", states_mask({S::Reconciling})},
+    {S::Sent, E::Queued, on_queued, "the audit's packet is written, or the operation's again",
+     states_mask({S::Reconciling})},
     {S::Sent, E::NotSent, on_not_sent, "no packet could be made", kFails},
     {S::Sent, E::Submitted, on_submitted, "the PoR's time runs", 0},
     {S::Sent, E::SubmitFailed, on_submit_failed, "the SMSC refused it", kFails},
-    {S::Sent, E::Por, on_operation_por, "the card's answer", kEnds},
-    {S::Sent, E::AuditAnswer, on_audit_answer_while_sent, "an older audit's answer", 0},
-    {S::Sent, E::PorTimeout, on_por_timeout, "state unknown: read the card",
+    {S::Sent, E::Por, on_operation_por,
+     "the card's answer: done or failed; a resynchronisation, or an audit when in doubt", kEnds},
+    {S::Sent, E::AuditAnswer, on_audit_answer_while_sent,
+     "an older audit's answer: its state learnt, the operation's PoR decides", 0},
+    {S::Sent, E::PorTimeout, on_por_timeout, "the application unknown: read the card, or give up",
      states_mask({S::Failed})},
 
     {S::Reconciling, E::Resume, on_resume_waiting, "wait out the PoR's time", 0},
-    {S::Reconciling, E::Queued, on_queued, "a packet is written", states_mask({S::Sent})},
+    {S::Reconciling, E::Queued, on_queued,
+     "the operation's packet is written again, or another audit's", states_mask({S::Sent})},
     {S::Reconciling, E::NotSent, on_not_sent, "no packet could be made", kFails},
     {S::Reconciling, E::Submitted, on_submitted, "the PoR's time runs", 0},
     {S::Reconciling, E::SubmitFailed, on_submit_failed, "the SMSC refused it", kFails},
-    {S::Reconciling, E::Por, on_late_operation_por, "the operation's late answer", kEnds},
-    {S::Reconciling, E::AuditAnswer, on_audit_answer, "what the card reads back", kEnds},
+    {S::Reconciling, E::Por, on_late_operation_por,
+     "the operation's late answer, applied in counter order", kEnds},
+    {S::Reconciling, E::AuditAnswer, on_audit_answer,
+     "what the card reads back decides; never run: the operation again", kEnds},
     {S::Reconciling, E::PorTimeout, on_por_timeout, "read the card again, or give up", kFails},
 };
 
