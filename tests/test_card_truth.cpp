@@ -56,6 +56,9 @@ int setup(void**) {
     w.cards = inventory_cards(g_dir + "/inventory.csv");
     w.provider = start_provider(w.provider_port);
     g_config_edits.push_back({"por-timeout 60", "por-timeout 2"});
+    // The requests' state machine traced (category DREQ at debug).
+    g_config_edits.push_back(
+        {" logging print level 1\n", " logging print level 1\n logging level req debug\n"});
     w.daemon = start_daemon("ota-gatewayd");
     if (otactl("inventory import inventory.csv").status != 0)
         return 1;
@@ -80,6 +83,10 @@ void test_replayed_por_changes_nothing(void**) {
     // A suspend (counter 2).
     Json s = finished({{"msisdn", msisdn(c)}, {"app", "02"}, {"operation", "suspend"}});
     assert_string_equal(s["state"].get<std::string>().c_str(), "done");
+    // Each transition is traced: request, card, states, event (and never a key).
+    const std::string trace = "DREQ DEBUG request " + std::to_string(s["id"].get<int64_t>()) +
+                              " (ICCID " + iccid(c) + ", transit): sent --por--> done";
+    assert_true(g->daemon->log().find(trace) != std::string::npos);
     assert_string_equal(gateway_app_state(iccid(c), kTransit).c_str(), "suspended");
     // The query's PoR again, byte for byte, from the card's number: genuine, and old.
     Json replayed = sim_control(g->control, "replay-por " + msisdn(c) + " 2");

@@ -8,38 +8,15 @@
 
 namespace otagw::osmo {
 
-struct LoopBridge::Poll {
-    uv_poll_t handle;
-    LoopBridge* owner;
-    int fd;
-    const osmo_fd* ofd; // the registration mirrored: a closed and reused fd number differs here
-    int events;         // UV_READABLE | UV_WRITABLE | UV_PRIORITIZED as last started
-};
-
-namespace {
-
-template <typename H>
-void close_and_free(H* h) {
-    uv_close(reinterpret_cast<uv_handle_t*>(h),
-             [](uv_handle_t* x) { delete reinterpret_cast<H*>(x); });
-}
-
-void close_poll(uv_poll_t* h) {
-    uv_close(reinterpret_cast<uv_handle_t*>(h),
-             [](uv_handle_t* x) { delete reinterpret_cast<LoopBridge::Poll*>(x->data); });
-}
-
-} // namespace
-
 LoopBridge::LoopBridge(uv_loop_t* loop)
-    : loop_(loop), prepare_(new uv_prepare_t), timer_(new uv_timer_t) {
-    uv_prepare_init(loop_, prepare_);
+    : loop_(loop), prepare_(uv::Handle<uv_prepare_t>::make(
+                       {}, [&](auto* h) { return uv_prepare_init(loop, h); })),
+      timer_(uv::Handle<uv_timer_t>::make({}, [&](auto* h) { return uv_timer_init(loop, h); })) {
     prepare_->data = this;
-    uv_prepare_start(prepare_, on_prepare);
+    uv_prepare_start(prepare_.get(), on_prepare);
     // The prepare handle alone must not keep the loop alive: only mirrored fds and a pending osmo
     // timer do, as they would keep osmo_select_main() running.
-    uv_unref(reinterpret_cast<uv_handle_t*>(prepare_));
-    uv_timer_init(loop_, timer_);
+    uv_unref(prepare_.handle());
     timer_->data = this;
     sync();
 }
@@ -52,15 +29,9 @@ void LoopBridge::close() {
     if (closed_)
         return;
     closed_ = true;
-    for (auto& [fd, p] : polls_) {
-        uv_poll_stop(&p->handle);
-        close_poll(&p->handle);
-    }
-    polls_.clear();
-    uv_prepare_stop(prepare_);
-    close_and_free(prepare_);
-    uv_timer_stop(timer_);
-    close_and_free(timer_);
+    polls_.clear(); // each closes with its Handle
+    prepare_.close();
+    timer_.close();
 }
 
 void LoopBridge::on_prepare(uv_prepare_t* h) {
@@ -77,12 +48,7 @@ void LoopBridge::run_timers() {
 }
 
 void LoopBridge::drop_poll(int fd) {
-    auto it = polls_.find(fd);
-    if (it == polls_.end())
-        return;
-    uv_poll_stop(&it->second->handle);
-    close_poll(&it->second->handle);
-    polls_.erase(it);
+    polls_.erase(fd);
 }
 
 // Mirrors the osmo fds and the nearest osmo timer. Runs before every poll of the loop (so fds
@@ -102,8 +68,6 @@ void LoopBridge::sync() {
         const int fd = it->first;
         if (fd > max_fd || (!FD_ISSET(fd, &rd) && !FD_ISSET(fd, &wr) && !FD_ISSET(fd, &ex)) ||
             osmo_fd_get_by_fd(fd) != it->second->ofd) {
-            uv_poll_stop(&it->second->handle);
-            close_poll(&it->second->handle);
             it = polls_.erase(it);
         } else {
             ++it;
@@ -121,15 +85,15 @@ void LoopBridge::sync() {
             continue;
         auto it = polls_.find(fd);
         if (it == polls_.end()) {
-            auto* p = new Poll{{}, this, fd, osmo_fd_get_by_fd(fd), 0};
-            if (uv_poll_init(loop_, &p->handle, fd) != 0) {
-                delete p;
+            auto p = uv::Handle<Poll>::make({{}, this, fd, osmo_fd_get_by_fd(fd), 0}, [&](Poll* q) {
+                return uv_poll_init(loop_, &q->handle, fd);
+            });
+            if (!p)
                 continue;
-            }
-            p->handle.data = p;
-            it = polls_.emplace(fd, p).first;
+            p->handle.data = p.get();
+            it = polls_.emplace(fd, std::move(p)).first;
         }
-        Poll* p = it->second;
+        Poll* p = it->second.get();
         if (p->events != events) {
             p->events = events;
             uv_poll_start(&p->handle, events, on_poll);
@@ -141,9 +105,9 @@ void LoopBridge::sync() {
     }
     const int ms = osmo_timers_nearest_ms();
     if (ms < 0)
-        uv_timer_stop(timer_);
+        uv_timer_stop(timer_.get());
     else
-        uv_timer_start(timer_, on_timer, static_cast<uint64_t>(ms), 0);
+        uv_timer_start(timer_.get(), on_timer, static_cast<uint64_t>(ms), 0);
 }
 
 void LoopBridge::on_poll(uv_poll_t* h, int status, int events) {

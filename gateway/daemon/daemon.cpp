@@ -14,18 +14,7 @@
 
 namespace otagw::gateway {
 
-namespace {
-
-void close_signal(uv_signal_t*& s) {
-    if (!s)
-        return;
-    uv_signal_stop(s);
-    uv_close(reinterpret_cast<uv_handle_t*>(s),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
-    s = nullptr;
-}
-
-} // namespace
+namespace {} // namespace
 
 Daemon::Daemon(uv_loop_t* loop, GatewayConfig& config) : loop_(loop), config_(config) {}
 
@@ -33,8 +22,6 @@ Daemon::~Daemon() {
     set_vty_backend(nullptr);
     if (lock_fd_ >= 0)
         ::close(lock_fd_); // releases the lock
-    close_signal(sigterm_);
-    close_signal(sigint_);
 }
 
 Status Daemon::start(void* talloc_ctx) {
@@ -146,16 +133,16 @@ Status Daemon::start(void* talloc_ctx) {
     bridge_ = std::make_unique<osmo::LoopBridge>(loop_);
     set_vty_backend(this);
 
-    for (uv_signal_t** s : {&sigterm_, &sigint_}) {
-        *s = new uv_signal_t;
-        uv_signal_init(loop_, *s);
-        (*s)->data = this;
+    for (auto [handle, signum] : {std::pair{&sigterm_, SIGTERM}, std::pair{&sigint_, SIGINT}}) {
+        *handle = uv::Handle<uv_signal_t>::make(
+            {}, [&](uv_signal_t* h) { return uv_signal_init(loop_, h); });
+        (*handle)->data = this;
         uv_signal_start(
-            *s,
-            [](uv_signal_t* h, int signum) {
-                static_cast<Daemon*>(h->data)->shutdown(signum == SIGTERM ? "SIGTERM" : "SIGINT");
+            handle->get(),
+            [](uv_signal_t* h, int n) {
+                static_cast<Daemon*>(h->data)->shutdown(n == SIGTERM ? "SIGTERM" : "SIGINT");
             },
-            s == &sigterm_ ? SIGTERM : SIGINT);
+            signum);
     }
     log::notice("daemon", "started");
     return {};
@@ -179,8 +166,8 @@ void Daemon::shutdown(const char* why) {
         return;
     stopping_ = true;
     log::notice("daemon", std::string("shutting down (") + why + ")");
-    close_signal(sigterm_);
-    close_signal(sigint_);
+    sigterm_.close();
+    sigint_.close();
     // 1. Stop intake: no new API calls, no new VTY sessions.
     if (http_)
         http_->close();

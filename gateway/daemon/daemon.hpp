@@ -72,8 +72,7 @@ private:
     std::map<std::string, bool> bind_up_;
     Counters counters_;          // daemon-wide ("daemon:...")
     Counters provider_counters_; // the providers' results ("provider:...")
-    uv_signal_t* sigterm_ = nullptr;
-    uv_signal_t* sigint_ = nullptr;
+    uv::Handle<uv_signal_t> sigterm_, sigint_;
     bool stopping_ = false;
     bool telnet_up_ = false;
     int lock_fd_ = -1;

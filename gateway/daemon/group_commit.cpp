@@ -6,37 +6,22 @@
 namespace otagw::gateway {
 
 GroupCommit::GroupCommit(uv_loop_t* loop, db::SqliteStore& store)
-    : store_(store), prepare_(new uv_prepare_t), check_(new uv_check_t), idle_(new uv_idle_t) {
+    : store_(store), prepare_(uv::Handle<uv_prepare_t>::make(
+                         {}, [&](auto* h) { return uv_prepare_init(loop, h); })),
+      check_(uv::Handle<uv_check_t>::make({}, [&](auto* h) { return uv_check_init(loop, h); })),
+      idle_(uv::Handle<uv_idle_t>::make({}, [&](auto* h) { return uv_idle_init(loop, h); })) {
     store_.set_group_commit(true);
-    uv_prepare_init(loop, prepare_);
-    uv_check_init(loop, check_);
-    uv_idle_init(loop, idle_);
     prepare_->data = check_->data = idle_->data = this;
-    uv_prepare_start(prepare_, on_prepare);
-    uv_check_start(check_, on_check);
+    uv_prepare_start(prepare_.get(), on_prepare);
+    uv_check_start(check_.get(), on_check);
 }
 
 GroupCommit::~GroupCommit() {
     if (Status st = flush(); !st)
         log::error("db", st.error().message);
     store_.set_group_commit(false);
-    for (uv_handle_t* h :
-         {reinterpret_cast<uv_handle_t*>(prepare_), reinterpret_cast<uv_handle_t*>(check_),
-          reinterpret_cast<uv_handle_t*>(idle_)}) {
-        h->data = nullptr;
-        uv_close(h, [](uv_handle_t* closed) {
-            switch (closed->type) {
-            case UV_PREPARE:
-                delete reinterpret_cast<uv_prepare_t*>(closed);
-                break;
-            case UV_CHECK:
-                delete reinterpret_cast<uv_check_t*>(closed);
-                break;
-            default:
-                delete reinterpret_cast<uv_idle_t*>(closed);
-            }
-        });
-    }
+    // The handles close with their owners; no callback of theirs runs any more.
+    prepare_->data = check_->data = idle_->data = nullptr;
 }
 
 void GroupCommit::after_flush(std::function<void()> action) {
@@ -74,9 +59,9 @@ void GroupCommit::on_prepare(uv_prepare_t* h) {
         return;
     // Something written or waiting: poll must not block before the check phase flushes it.
     if (self->store_.unflushed() || !self->waiting_.empty())
-        uv_idle_start(self->idle_, [](uv_idle_t*) {});
+        uv_idle_start(self->idle_.get(), [](uv_idle_t*) {});
     else
-        uv_idle_stop(self->idle_);
+        uv_idle_stop(self->idle_.get());
 }
 
 void GroupCommit::on_check(uv_check_t* h) {

@@ -11,6 +11,7 @@
 
 #include <uv.h>
 
+#include "otagw/common/uv.hpp"
 #include "otagw/db/sqlite_store.hpp"
 #include "otagw/http/http.hpp"
 
@@ -34,9 +35,9 @@ private:
     static void on_check(uv_check_t* h);
 
     db::SqliteStore& store_;
-    uv_prepare_t* prepare_;
-    uv_check_t* check_;
-    uv_idle_t* idle_; // keeps poll from blocking while something waits for a flush
+    uv::Handle<uv_prepare_t> prepare_;
+    uv::Handle<uv_check_t> check_;
+    uv::Handle<uv_idle_t> idle_; // keeps poll from blocking while something waits for a flush
     std::vector<std::function<void()>> waiting_;
     uint64_t flushes_ = 0;
 };

@@ -18,7 +18,7 @@
 namespace {
 
 // One libosmocore log category per module (CONVENTIONS.md); otagw::log lines go through it.
-enum Category { DDAEMON, DDB, DAPI, DSMPP, DVTY, DOSMO, kCategories };
+enum Category { DDAEMON, DDB, DAPI, DSMPP, DVTY, DOSMO, DREQ, DCAMP, DPROV, DINTAKE, kCategories };
 
 log_info_cat make_cat(const char* name, const char* description) {
     log_info_cat c{};
@@ -37,6 +37,10 @@ const log_info_cat g_categories[kCategories] = {
     make_cat("DSMPP", "SMPP links to the SMSC"),
     make_cat("DVTY", "VTY and config"),
     make_cat("DOSMO", "libosmocore bridge"),
+    make_cat("DREQ", "Requests: every transition of their state machine (debug), outcomes"),
+    make_cat("DCAMP", "Campaigns and their targets' transitions (debug)"),
+    make_cat("DPROV", "Application providers: calls, retries, results owed"),
+    make_cat("DINTAKE", "MO SMS and requests as they come in"),
 };
 
 log_info g_log_info = [] {
@@ -57,6 +61,14 @@ int category_of(std::string_view name) {
         return DVTY;
     if (name == "osmo")
         return DOSMO;
+    if (name == "request")
+        return DREQ;
+    if (name == "campaign")
+        return DCAMP;
+    if (name == "provider")
+        return DPROV;
+    if (name == "intake")
+        return DINTAKE;
     return DDAEMON;
 }
 
@@ -110,6 +122,10 @@ int main(int argc, char** argv) {
     log_set_use_color(osmo_stderr_target, 0);
     otagw::log::set_sink([](otagw::log::Level level, std::string_view cat, std::string_view msg) {
         LOGP(category_of(cat), level_of(level), "%.*s\n", static_cast<int>(msg.size()), msg.data());
+    });
+    // Lines below a category's level are not even built (the request traces).
+    otagw::log::set_filter([](otagw::log::Level level, std::string_view cat) {
+        return log_check_level(category_of(cat), static_cast<unsigned>(level_of(level))) != 0;
     });
 
     g_vty_info.tall_ctx = ctx;

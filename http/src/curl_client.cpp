@@ -54,19 +54,14 @@ size_t on_header(char* data, size_t size, size_t n, void* userp) {
     return size * n;
 }
 
-void close_socket(CurlClient::Socket* s) {
-    uv_poll_stop(&s->poll);
-    uv_close(reinterpret_cast<uv_handle_t*>(&s->poll),
-             [](uv_handle_t* h) { delete static_cast<CurlClient::Socket*>(h->data); });
-}
-
 } // namespace
 
-CurlClient::CurlClient(uv_loop_t* loop) : loop_(loop), timer_(new uv_timer_t) {
+CurlClient::CurlClient(uv_loop_t* loop)
+    : loop_(loop),
+      timer_(uv::Handle<uv_timer_t>::make({}, [&](auto* h) { return uv_timer_init(loop, h); })) {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     multi_ = curl_multi_init();
-    uv_timer_init(loop_, timer_);
     timer_->data = this;
     CURLM* m = static_cast<CURLM*>(multi_);
     curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION,
@@ -87,9 +82,7 @@ CurlClient::~CurlClient() {
     }
     transfers_.clear();
     curl_multi_cleanup(m);
-    uv_timer_stop(timer_);
-    uv_close(reinterpret_cast<uv_handle_t*>(timer_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    // The timer and the sockets close with their Handles.
 }
 
 int CurlClient::on_socket(void*, int fd, int what, void* userp, void* socketp) {
@@ -99,17 +92,19 @@ int CurlClient::on_socket(void*, int fd, int what, void* userp, void* socketp) {
     if (what == CURL_POLL_REMOVE) {
         if (s) {
             curl_multi_assign(m, fd, nullptr);
-            close_socket(s);
+            self->sockets_.erase(fd);
         }
         return 0;
     }
     if (!s) {
-        s = new Socket{{}, self, fd};
-        if (uv_poll_init_socket(self->loop_, &s->poll, fd) != 0) {
-            delete s;
+        auto h = uv::Handle<Socket>::make({{}, self, fd}, [&](Socket* n) {
+            return uv_poll_init_socket(self->loop_, &n->poll, fd);
+        });
+        if (!h)
             return -1;
-        }
+        s = h.get();
         s->poll.data = s;
+        self->sockets_[fd] = std::move(h);
         curl_multi_assign(m, fd, s);
     }
     const int events =
@@ -131,12 +126,12 @@ int CurlClient::on_socket(void*, int fd, int what, void* userp, void* socketp) {
 int CurlClient::on_timer(void*, long timeout_ms, void* userp) {
     auto* self = static_cast<CurlClient*>(userp);
     if (timeout_ms < 0) {
-        uv_timer_stop(self->timer_);
+        uv_timer_stop(self->timer_.get());
         return 0;
     }
     // Never act from inside curl's own callback: a timer of 0 runs it on the next turn.
     uv_timer_start(
-        self->timer_,
+        self->timer_.get(),
         [](uv_timer_t* t) { static_cast<CurlClient*>(t->data)->act(CURL_SOCKET_TIMEOUT, 0); },
         static_cast<uint64_t>(timeout_ms), 0);
     return 0;

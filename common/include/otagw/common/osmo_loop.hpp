@@ -14,6 +14,8 @@
 
 #include <uv.h>
 
+#include "otagw/common/uv.hpp"
+
 namespace otagw::osmo {
 
 class LoopBridge {
@@ -28,7 +30,14 @@ public:
 
     size_t mirrored_fds() const { return polls_.size(); }
 
-    struct Poll; // one mirrored osmo fd
+    // One mirrored osmo fd.
+    struct Poll {
+        uv_poll_t handle;
+        LoopBridge* owner;
+        int fd;
+        const void* ofd; // the osmo_fd mirrored: a closed and reused fd number differs here
+        int events;      // UV_READABLE | UV_WRITABLE | UV_PRIORITIZED as last started
+    };
 
 private:
     static void on_prepare(uv_prepare_t* h);
@@ -39,9 +48,9 @@ private:
     void drop_poll(int fd);
 
     uv_loop_t* loop_;
-    uv_prepare_t* prepare_;
-    uv_timer_t* timer_;
-    std::map<int, Poll*> polls_;
+    uv::Handle<uv_prepare_t> prepare_;
+    uv::Handle<uv_timer_t> timer_;
+    std::map<int, uv::Handle<Poll>> polls_;
     bool closed_ = false;
     bool warned_fd_setsize_ = false;
 };

@@ -10,6 +10,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include <uv.h>
 
@@ -18,6 +20,61 @@
 namespace otagw::uv {
 
 std::string error_name(int uv_error); // "ECONNREFUSED (connection refused)"
+
+// A raw libuv handle owned by RAII (uvw's idea): made on the heap and initialised by make();
+// destroying the Handle (or close()) calls uv_close, and the memory is freed in the close
+// callback, as libuv requires. T is the handle type, or a struct that starts with the handle
+// (standard layout) and carries what its callbacks need; the handle's `data` is the user's.
+template <typename T>
+class Handle {
+    static_assert(std::is_standard_layout_v<T>, "the uv handle must be the first member");
+
+public:
+    Handle() = default;
+    ~Handle() { close(); }
+    Handle(Handle&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+    Handle& operator=(Handle&& o) noexcept {
+        if (this != &o) {
+            close();
+            h_ = std::exchange(o.h_, nullptr);
+        }
+        return *this;
+    }
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+
+    // A new T (its other members from `value`), initialised by `init(T*)` (uv_timer_init, ...);
+    // empty when init fails: the T is freed at once, never having been a handle.
+    template <typename Init>
+    static Handle make(T value, Init init) {
+        T* t = new T(std::move(value));
+        if (init(t) != 0) {
+            delete t;
+            return Handle();
+        }
+        Handle h;
+        h.h_ = t;
+        return h;
+    }
+
+    T* get() const { return h_; }
+    T* operator->() const { return h_; }
+    explicit operator bool() const { return h_ != nullptr; }
+    uv_handle_t* handle() const { return reinterpret_cast<uv_handle_t*>(h_); }
+
+    // Closes now; idempotent. Callbacks stop (libuv calls none after uv_close but the close
+    // callback), the memory goes with the close callback.
+    void close() {
+        if (!h_)
+            return;
+        uv_handle_t* h = handle();
+        h_ = nullptr;
+        uv_close(h, [](uv_handle_t* x) { delete reinterpret_cast<T*>(x); });
+    }
+
+private:
+    T* h_ = nullptr;
+};
 
 class Timer {
 public:

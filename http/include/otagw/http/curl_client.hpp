@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "otagw/common/result.hpp"
+#include "otagw/common/uv.hpp"
 
 namespace otagw::http {
 
@@ -58,8 +59,9 @@ private:
 
     uv_loop_t* loop_;
     void* multi_;
-    uv_timer_t* timer_;
+    uv::Handle<uv_timer_t> timer_;
     std::unordered_set<Transfer*> transfers_;
+    std::map<int, uv::Handle<Socket>> sockets_; // the sockets curl asks to watch, by fd
     bool closing_ = false;
 };
 
