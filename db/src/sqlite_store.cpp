@@ -1358,7 +1358,7 @@ Status SqliteStore::set_ota_message_state(int64_t id, std::string_view state,
                                           std::string_view smpp_message_id) {
     Use u(st_->set_ota_message_state);
     u.integer(id).text(state).text_or_null(smpp_message_id);
-    if (state == "submitted")
+    if (state == ota_message_state::kSubmitted)
         u.integer(unix_ms());
     else
         u.null();

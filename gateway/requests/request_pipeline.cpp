@@ -196,7 +196,7 @@ Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
             reply(c.row.msisdn,
                   reply_text(c.row.language, c.ctx.operation,
                              c.ctx.data.app_name.empty() ? n.app_code : c.ctx.data.app_name,
-                             "refused", reason.name(), "", c.row.id));
+                             outcome_name(Outcome::Refused), reason.name(), "", c.row.id));
     }
     return out;
 }
@@ -390,7 +390,7 @@ void RequestPipeline::send_packet(Live& l, Phase phase) {
     m.counter = h.counter;
     m.tar = tar_hex(h.tar);
     m.user_data = ota::sms::command_user_data(packet);
-    m.state = "queued";
+    m.state = db::ota_message_state::kQueued;
     if (l.stored) {
         auto id = store_.add_ota_message(m);
         if (!id)
@@ -436,8 +436,9 @@ void RequestPipeline::send_packet(Live& l, Phase phase) {
 void RequestPipeline::on_submitted(int64_t request_id, int64_t message_id,
                                    const smpp::SubmitResult& r) {
     const std::string smsc_id = r.segments.empty() ? "" : r.segments.front().message_id;
-    if (Status st =
-            store_.set_ota_message_state(message_id, r.ok ? "submitted" : "failed", smsc_id);
+    if (Status st = store_.set_ota_message_state(
+            message_id, r.ok ? db::ota_message_state::kSubmitted : db::ota_message_state::kRefused,
+            smsc_id);
         !st)
         fail_quietly("OTA message " + std::to_string(message_id), st.error());
     if (r.ok)
@@ -692,7 +693,9 @@ void RequestPipeline::por_from(const db::Card& card, const smpp::Mo& mo) {
     if (!owner)
         return late_por(card, *por);
     const SentPacket p = *packet; // the machine takes it off the list
-    if (Status st = store_.set_ota_message_state(p.message_id, "por", ""); !st)
+    if (Status st =
+            store_.set_ota_message_state(p.message_id, db::ota_message_state::kAnswered, "");
+        !st)
         fail_quietly("PoR", st.error());
     std::vector<ota::Apdu> script;
     if (auto s = script_of(owner->ctx, owner->app, p.phase))
@@ -711,7 +714,7 @@ void RequestPipeline::late_por(const db::Card& card, const ota::DecodedResponse&
         return;
     }
     const db::OtaMessage& m = **found;
-    if (m.state == "por") {
+    if (m.state == db::ota_message_state::kAnswered) {
         // Answered before: a copy the network delivered twice, or a replay. The card's state is
         // never taken from it.
         counters_.inc("por:replayed");
@@ -720,7 +723,7 @@ void RequestPipeline::late_por(const db::Card& card, const ota::DecodedResponse&
                   std::to_string(m.request_id) + "), answered before, came again: nothing changed");
         return;
     }
-    if (Status st = store_.set_ota_message_state(m.id, "por", ""); !st)
+    if (Status st = store_.set_ota_message_state(m.id, db::ota_message_state::kAnswered, ""); !st)
         fail_quietly("PoR", st.error());
     counters_.inc("por:late");
     if (por.status != 0)

@@ -133,9 +133,17 @@ struct OtaMessage {
     std::string tar;
     Bytes user_data;
     std::string smpp_message_id;
-    std::string state; // queued, submitted, delivered, por, failed, ...
+    std::string state; // ota_message_state::...
     int64_t sent_at = 0;
 };
+
+// What became of a packet (OtaMessage::state).
+namespace ota_message_state {
+constexpr const char* kQueued = "queued";       // written with its counter, not yet taken
+constexpr const char* kSubmitted = "submitted"; // the SMSC took it (sent_at is stamped)
+constexpr const char* kRefused = "failed";      // the SMSC refused it for good
+constexpr const char* kAnswered = "por";        // its PoR came: a second one is a replay
+} // namespace ota_message_state
 
 // A result the gateway owes a provider, until acknowledged.
 struct ProviderCallback {
