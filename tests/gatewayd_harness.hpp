@@ -28,6 +28,9 @@ inline uint16_t g_api = 0, g_vty = 0, g_smsc = 0;
 // Further (from, to) edits of the example config, for a test's own settings.
 inline std::vector<std::pair<std::string, std::string>> g_config_edits;
 inline const char* kToken = "example-ops-token"; // its SHA-256 is in the example config
+// The example catalog's applications: the canteen wallet (with a provider) and the transit card.
+inline const char* kCanteen = "f04f5441470101010001";
+inline const char* kTransit = "f04f5441470102010001";
 inline const char* kMasterKey =
     "OTAGW_MASTER_KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
@@ -112,18 +115,12 @@ struct Answer {
     Json json() const { return Json::parse(body, nullptr, false); }
 };
 
-inline Answer api(const std::string& method, const std::string& target,
-                  const std::string& token = kToken, const std::string& body = "") {
+// One HTTP exchange with a server on 127.0.0.1 (a blocking helper: test code only).
+inline Answer fetch(uint16_t port, http::ClientRequest req) {
     uv_loop_t loop;
     uv_loop_init(&loop);
-    http::ClientRequest req;
-    req.method = method;
-    req.target = target;
-    req.body = body;
-    if (!token.empty())
-        req.headers.emplace_back("Authorization", "Bearer " + token);
     Answer a;
-    http::fetch(&loop, "127.0.0.1", g_api, req, 10000, [&](Result<http::ClientResponse> r) {
+    http::fetch(&loop, "127.0.0.1", port, req, 10000, [&](Result<http::ClientResponse> r) {
         assert_ok(r);
         a.status = r->status;
         a.body = r->body;
@@ -131,6 +128,20 @@ inline Answer api(const std::string& method, const std::string& target,
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
     return a;
+}
+
+// A call to the daemon's API.
+inline Answer api(const std::string& method, const std::string& target,
+                  const std::string& token = kToken, const std::string& body = "",
+                  std::vector<std::pair<std::string, std::string>> headers = {}) {
+    http::ClientRequest req;
+    req.method = method;
+    req.target = target;
+    req.body = body;
+    req.headers = std::move(headers);
+    if (!token.empty())
+        req.headers.emplace_back("Authorization", "Bearer " + token);
+    return fetch(g_api, std::move(req));
 }
 
 // A query on the daemon's database with the sqlite3 shell (WAL: read while it runs).
@@ -191,23 +202,12 @@ bool eventually(F check, double seconds = 20) {
 
 // A request to the daemon's API (POST /v1/requests), its answer with "http_status" added.
 inline Json post_request(const Json& body, const std::string& key = "") {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    http::ClientRequest req;
-    req.method = "POST";
-    req.target = "/v1/requests";
-    req.body = body.dump();
-    req.headers.emplace_back("Authorization", std::string("Bearer ") + kToken);
+    std::vector<std::pair<std::string, std::string>> headers;
     if (!key.empty())
-        req.headers.emplace_back("Idempotency-Key", key);
-    Json out;
-    http::fetch(&loop, "127.0.0.1", g_api, req, 10000, [&](Result<http::ClientResponse> r) {
-        assert_ok(r);
-        out = Json::parse(r->body, nullptr, false);
-        out["http_status"] = r->status;
-    });
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
+        headers.emplace_back("Idempotency-Key", key);
+    const Answer a = api("POST", "/v1/requests", kToken, body.dump(), std::move(headers));
+    Json out = a.json();
+    out["http_status"] = a.status;
     return out;
 }
 
@@ -250,31 +250,22 @@ inline std::string gateway_app_state(const std::string& iccid, const char* aid) 
 
 // The provider simulator's record of calls, and its behaviour (doc/provider-api.md).
 inline Json provider_calls(uint16_t port) {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    Json out;
-    http::ClientRequest req;
-    req.target = "/calls";
-    http::fetch(&loop, "127.0.0.1", port, req, 5000, [&](Result<http::ClientResponse> r) {
-        assert_ok(r);
-        out = Json::parse(r->body);
-    });
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
-    return out;
+    return fetch(port, {"GET", "/calls", {}, {}, {}}).json();
 }
 
 inline void provider_control(uint16_t port, const Json& body) {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    http::ClientRequest req;
-    req.method = "POST";
-    req.target = "/control";
-    req.body = body.dump();
-    http::fetch(&loop, "127.0.0.1", port, req, 5000,
-                [&](Result<http::ClientResponse> r) { assert_ok(r); });
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
+    assert_int_equal(fetch(port, {"POST", "/control", {}, body.dump(), {}}).status, 200);
+}
+
+// The logs of the processes `names` (in g_dir) hold no sanitizer finding: the ASan + UBSan
+// tree runs these same tests.
+inline void assert_no_sanitizer_report(std::initializer_list<const char*> names) {
+    for (const char* name : names) {
+        const std::string log = interop::read_file(g_dir + "/" + name + ".log");
+        if (log.find("Sanitizer") != std::string::npos ||
+            log.find("runtime error") != std::string::npos)
+            fail_msg("%s reported:\n%s", name, log.c_str());
+    }
 }
 
 // The inventory file's card lines, split at commas (iccid, imsi, msisdn, keysets, ...).

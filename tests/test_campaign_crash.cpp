@@ -22,8 +22,6 @@ using namespace harness;
 
 namespace {
 
-const char* kTransit = "f04f5441470102010001";
-
 // The campaign as the API reports it; null while the daemon is down.
 Json status() {
     uv_loop_t loop;
@@ -227,14 +225,5 @@ void test_kill_during_campaign(void**) {
 
 int main() {
     const CMUnitTest tests[] = {cmocka_unit_test(test_kill_during_campaign)};
-    std::string pattern = "/tmp/otagw-campaign-crash-XXXXXX";
-    if (!mkdtemp(pattern.data()))
-        return 1;
-    g_dir = pattern;
-    const int rc = cmocka_run_group_tests(tests, nullptr, nullptr);
-    if (rc == 0)
-        std::system(("rm -rf " + g_dir).c_str());
-    else
-        std::fprintf(stderr, "logs kept in %s\n", g_dir.c_str());
-    return rc;
+    return test::run_in_temp_dir("otagw-campaign-crash", g_dir, tests);
 }

@@ -20,8 +20,6 @@ using namespace harness;
 
 namespace {
 
-const char* kCanteen = "f04f5441470101010001";
-const char* kTransit = "f04f5441470102010001";
 const char* kBank = "f04f5441470103010001";
 
 struct World {
@@ -561,12 +559,7 @@ void test_pause_resume_cancel(void**) {
 void test_clean_stop(void**) {
     g->daemon->stop();
     g->sim->stop();
-    for (const char* name : {"ota-gatewayd", "cardlets-sim"}) {
-        const std::string log = interop::read_file(g_dir + "/" + name + ".log");
-        if (log.find("Sanitizer") != std::string::npos ||
-            log.find("runtime error") != std::string::npos)
-            fail_msg("%s reported:\n%s", name, log.c_str());
-    }
+    assert_no_sanitizer_report({"ota-gatewayd", "cardlets-sim"});
     assert_true(interop::read_file(g_dir + "/ota-gatewayd.log").find("stopped") !=
                 std::string::npos);
 }
@@ -582,15 +575,5 @@ int main() {
         cmocka_unit_test(test_campaigns_share_and_start_by_themselves),
         cmocka_unit_test(test_clean_stop),
     };
-    std::string pattern = "/tmp/otagw-campaigns-XXXXXX";
-    if (!mkdtemp(pattern.data()))
-        return 1;
-    g_dir = pattern;
-    const int rc = _cmocka_run_group_tests("campaigns", tests, sizeof tests / sizeof tests[0],
-                                           setup, teardown);
-    if (rc == 0)
-        std::system(("rm -rf " + g_dir).c_str());
-    else
-        std::fprintf(stderr, "logs kept in %s\n", g_dir.c_str());
-    return rc;
+    return test::run_in_temp_dir("otagw-campaigns", g_dir, tests, setup, teardown);
 }

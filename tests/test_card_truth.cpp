@@ -13,9 +13,6 @@ using namespace harness;
 
 namespace {
 
-const char* kCanteen = "f04f5441470101010001";
-const char* kTransit = "f04f5441470102010001";
-
 struct World {
     std::unique_ptr<interop::Process> sim, provider, daemon;
     uint16_t control = 0, provider_port = 0;
@@ -158,12 +155,7 @@ void test_clean_stop(void**) {
     g->daemon->stop();
     g->provider->stop();
     g->sim->stop();
-    for (const char* name : {"ota-gatewayd", "ota-provider-sim", "cardlets-sim"}) {
-        const std::string log = interop::read_file(g_dir + "/" + name + ".log");
-        if (log.find("Sanitizer") != std::string::npos ||
-            log.find("runtime error") != std::string::npos)
-            fail_msg("%s reported:\n%s", name, log.c_str());
-    }
+    assert_no_sanitizer_report({"ota-gatewayd", "ota-provider-sim", "cardlets-sim"});
 }
 
 } // namespace
@@ -174,15 +166,5 @@ int main() {
         cmocka_unit_test(test_late_por_during_the_audit_is_applied),
         cmocka_unit_test(test_clean_stop),
     };
-    std::string pattern = "/tmp/otagw-truth-XXXXXX";
-    if (!mkdtemp(pattern.data()))
-        return 1;
-    g_dir = pattern;
-    const int rc = _cmocka_run_group_tests("card_truth", tests, sizeof tests / sizeof tests[0],
-                                           setup, teardown);
-    if (rc == 0)
-        std::system(("rm -rf " + g_dir).c_str());
-    else
-        std::fprintf(stderr, "logs kept in %s\n", g_dir.c_str());
-    return rc;
+    return test::run_in_temp_dir("otagw-truth", g_dir, tests, setup, teardown);
 }

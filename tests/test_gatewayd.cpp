@@ -599,15 +599,5 @@ int main() {
         cmocka_unit_test(test_start_failures),
         cmocka_unit_test(test_sigterm_shutdown),
     };
-    std::string pattern = "/tmp/otagw-gatewayd-XXXXXX";
-    if (!mkdtemp(pattern.data()))
-        return 1;
-    g_dir = pattern;
-    const int rc = _cmocka_run_group_tests("gatewayd", tests, sizeof tests / sizeof tests[0],
-                                           setup_world, teardown_world);
-    if (rc == 0)
-        std::system(("rm -rf " + g_dir).c_str());
-    else
-        std::fprintf(stderr, "logs kept in %s\n", g_dir.c_str());
-    return rc;
+    return test::run_in_temp_dir("otagw-gatewayd", g_dir, tests, setup_world, teardown_world);
 }

@@ -19,7 +19,6 @@ namespace {
 
 constexpr int kCards = 1000;
 constexpr int kKills = 4;
-const char* kTransit = "f04f5441470102010001";
 
 std::vector<std::string> g_msisdns;
 std::atomic<int> g_accepted{0};
@@ -161,14 +160,5 @@ int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(test_kill_during_concurrent_requests),
     };
-    std::string pattern = "/tmp/otagw-crash-XXXXXX";
-    if (!mkdtemp(pattern.data()))
-        return 1;
-    g_dir = pattern;
-    const int rc = cmocka_run_group_tests(tests, nullptr, nullptr);
-    if (rc == 0)
-        std::system(("rm -rf " + g_dir).c_str());
-    else
-        std::fprintf(stderr, "logs kept in %s\n", g_dir.c_str());
-    return rc;
+    return test::run_in_temp_dir("otagw-crash", g_dir, tests);
 }

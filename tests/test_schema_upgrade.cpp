@@ -11,9 +11,6 @@ using namespace harness;
 
 namespace {
 
-const char* kCanteen = "f04f5441470101010001";
-const char* kTransit = "f04f5441470102010001";
-
 void test_requests_in_flight_resume_after_the_upgrade(void**) {
     g_api = interop::free_port();
     g_vty = interop::free_port();

@@ -106,15 +106,16 @@ inline CommandRun run_command(const std::string& command_line) {
     return r;
 }
 
-// Runs the tests with `dir` set to a fresh folder under /tmp, removed when they pass and kept
-// (and named on stderr) when they fail.
+// Runs the tests (between the group's `setup` and `teardown`, if any) with `dir` set to a fresh
+// folder under /tmp, removed when they pass and kept (and named on stderr) when they fail.
 template <size_t N>
-int run_in_temp_dir(const char* prefix, std::string& dir, const CMUnitTest (&tests)[N]) {
+int run_in_temp_dir(const char* prefix, std::string& dir, const CMUnitTest (&tests)[N],
+                    CMFixtureFunction setup = nullptr, CMFixtureFunction teardown = nullptr) {
     std::string pattern = std::string("/tmp/") + prefix + "-XXXXXX";
     if (!mkdtemp(pattern.data()))
         return 1;
     dir = pattern;
-    int rc = _cmocka_run_group_tests(prefix, tests, N, nullptr, nullptr);
+    int rc = _cmocka_run_group_tests(prefix, tests, N, setup, teardown);
     if (rc == 0)
         std::system(("rm -rf " + dir).c_str());
     else

@@ -220,6 +220,19 @@ const TargetTransition kTargetTable[] = {
      mask({TS::Pending})},
 };
 
+// The row of `table` for {from, event}, its handler's step marked handled; else unhandled.
+template <typename Step, typename Table, typename State, typename Event, typename Facts>
+Step step_of(const Table& table, State from, Event event, const Facts& facts) {
+    for (size_t i = 0; i < std::size(table); i++)
+        if (table[i].state == from && table[i].event == event) {
+            Step s = table[i].handler(facts);
+            s.handled = true;
+            s.row = i;
+            return s;
+        }
+    return Step{};
+}
+
 } // namespace
 
 const char* campaign_state_name(CampaignState s) {
@@ -244,14 +257,7 @@ std::span<const CampaignTransition> campaign_transitions() {
 }
 
 CampaignStep campaign_step(CampaignState from, CampaignEvent event, const CampaignFacts& facts) {
-    for (size_t i = 0; i < std::size(kCampaignTable); i++)
-        if (kCampaignTable[i].state == from && kCampaignTable[i].event == event) {
-            CampaignStep s = kCampaignTable[i].handler(facts);
-            s.handled = true;
-            s.row = i;
-            return s;
-        }
-    return CampaignStep{};
+    return step_of<CampaignStep>(kCampaignTable, from, event, facts);
 }
 
 const char* target_state_name(TargetState s) {
@@ -276,14 +282,7 @@ std::span<const TargetTransition> target_transitions() {
 }
 
 TargetStep target_step(TargetState from, TargetEvent event, const TargetFacts& facts) {
-    for (size_t i = 0; i < std::size(kTargetTable); i++)
-        if (kTargetTable[i].state == from && kTargetTable[i].event == event) {
-            TargetStep s = kTargetTable[i].handler(facts);
-            s.handled = true;
-            s.row = i;
-            return s;
-        }
-    return TargetStep{};
+    return step_of<TargetStep>(kTargetTable, from, event, facts);
 }
 
 } // namespace otagw::gateway

@@ -554,8 +554,9 @@ void on_por_timeout(Step& s, const Event&) {
     s.send(Phase::Audit);
 }
 
-// The answer to the operation's packet, which the request waits for.
-void on_operation_por(Step& s, const Event& e) {
+// The answer to the packet the request waits for: the operation's (sent) or the audit's
+// (reconciling). Only the current packet's refusal counts; an older copy's is left to it.
+void on_awaited_answer(Step& s, const Event& e) {
     bool current = false;
     auto p = take_packet(s, e.por, &current);
     if (!p)
@@ -567,7 +568,7 @@ void on_operation_por(Step& s, const Event& e) {
     case ota::PorStatus::CounterHigh:
         if (current)
             resynchronise(s, *p, e.por);
-        return; // an older copy's: the current packet decides
+        return;
     default:
         if (current)
             card_error(s, e.por);
@@ -581,25 +582,6 @@ void on_late_operation_por(Step& s, const Event& e) {
     auto p = take_packet(s, e.por, nullptr);
     if (p && e.por.status == ota::PorStatus::Ok)
         apply_answer(s, *p, e.por);
-}
-
-void on_audit_answer(Step& s, const Event& e) {
-    bool current = false;
-    auto p = take_packet(s, e.por, &current);
-    if (!p)
-        return;
-    switch (e.por.status) {
-    case ota::PorStatus::Ok:
-        return apply_answer(s, *p, e.por);
-    case ota::PorStatus::CounterLow:
-    case ota::PorStatus::CounterHigh:
-        if (current)
-            resynchronise(s, *p, e.por);
-        return;
-    default:
-        if (current)
-            card_error(s, e.por);
-    }
 }
 
 // An older audit's answer after the operation was sent again: its state is learnt if it is
@@ -654,7 +636,7 @@ const Transition kTable[] = {
     {S::Sent, E::NotSent, on_not_sent, "no packet could be made", kFails},
     {S::Sent, E::Submitted, on_submitted, "the PoR's time runs", 0},
     {S::Sent, E::SubmitFailed, on_submit_failed, "the SMSC refused it", kFails},
-    {S::Sent, E::Por, on_operation_por,
+    {S::Sent, E::Por, on_awaited_answer,
      "the card's answer: done or failed; a resynchronisation, or an audit when in doubt", kEnds},
     {S::Sent, E::AuditAnswer, on_audit_answer_while_sent,
      "an older audit's answer: its state learnt, the operation's PoR decides", 0},
@@ -669,7 +651,7 @@ const Transition kTable[] = {
     {S::Reconciling, E::SubmitFailed, on_submit_failed, "the SMSC refused it", kFails},
     {S::Reconciling, E::Por, on_late_operation_por,
      "the operation's late answer, applied in counter order", kEnds},
-    {S::Reconciling, E::AuditAnswer, on_audit_answer,
+    {S::Reconciling, E::AuditAnswer, on_awaited_answer,
      "what the card reads back decides; never run: the operation again", kEnds},
     {S::Reconciling, E::PorTimeout, on_por_timeout, "read the card again, or give up", kFails},
 };

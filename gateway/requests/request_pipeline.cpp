@@ -159,6 +159,14 @@ Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
                   (c.app ? c.app->name : n.app_code) + (refused ? ": " + message : ""));
         if (refused) {
             out.ctx = c.ctx;
+            // A refused SMS request is answered by SMS (once the refusal is durable); an
+            // operator's refused call is answered by the API alone (the subscriber asked nothing).
+            if (n.source == "sms")
+                reply(c.row.msisdn,
+                      reply_text(c.row.language, c.ctx.operation,
+                                 c.ctx.data.app_name.empty() ? n.app_code : c.ctx.data.app_name,
+                                 outcome_name(Outcome::Refused), c.ctx.reason.name(), "",
+                                 c.row.id));
             return {};
         }
         latency_.intake(c.row.id);
@@ -182,27 +190,23 @@ Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
         out.ctx = l.ctx;
         return {};
     });
-    OTAGW_TRY_STATUS(std::move(st));
+    if (!st) {
+        // Rolled back: nothing of it was written, nothing left (after_commit dropped it all).
+        if (Live* l = c.row.id ? live(c.row.id) : nullptr)
+            retire(*l);
+        return st.take_error();
+    }
     if (!out.created)
         return out;
     counters_.inc(refused ? "request:refused" : "request:accepted");
     if (refused) {
-        const Reason& reason = c.ctx.reason;
-        counters_.inc("request:refused:" + reason.name());
+        counters_.inc("request:refused:" + c.ctx.reason.name());
         log::info(kLog, "request " + std::to_string(c.row.id) + " refused: " + c.ctx.data.message);
-        // A refused SMS request is answered by SMS; an operator's refused call is answered by
-        // the API alone (the subscriber asked nothing).
-        if (n.source == "sms")
-            reply(c.row.msisdn,
-                  reply_text(c.row.language, c.ctx.operation,
-                             c.ctx.data.app_name.empty() ? n.app_code : c.ctx.data.app_name,
-                             outcome_name(Outcome::Refused), reason.name(), "", c.row.id));
     }
     return out;
 }
 
-// ---- running the machine
-// -------------------------------------------------------------------------
+// ---- running the machine --------------------------------------------------------------------
 
 void RequestPipeline::run(Live& l, Event event) {
     l.queue.push_back(std::move(event));
@@ -215,7 +219,7 @@ void RequestPipeline::run(Live& l, Event event) {
 void RequestPipeline::process(Live& l) {
     l.running = true;
     while (!l.queue.empty()) {
-        const Event e = std::move(l.queue.front());
+        Event e = std::move(l.queue.front());
         l.queue.pop_front();
         const Handled h = fsm_.handle(l.ctx, e);
         trace(l, e, h);
@@ -243,10 +247,16 @@ void RequestPipeline::settle(Live& l) {
         retire(l);
 }
 
-Status RequestPipeline::store_row(Live& l) {
+// The row as the machine has it now: the one place a request's state, reason and working data
+// are turned into what the store keeps.
+void RequestPipeline::row_of_machine(Live& l) {
     l.row.state = request_state_name(l.ctx.state);
     l.row.reason = l.ctx.reason.name();
     l.row.detail = encode_request_data(l.ctx.data);
+}
+
+Status RequestPipeline::store_row(Live& l) {
+    row_of_machine(l);
     std::pair<db::Request, bool> put;
     OTAGW_TRY_ASSIGN(put, store_.put_request(l.row));
     l.row = put.first;
@@ -259,9 +269,7 @@ Status RequestPipeline::store_row(Live& l) {
 }
 
 void RequestPipeline::save(Live& l) {
-    l.row.state = request_state_name(l.ctx.state);
-    l.row.reason = l.ctx.reason.name();
-    l.row.detail = encode_request_data(l.ctx.data);
+    row_of_machine(l);
     if (Status st = store_.set_request(l.ctx.id, l.row.state, l.row.reason, l.row.detail); !st)
         fail_quietly("request " + std::to_string(l.ctx.id), st.error());
     l.dirty = false;

@@ -97,6 +97,7 @@ private:
     void start_timer(Live& l, RequestTimer timer, int64_t ms);
     void record_card_state(Live& l, const Action& a);
     void finish(Live& l, Outcome outcome);
+    void row_of_machine(Live& l);
     // Writes a request made in submit() for the first time, with its packets.
     Status store_row(Live& l);
     void save(Live& l);
