@@ -69,8 +69,8 @@ struct CampaignEngine::Run {
 };
 
 CampaignEngine::CampaignEngine(uv_loop_t* loop, db::Store& store, RequestPipeline& pipeline,
-                               const GatewayConfig& config)
-    : loop_(loop), store_(store), pipeline_(pipeline), config_(config),
+                               const GatewayConfig& config, const Clock& clock)
+    : loop_(loop), store_(store), pipeline_(pipeline), config_(config), clock_(clock),
       pump_timer_(std::make_unique<uv::Timer>(loop)) {}
 
 CampaignEngine::~CampaignEngine() {
@@ -377,7 +377,7 @@ Result<db::Campaign> CampaignEngine::end_creation(Creation& c) {
 void CampaignEngine::schedule(const db::Campaign& c) {
     auto& timer = scheduled_[c.id];
     timer = std::make_unique<uv::Timer>(loop_);
-    const int64_t wait = std::max<int64_t>(c.start_at - unix_ms(), 0);
+    const int64_t wait = std::max<int64_t>(c.start_at - clock_.now_ms(), 0);
     const int64_t id = c.id;
     timer->start(static_cast<uint64_t>(wait), [this, id] {
         std::shared_ptr<uv::Timer> fired(std::move(scheduled_[id]));
@@ -411,7 +411,7 @@ Result<db::Campaign> CampaignEngine::control(std::string_view ref, std::string_v
                               campaign_event_past(*event) + " yet",
                           Errc::Conflict);
     CampaignFacts facts;
-    facts.wait_for_start_at = !c.started_at && c.start_at && c.start_at > unix_ms();
+    facts.wait_for_start_at = !c.started_at && c.start_at && c.start_at > clock_.now_ms();
     const CampaignStep step = campaign_step(*from, *event, facts);
     if (!step.handled)
         return make_error("campaign " + c.name + " is " + c.state + "; it cannot be " +
@@ -446,7 +446,7 @@ Result<db::Campaign> CampaignEngine::control(std::string_view ref, std::string_v
 }
 
 Status CampaignEngine::cancel_open_targets(Run* run, int64_t campaign_id) {
-    const int64_t now = unix_ms();
+    const int64_t now = clock_.now_ms();
     for (int64_t after = 0;;) {
         std::vector<db::CampaignTarget> page;
         OTAGW_TRY_ASSIGN(page, store_.campaign_targets(campaign_id, after, kReadAhead, true));
@@ -483,7 +483,7 @@ Status CampaignEngine::start_run(const db::Campaign& c) {
     auto run = std::make_unique<Run>();
     run->c = c;
     run->op = campaign_operation(c.operation).value_or(Operation::Query);
-    run->refilled_at = unix_ms();
+    run->refilled_at = clock_.now_ms();
     run->resumed_at = run->refilled_at;
     std::vector<db::CampaignTally> tally;
     OTAGW_TRY_ASSIGN(tally, store_.campaign_tally(c.id));
@@ -625,7 +625,7 @@ void CampaignEngine::pump() {
     kicked_ = false;
     if (stopped_ || runs_.empty())
         return;
-    const int64_t now = unix_ms();
+    const int64_t now = clock_.now_ms();
     int64_t wake = -1; // ms until a paced campaign may start its next target
     auto wake_in = [&](int64_t ms) {
         wake = wake < 0 ? ms : std::min(wake, ms);
@@ -698,7 +698,7 @@ void CampaignEngine::pump() {
 }
 
 void CampaignEngine::launch(Run& run, db::CampaignTarget t, bool audit_first) {
-    const int64_t now = unix_ms();
+    const int64_t now = clock_.now_ms();
     NewRequest n;
     n.source = "campaign";
     n.actor = "campaign:" + run.c.name;
@@ -803,7 +803,7 @@ void CampaignEngine::apply(Run* run, db::CampaignTarget t, TargetEvent event,
 
 void CampaignEngine::settle(Run& run, db::CampaignTarget& t, TargetState outcome,
                             const std::string& reason) {
-    const int64_t now = unix_ms();
+    const int64_t now = clock_.now_ms();
     const std::string name = target_state_name(outcome);
     t.state = name;
     t.reason = reason;
@@ -828,7 +828,7 @@ void CampaignEngine::retry_later(Run& run, db::CampaignTarget& t, const std::str
                  base << std::min<uint32_t>(t.attempts ? t.attempts - 1 : 0, 10));
     t.state = target_state_name(TargetState::Pending);
     t.reason = reason;
-    t.next_at = unix_ms() + static_cast<int64_t>(delay);
+    t.next_at = clock_.now_ms() + static_cast<int64_t>(delay);
     if (Status st = store_.update_campaign_target(t); !st)
         log::error(kLog, st.error().message);
     run.running.erase(t.seq);
@@ -941,7 +941,7 @@ Result<CampaignEngine::Json> CampaignEngine::status(const db::Campaign& c) {
     const uint64_t done = total - open;
     double rate = 0;
     if (Run* run = run_of(c.id)) {
-        const int64_t now = unix_ms();
+        const int64_t now = clock_.now_ms();
         while (!run->finished_at.empty() && run->finished_at.front() < now - kRateWindowMs)
             run->finished_at.pop_front();
         const int64_t span =

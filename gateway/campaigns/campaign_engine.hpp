@@ -31,6 +31,7 @@
 #include "campaigns/campaign_fsm.hpp"
 #include "campaigns/campaign_input.hpp"
 #include "config/config.hpp"
+#include "otagw/common/clock.hpp"
 #include "otagw/common/counters.hpp"
 #include "otagw/common/uv.hpp"
 #include "otagw/db/store.hpp"
@@ -65,7 +66,7 @@ public:
     static constexpr uint32_t kMaxWindow = 100000;
 
     CampaignEngine(uv_loop_t* loop, db::Store& store, RequestPipeline& pipeline,
-                   const GatewayConfig& config);
+                   const GatewayConfig& config, const Clock& clock = SystemClock::instance());
     ~CampaignEngine();
 
     void set_esme(smpp::Esme* esme) { esme_ = esme; }
@@ -137,6 +138,7 @@ private:
     db::Store& store_;
     RequestPipeline& pipeline_;
     const GatewayConfig& config_;
+    const Clock& clock_;
     smpp::Esme* esme_ = nullptr;
     Counters counters_;
     std::map<int64_t, std::unique_ptr<Run>> runs_; // running campaigns by id
