@@ -14,6 +14,7 @@
 
 #include "api_client.hpp"
 #include "cli.hpp"
+#include "otagw/common/text.hpp"
 #include "otagw/common/uv.hpp"
 #include "otagw/http/http.hpp"
 
@@ -280,8 +281,10 @@ int audit_tail(const ApiOptions& o, int n) {
 // One pass of the file through /v1/inventory/import, streamed from disk.
 Result<Json> import_pass(const ApiOptions& o, const std::string& file, const std::string& mode,
                          const std::string& on_error) {
+    // A file name is bytes; the API takes UTF-8 (what is not is shown as U+FFFD).
     const size_t slash = file.rfind('/');
-    const std::string name = slash == std::string::npos ? file : file.substr(slash + 1);
+    const std::string name =
+        to_valid_utf8(slash == std::string::npos ? file : file.substr(slash + 1));
     http::ClientRequest req;
     req.method = "POST";
     req.target =

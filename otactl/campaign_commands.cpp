@@ -13,6 +13,7 @@
 
 #include "api_client.hpp"
 #include "otagw/common/clock.hpp"
+#include "otagw/common/text.hpp"
 
 namespace otactl {
 
@@ -185,12 +186,16 @@ int campaign_create(const ApiOptions& o, const CreateArgs& a) {
     req.method = "POST";
     req.headers.emplace_back("Content-Type", "text/plain");
     if (!a.filter.empty()) {
+        if (!is_valid_utf8(a.filter))
+            usage_error("--filter", "not valid UTF-8");
         q += "&filter=" + url_encode(a.filter);
     } else {
         req.next_chunk = file_chunks(a.targets, "--targets");
+        // A file name is bytes; the API takes UTF-8 (what is not is shown as U+FFFD).
         const size_t slash = a.targets.rfind('/');
         q += "&targets_name=" +
-             url_encode(slash == std::string::npos ? a.targets : a.targets.substr(slash + 1));
+             url_encode(to_valid_utf8(slash == std::string::npos ? a.targets
+                                                                 : a.targets.substr(slash + 1)));
     }
     req.target = q;
     auto r = call(o, std::move(req));

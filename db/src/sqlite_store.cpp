@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "otagw/common/clock.hpp"
+#include "otagw/common/text.hpp"
 #include "otagw/db/schema_files.hpp"
 
 namespace otagw::db {
@@ -37,7 +38,15 @@ public:
         sqlite3_reset(s_);
         sqlite3_clear_bindings(s_);
     }
+    // Text is stored as UTF-8 only: bytes from outside that are not (an SMSC's address, a file
+    // name) would make every later reader of the row fail. They are replaced by U+FFFD.
     Use& text(std::string_view v) {
+        if (!is_valid_utf8(v)) {
+            const std::string valid = to_valid_utf8(v);
+            sqlite3_bind_text(s_, ++n_, valid.data(), static_cast<int>(valid.size()),
+                              SQLITE_TRANSIENT);
+            return *this;
+        }
         sqlite3_bind_text(s_, ++n_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
         return *this;
     }
@@ -564,7 +573,27 @@ Status SqliteStore::configure(const SqliteOptions& options) {
     return {};
 }
 
+namespace {
+
+// otagw_utf8(text): the text with bytes that are not UTF-8 replaced by U+FFFD (for migrations
+// that repair rows written before text was checked).
+void sql_valid_utf8(sqlite3_context* ctx, int, sqlite3_value** argv) {
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+        sqlite3_result_value(ctx, argv[0]);
+        return;
+    }
+    const auto* t = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+    const std::string valid =
+        to_valid_utf8(std::string_view(t, static_cast<size_t>(sqlite3_value_bytes(argv[0]))));
+    sqlite3_result_text(ctx, valid.data(), static_cast<int>(valid.size()), SQLITE_TRANSIENT);
+}
+
+} // namespace
+
 Status SqliteStore::migrate() {
+    if (sqlite3_create_function(db_, "otagw_utf8", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                                sql_valid_utf8, nullptr, nullptr) != SQLITE_OK)
+        return fail("registering otagw_utf8()");
     Stmt q;
     if (q.prepare(db_, "PRAGMA user_version") != SQLITE_OK)
         return fail("PRAGMA user_version");

@@ -2,6 +2,7 @@
 #include "api/api.hpp"
 #include "intake/msisdn.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cstring>
 
@@ -15,8 +16,11 @@ namespace otagw::gateway {
 
 namespace {
 
+// A JSON answer. Stored text is UTF-8 (the store replaces what is not), and bytes that are not
+// would be replaced here too: a JSON text never aborts the daemon.
 http::Response json_response(int status, const Json& body) {
-    return {status, "application/json", body.dump(), {}};
+    return {
+        status, "application/json", body.dump(-1, ' ', false, Json::error_handler_t::replace), {}};
 }
 
 http::Response error(int status, const std::string& message) {
@@ -211,15 +215,36 @@ Result<Json> card_view(db::Store& store, const db::Card& c) {
     return j;
 }
 
+// The text an API call brings that the API reads (its path, its query, the headers it uses) is
+// UTF-8, else the 400 names the part that is not. (JSON bodies: the parser refuses it.)
+std::optional<http::Response> not_utf8(const http::Request& r) {
+    if (!is_valid_utf8(r.path))
+        return error(400, "the path is not valid UTF-8");
+    for (const auto& [name, value] : r.query)
+        if (!is_valid_utf8(name) || !is_valid_utf8(value))
+            return error(400, "query parameter " + to_valid_utf8(name) + ": not valid UTF-8");
+    for (const char* name : {"idempotency-key"})
+        if (const std::string* v = r.header(name); v && !is_valid_utf8(*v))
+            return error(400, std::string("header ") + name + ": not valid UTF-8");
+    return std::nullopt;
+}
+
 Api::Api(db::Store& store, const ApiConfig& config, Hooks hooks)
     : store_(store), config_(config), hooks_(std::move(hooks)) {}
 
 std::string Api::authenticate(const http::Request& r) const {
+    // RFC 9110 §11.1, §11.4: "Bearer" in any case, then one or more spaces, then the token.
     const std::string* h = r.header("authorization");
-    if (!h || h->size() < 8 ||
-        (h->compare(0, 7, "Bearer ") != 0 && h->compare(0, 7, "bearer ") != 0))
+    if (!h || h->size() < 8)
         return {};
-    const std::string digest = sha256_hex(std::string_view(*h).substr(7));
+    const std::string_view v = *h;
+    for (size_t i = 0; i < 6; i++)
+        if (std::tolower(static_cast<unsigned char>(v[i])) != "bearer"[i])
+            return {};
+    const size_t token = v.find_first_not_of(' ', 6);
+    if (v[6] != ' ' || token == std::string_view::npos)
+        return {};
+    const std::string digest = sha256_hex(v.substr(token));
     std::string who;
     for (const auto& t : config_.tokens)
         if (equal_ct(ByteView(reinterpret_cast<const uint8_t*>(digest.data()), digest.size()),
@@ -238,6 +263,10 @@ std::unique_ptr<http::BodySink> Api::stream(const http::Request& r,
         counters_.inc("api:unauthorized");
         reject = error(401, "missing or unknown bearer token");
         reject->headers.emplace_back("WWW-Authenticate", "Bearer");
+        return nullptr;
+    }
+    if ((reject = not_utf8(r))) {
+        counters_.inc("api:errors");
         return nullptr;
     }
     if (campaign) {
@@ -312,7 +341,8 @@ void Api::handle(http::Request&& r, http::Responder respond) {
         return;
     }
     counters_.inc("api:requests");
-    http::Response resp = route(r, who);
+    auto bad = not_utf8(r);
+    http::Response resp = bad ? std::move(*bad) : route(r, who);
     if (resp.status >= 400)
         counters_.inc("api:errors");
     respond(std::move(resp));

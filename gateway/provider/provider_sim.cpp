@@ -10,7 +10,9 @@
 //                    with 503 when --refuse-results N)
 // and, unsigned, for the test that drives it:
 //   GET /calls       every call received, as JSON
-//   POST /control    {"veto": [msisdn...], "silent": [msisdn...], "refuse_results": N}
+//   POST /control    {"veto": [msisdn...], "silent": [msisdn...], "refuse_results": N,
+//                     "answer": {msisdn: JSON}} (that JSON, signed, as the answer to /authorize:
+//                     a provider that answers wrongly)
 // Prints one JSON line {"listen": "127.0.0.1:PORT"} when ready; stops after --duration seconds
 // or on SIGTERM.
 #include <uv.h>
@@ -18,6 +20,7 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -58,8 +61,11 @@ public:
                 veto_.insert(m.get<std::string>());
             for (const auto& m : body.value("silent", Json::array()))
                 silent_.insert(m.get<std::string>());
+            if (body.contains("answer") && body["answer"].is_object())
+                for (const auto& [msisdn, canned] : body["answer"].items())
+                    canned_[msisdn] = canned;
             if (body.contains("clear"))
-                veto_.clear(), silent_.clear();
+                veto_.clear(), silent_.clear(), canned_.clear();
             refuse_results_ = body.value("refuse_results", refuse_results_);
             respond({200, "application/json", "{}", {}});
             return;
@@ -80,6 +86,10 @@ public:
             const std::string msisdn = body.value("msisdn", "");
             if (silent_.count(msisdn))
                 return; // never answers: the gateway times out
+            if (auto canned = canned_.find(msisdn); canned != canned_.end()) {
+                answer(respond, 200, canned->second);
+                return;
+            }
             if (veto_.count(msisdn)) {
                 answer(respond, 200,
                        Json{{"decision", "veto"}, {"reason", "subscription not paid"}});
@@ -130,6 +140,7 @@ private:
 
     Bytes secret_;
     std::set<std::string> veto_, silent_;
+    std::map<std::string, Json> canned_; // answers to /authorize by MSISDN
     int refuse_results_ = 0;
     Json calls_ = {{"authorize", Json::array()}, {"results", Json::array()}};
 };

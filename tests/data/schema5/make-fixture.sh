@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Writes in-flight.sql: a database as the gateway of schema 5 (commit 9274d6b) left it when
-# killed with requests in flight, for test_schema_upgrade. Run once with that commit's build:
-#   tests/data/schema5/make-fixture.sh OLD_BUILD_DIR OLD_SOURCE_DIR > tests/data/schema5/in-flight.sql
+# Writes a database as the gateway of schema 5 (commit 9274d6b) left it, for
+# test_schema_upgrade. Run once with that commit's build:
+#   tests/data/schema5/make-fixture.sh OLD_BUILD_DIR OLD_SOURCE_DIR in-flight > in-flight.sql
+#   tests/data/schema5/make-fixture.sh OLD_BUILD_DIR OLD_SOURCE_DIR latin1-audit > latin1-audit.sql
 # 4 cards of cardlets-sim --seed 5 (the test starts the same), keys sealed under the tests'
-# master key. In it: request 1 done (a query); 2 suspend transit reconciling (its packet and
-# its audit lost); 3 suspend transit sent (its packet lost); 4 activate canteen waiting for the
-# provider (silent).
+# master key.
+#   in-flight: killed with requests in flight: 1 done (a query); 2 suspend transit reconciling
+#     (its packet and its audit lost); 3 suspend transit sent (its packet lost); 4 activate
+#     canteen waiting for the provider (silent).
+#   latin1-audit: the inventory imported from a file named in Latin-1 (cartes_\xe9t\xe9.csv):
+#     that byte in the append-only audit log, where it made every GET /v1/audit abort the daemon.
 set -euo pipefail
 build=$(realpath "$1")
 src=$(realpath "$2")
+scenario=${3:-in-flight}
 work=$(mktemp -d /tmp/otagw-schema5-XXXXXX)
 trap 'kill $daemon $sim $provider 2>/dev/null || true; wait 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work"
@@ -33,6 +38,15 @@ OTAGW_MASTER_KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeef
 daemon=$!
 for _ in $(seq 100); do grep -q "bind smsc up" gw.log && break; sleep 0.1; done
 ctl() { OTAGW_API=http://127.0.0.1:$api OTAGW_API_TOKEN=example-ops-token "$build/otactl/otactl" "$@"; }
+if [[ $scenario == latin1-audit ]]; then
+    latin1=$(printf 'cartes_\xe9t\xe9.csv')
+    cp inventory.csv "$latin1"
+    ctl inventory import "$latin1" >/dev/null
+    kill -9 $daemon
+    wait $daemon 2>/dev/null || true
+    sqlite3 ota-gateway.db .dump | sed "s/^COMMIT;$/PRAGMA user_version = 5;\nCOMMIT;/"
+    exit 0
+fi
 ctl inventory import inventory.csv >/dev/null
 msisdn() { grep "^[0-9]" inventory.csv | sed -n "$(( $1 + 1 ))p" | cut -d, -f3; }
 ctl request create --msisdn "$(msisdn 3)" --app 02 --op query --wait 10 >/dev/null

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Hostile and faulty input against the real daemon (issue 15's reproductions, each of which
+// made the daemon of commit 9274d6b abort, lock operators out or lose a request): ota-gatewayd,
+// cardlets-sim and ota-provider-sim as processes on 127.0.0.1. After each, the daemon still
+// answers.
+#include "gatewayd_harness.hpp"
+
+using namespace otagw;
+using namespace harness;
+
+namespace {
+
+struct World {
+    std::unique_ptr<interop::Process> sim, provider, daemon;
+    uint16_t control = 0, provider_port = 0;
+    std::vector<std::vector<std::string>> cards;
+};
+World* g = nullptr;
+
+const std::string& msisdn(size_t card) {
+    return g->cards.at(card).at(2);
+}
+
+void assert_alive() {
+    if (!g->daemon->running() || api("GET", "/v1/health").status != 200)
+        fail_msg("the daemon is gone:\n%s", g->daemon->log().c_str());
+}
+
+int setup(void**) {
+    g_api = interop::free_port();
+    g_vty = interop::free_port();
+    g_smsc = interop::free_port();
+    static World w;
+    g = &w;
+    w.sim = start_simulator(8, g_dir + "/inventory.csv");
+    w.control = control_port(*w.sim);
+    w.cards = inventory_cards(g_dir + "/inventory.csv");
+    w.provider = start_provider(w.provider_port);
+    g_config_edits.push_back({"timeout 10000", "timeout 2000"});
+    w.daemon = start_daemon("ota-gatewayd");
+    if (otactl("inventory import inventory.csv").status != 0)
+        return 1;
+    return w.daemon->wait_log("bind smsc up", 10) ? 0 : 1;
+}
+
+int teardown(void**) {
+    if (g) {
+        g->daemon.reset();
+        g->provider.reset();
+        g->sim.reset();
+    }
+    return 0;
+}
+
+// Bytes that are not UTF-8 in an authenticated call: refused with a 400 that names the field
+// (the daemon of 9274d6b aborted on json::dump()).
+void test_text_that_is_not_utf8_is_refused(void**) {
+    const Json body = {{"msisdn", msisdn(0)}, {"app", "02"}, {"operation", "query"}};
+    Answer a = api("POST", "/v1/requests", kToken, body.dump(), {{"Idempotency-Key", "k\xff"}});
+    assert_int_equal(a.status, 400);
+    assert_string_equal(a.json()["error"].get<std::string>().c_str(),
+                        "header idempotency-key: not valid UTF-8");
+    a = api("GET", "/v1/cards/%E9");
+    assert_int_equal(a.status, 400);
+    assert_string_equal(a.json()["error"].get<std::string>().c_str(),
+                        "the path is not valid UTF-8");
+    a = api("POST", "/v1/campaigns?name=x&op=lock&aid=f04f5441470102010001&filter=app%3D%E9");
+    assert_int_equal(a.status, 400);
+    assert_string_equal(a.json()["error"].get<std::string>().c_str(),
+                        "query parameter filter: not valid UTF-8");
+    a = api("POST", "/v1/inventory/import?mode=apply&name=cartes_%E9t%E9.csv", kToken, "");
+    assert_int_equal(a.status, 400);
+    assert_string_equal(a.json()["error"].get<std::string>().c_str(),
+                        "query parameter name: not valid UTF-8");
+    // A JSON body that is not UTF-8: the parser refuses it.
+    a = api("POST", "/v1/requests", kToken, "{\"msisdn\":\"\xe9\"}");
+    assert_int_equal(a.status, 400);
+    assert_alive();
+}
+
+// An inventory file named in Latin-1: otactl sends the name as UTF-8 (U+FFFD for the bytes that
+// are not), the import is audited, and the audit log reads (GET /v1/audit aborted the daemon of
+// 9274d6b from then on, across restarts).
+void test_file_named_in_latin1(void**) {
+    const std::string latin1 = "cartes_\xe9t\xe9.csv";
+    std::ofstream(g_dir + "/" + latin1) << interop::read_file(g_dir + "/inventory.csv");
+    auto r = otactl("inventory import '" + latin1 + "'");
+    if (r.status != 0)
+        fail_msg("otactl inventory import: %d %s%s", r.status, r.out.c_str(), r.err.c_str());
+    auto tail = otactl("audit tail -n 5");
+    assert_int_equal(tail.status, 0);
+    assert_true(tail.out.find("cartes_\xef\xbf\xbdt\xef\xbf\xbd.csv") != std::string::npos);
+    assert_alive();
+}
+
+// A provider's correctly signed answer with a wrong JSON type: the request fails with
+// provider_error (the daemon of 9274d6b aborted, and again at each restart while it resumed the
+// request and asked again).
+void test_provider_answer_of_the_wrong_type(void**) {
+    const size_t c = 1;
+    for (const Json& wrong :
+         {Json{{"decision", 1}}, Json{{"decision", "approve"}, {"personalisation", 12345}},
+          Json{{"decision", "veto"}, {"reason", Json::array()}}, Json("approve"),
+          Json{{"decision", "approve"}, {"personalisation", "0g"}}}) {
+        provider_control(g->provider_port, {{"answer", {{msisdn(c), wrong}}}});
+        Json r = wait_request(
+            post_request({{"msisdn", msisdn(c)}, {"app", "01"}, {"operation", "activate"}})["id"],
+            20, *g->daemon);
+        const bool veto = wrong.is_object() && wrong.value("decision", Json()) == "veto";
+        if (r["state"] != (veto ? "refused" : "failed") ||
+            r["reason"] != (veto ? "provider_veto" : "provider_error"))
+            fail_msg("answer %s: %s", wrong.dump().c_str(), r.dump().c_str());
+        assert_alive();
+    }
+    // A restart resumes nothing that would ask it again.
+    g->daemon->stop();
+    g->daemon = start_daemon("ota-gatewayd-2");
+    assert_alive();
+    provider_control(g->provider_port, {{"clear", true}});
+}
+
+// RFC 9110 §11.1: the scheme is case-insensitive.
+void test_bearer_in_any_case(void**) {
+    for (const char* scheme : {"Bearer ", "bearer ", "BEARER ", "bEaReR   "}) {
+        Answer a =
+            api("GET", "/v1/health", "", "", {{"Authorization", std::string(scheme) + kToken}});
+        if (a.status != 200)
+            fail_msg("%s: %d", scheme, a.status);
+    }
+    assert_int_equal(api("GET", "/v1/health", "", "", {{"Authorization", "Basic xyz"}}).status,
+                     401);
+    assert_int_equal(api("GET", "/v1/health", "", "", {{"Authorization", "Bearer"}}).status, 401);
+    assert_int_equal(
+        api("GET", "/v1/health", "", "", {{"Authorization", std::string("Bearerx") + kToken}})
+            .status,
+        401);
+}
+
+void test_clean_stop(void**) {
+    g->daemon->stop();
+    g->provider->stop();
+    g->sim->stop();
+    assert_no_sanitizer_report(
+        {"ota-gatewayd", "ota-gatewayd-2", "ota-provider-sim", "cardlets-sim"});
+}
+
+} // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(test_text_that_is_not_utf8_is_refused),
+        cmocka_unit_test(test_file_named_in_latin1),
+        cmocka_unit_test(test_provider_answer_of_the_wrong_type),
+        cmocka_unit_test(test_bearer_in_any_case),
+        cmocka_unit_test(test_clean_stop),
+    };
+    return test::run_in_temp_dir("otagw-hostile", g_dir, tests, setup, teardown);
+}
