@@ -268,6 +268,17 @@ inline void assert_no_sanitizer_report(std::initializer_list<const char*> names)
     }
 }
 
+// The lines of a text, without their line ends; no empty ones.
+inline std::vector<std::string> split_lines(const std::string& text) {
+    std::vector<std::string> lines;
+    std::stringstream ss(text);
+    std::string line;
+    while (std::getline(ss, line))
+        if (!line.empty())
+            lines.push_back(line);
+    return lines;
+}
+
 // The inventory file's card lines, split at commas (iccid, imsi, msisdn, keysets, ...).
 inline std::vector<std::vector<std::string>> inventory_cards(const std::string& path) {
     std::vector<std::vector<std::string>> cards;

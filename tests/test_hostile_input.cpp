@@ -37,8 +37,20 @@ int setup(void**) {
     w.cards = inventory_cards(g_dir + "/inventory.csv");
     w.provider = start_provider(w.provider_port);
     g_config_edits.push_back({"timeout 10000", "timeout 2000"});
+    // The operator serves the first six cards' numbers only.
+    std::string ranges = " short-code 4321\n";
+    for (size_t c = 0; c < 6; c++)
+        ranges += " number-range " + w.cards.at(c).at(2) + "\n";
+    g_config_edits.push_back({" short-code 4321\n", ranges});
     w.daemon = start_daemon("ota-gatewayd");
-    if (otactl("inventory import inventory.csv").status != 0)
+    // The first 6 cards; 6 and 7 are left for the import test.
+    std::ofstream first(g_dir + "/first.csv");
+    size_t n = 0;
+    for (const std::string& line : split_lines(interop::read_file(g_dir + "/inventory.csv")))
+        if (!std::isdigit(static_cast<unsigned char>(line[0])) || n++ < 6)
+            first << line << "\n";
+    first.close();
+    if (otactl("inventory import first.csv").status != 0)
         return 1;
     return w.daemon->wait_log("bind smsc up", 10) ? 0 : 1;
 }
@@ -83,7 +95,7 @@ void test_text_that_is_not_utf8_is_refused(void**) {
 // 9274d6b from then on, across restarts).
 void test_file_named_in_latin1(void**) {
     const std::string latin1 = "cartes_\xe9t\xe9.csv";
-    std::ofstream(g_dir + "/" + latin1) << interop::read_file(g_dir + "/inventory.csv");
+    std::ofstream(g_dir + "/" + latin1) << interop::read_file(g_dir + "/first.csv");
     auto r = otactl("inventory import '" + latin1 + "'");
     if (r.status != 0)
         fail_msg("otactl inventory import: %d %s%s", r.status, r.out.c_str(), r.err.c_str());
@@ -119,6 +131,50 @@ void test_provider_answer_of_the_wrong_type(void**) {
     provider_control(g->provider_port, {{"clear", true}});
 }
 
+// on_error=stop stops at the first bad line: the lines after it are not imported (the daemon of
+// 9274d6b imported them).
+void test_import_stops_at_the_first_bad_line(void**) {
+    std::string body;
+    for (const std::string& line : split_lines(interop::read_file(g_dir + "/inventory.csv")))
+        if (!std::isdigit(static_cast<unsigned char>(line[0])))
+            body += line + "\n";
+    const auto card_line = [&](size_t c) {
+        std::string l;
+        for (size_t i = 0; i < g->cards.at(c).size(); i++)
+            l += (i ? "," : "") + g->cards.at(c)[i];
+        return l + "\n";
+    };
+    body += card_line(6) + "8988299000000000999,oops\n" + card_line(7);
+    Answer a =
+        api("POST", "/v1/inventory/import?mode=apply&on_error=stop&name=stop.csv", kToken, body);
+    assert_int_equal(a.status, 200);
+    const Json report = a.json();
+    assert_true(report["stopped"].get<bool>());
+    assert_int_equal(report["inserted"].get<int>(), 1);
+    assert_int_equal(report["issues"][0]["line"].get<int>(), 7);
+    assert_int_equal(api("GET", "/v1/cards/" + g->cards.at(6).at(0)).status, 200);
+    assert_int_equal(api("GET", "/v1/cards/" + g->cards.at(7).at(0)).status, 404);
+}
+
+// A request by ICCID is held to the MSISDN checks too, on the card's MSISDN (the daemon of
+// 9274d6b skipped number-range for it).
+void test_request_by_iccid_checks_the_number(void**) {
+    const size_t c = 6; // imported by the test above, outside the operator's ranges
+    for (const Json& who : {Json{{"iccid", g->cards.at(c).at(0)}}, Json{{"msisdn", msisdn(c)}}}) {
+        Json body = who;
+        body["app"] = "02";
+        body["operation"] = "query";
+        Json r = wait_request(post_request(body)["id"], 10, *g->daemon);
+        assert_string_equal(r["state"].get<std::string>().c_str(), "refused");
+        assert_string_equal(r["reason"].get<std::string>().c_str(), "msisdn_out_of_range");
+    }
+    Json in_range = wait_request(
+        post_request(
+            {{"iccid", g->cards.at(2).at(0)}, {"app", "02"}, {"operation", "query"}})["id"],
+        10, *g->daemon);
+    assert_string_equal(in_range["state"].get<std::string>().c_str(), "done");
+}
+
 // RFC 9110 §11.1: the scheme is case-insensitive.
 void test_bearer_in_any_case(void**) {
     for (const char* scheme : {"Bearer ", "bearer ", "BEARER ", "bEaReR   "}) {
@@ -151,6 +207,8 @@ int main() {
         cmocka_unit_test(test_text_that_is_not_utf8_is_refused),
         cmocka_unit_test(test_file_named_in_latin1),
         cmocka_unit_test(test_provider_answer_of_the_wrong_type),
+        cmocka_unit_test(test_import_stops_at_the_first_bad_line),
+        cmocka_unit_test(test_request_by_iccid_checks_the_number),
         cmocka_unit_test(test_bearer_in_any_case),
         cmocka_unit_test(test_clean_stop),
     };

@@ -72,8 +72,15 @@ Result<CheckedRequest> check_request(const NewRequest& n, db::Store& store, Cata
     }
     if (card) {
         r.card_id = card->id;
-        if (r.msisdn.empty())
+        if (r.msisdn.empty() && !card->msisdn.empty()) {
+            // By ICCID: the same number checks, on the card's MSISDN.
             r.msisdn = card->msisdn;
+            auto e164 = normalize_msisdn(card->msisdn, 1, {config.region, config.ranges});
+            if (!e164)
+                refuse(e164.error().code == Errc::OutOfRange ? ReasonCode::MsisdnOutOfRange
+                                                             : ReasonCode::BadMsisdn,
+                       "card " + card->iccid + ": " + e164.error().message);
+        }
         d.iccid = card->iccid;
         if (card->status == "barred")
             refuse(ReasonCode::CardBarred, "card " + card->iccid + " is barred");

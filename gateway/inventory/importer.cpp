@@ -68,6 +68,8 @@ void Importer::validate(const db::CardImage& c, uint64_t line) {
 }
 
 void Importer::on_card(db::CardImage&& card, uint64_t line) {
+    if (report_.stopped)
+        return; // stopped at an earlier bad line: nothing after it goes in
     report_.cards++;
     if (!apply_) {
         validate(card, line);
