@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -267,6 +268,7 @@ void demo(uv_loop_t* loop, size_t cards, bool keep, const std::string& dir) {
     const std::string key = to_hex(ByteView(random).first(32));
     const std::string secret = to_hex(ByteView(random).subspan(32));
     std::ofstream(dir + "/campus.secret") << secret << "\n";
+    chmod((dir + "/campus.secret").c_str(), 0600); // a secret only its owner reads
 
     Child sim(loop, dir, "cardlets-sim",
               {CARDLETS_SIM_PATH, "--smpp-listen", "127.0.0.1:0", "--control", "127.0.0.1:0",
@@ -303,7 +305,7 @@ void demo(uv_loop_t* loop, size_t cards, bool keep, const std::string& dir) {
         << "application transit\n aid f04f5441470102010001\n code 02\n type transit\n load-file "
            "f04f5441470102\n module f04f544147010201\n tar c00002\n msl 12\n"
         << "provider campus\n url http://127.0.0.1:" << d.provider_port
-        << "\n secret-file campus.secret\n timeout 5000\n retries 2\n";
+        << "\n insecure-http\n secret-file campus.secret\n timeout 5000\n retries 2\n";
     Child gateway(loop, dir, "ota-gatewayd", {OTA_GATEWAYD_PATH, "-c", "ota-gateway.cfg"},
                   {"OTAGW_MASTER_KEY=" + key});
     gateway.wait_for("bind smsc up");

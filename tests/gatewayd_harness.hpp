@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -85,6 +86,7 @@ inline std::unique_ptr<interop::Process> start_simulator(int cards,
 // config edit that points the example's provider at it is added to g_config_edits.
 inline std::unique_ptr<interop::Process> start_provider(uint16_t& port) {
     std::ofstream(g_dir + "/campus.secret") << "campus-shared-secret\n";
+    chmod((g_dir + "/campus.secret").c_str(), 0600); // a secret only its owner reads
     auto p = std::make_unique<interop::Process>(
         "ota-provider-sim",
         std::vector<std::string>{PROVIDER_SIM_PATH, "--secret-file", "campus.secret", "--duration",
@@ -97,8 +99,8 @@ inline std::unique_ptr<interop::Process> start_provider(uint16_t& port) {
     const std::string log = p->log();
     port = static_cast<uint16_t>(
         std::stoi(log.substr(log.find("127.0.0.1:") + std::string("127.0.0.1:").size())));
-    g_config_edits.push_back(
-        {"url https://127.0.0.1:8443/ota", "url http://127.0.0.1:" + std::to_string(port)});
+    g_config_edits.push_back({"url https://127.0.0.1:8443/ota",
+                              "url http://127.0.0.1:" + std::to_string(port) + "\n insecure-http"});
     return p;
 }
 #endif

@@ -5,6 +5,7 @@
 // middle of a large batched import that leaves a consistent database a rerun completes.
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,9 +128,15 @@ void test_keys_never_in_clear(void**) {
 void test_master_key_sources(void**) {
     assert_error_contains(db::KeyVault::from_hex("abcd", "file x"),
                           "file x: the master key must be 64 hex digits");
-    assert_error_contains(db::KeyVault::from_file(g_dir + "/missing.key"), "cannot open");
+    assert_error_contains(db::KeyVault::from_file(g_dir + "/missing.key"),
+                          "missing.key: No such file or directory");
     const std::string path = g_dir + "/master.key";
     std::ofstream(path) << kMasterHex << "\n";
+    chmod(path.c_str(), 0640); // a key its group may read is refused, its content never shown
+    auto open_to_group = db::KeyVault::from_file(path);
+    assert_error_contains(open_to_group, "may be read by group or others (mode 640): chmod 600 it");
+    assert_true(open_to_group.error().message.find(kMasterHex) == std::string::npos);
+    chmod(path.c_str(), 0600);
     auto from_file = db::KeyVault::from_file(path);
     assert_ok(from_file);
     auto sealed = vault().seal(test::hex("00112233"), "a/1/kic");

@@ -37,6 +37,10 @@ int setup(void**) {
     w.cards = inventory_cards(g_dir + "/inventory.csv");
     w.provider = start_provider(w.provider_port);
     g_config_edits.push_back({"timeout 10000", "timeout 2000"});
+    // A result the provider does not acknowledge: given up after 2 tries, 1 s apart.
+    g_config_edits.push_back({" timer campaign-retry-delay 30\n",
+                              " timer campaign-retry-delay 30\n timer callback-tries 2\n"
+                              " timer callback-retry 1\n"});
     // The operator serves the first six cards' numbers only.
     std::string ranges = " short-code 4321\n";
     for (size_t c = 0; c < 6; c++)
@@ -175,6 +179,101 @@ void test_request_by_iccid_checks_the_number(void**) {
     assert_string_equal(in_range["state"].get<std::string>().c_str(), "done");
 }
 
+size_t rss_kib(const interop::Process& p) {
+    const std::string status = interop::read_file("/proc/" + std::to_string(p.pid()) + "/status");
+    const size_t at = status.find("VmRSS:");
+    return at == std::string::npos ? 0 : std::stoul(status.substr(at + 6));
+}
+
+// A provider's answer of 64 MiB is cut at max-answer (1 MiB): provider_error, and the daemon
+// does not hold it (the daemon of 9274d6b read a 1.5 GB answer whole: 2.1 GB RSS).
+void test_huge_provider_answer(void**) {
+    const size_t c = 3;
+    const size_t before = rss_kib(*g->daemon);
+    provider_control(g->provider_port, {{"huge", {{msisdn(c), 64u << 20}}}});
+    Json r = wait_request(
+        post_request({{"msisdn", msisdn(c)}, {"app", "01"}, {"operation", "activate"}})["id"], 20,
+        *g->daemon);
+    provider_control(g->provider_port, {{"clear", true}});
+    assert_string_equal(r["reason"].get<std::string>().c_str(), "provider_error");
+    assert_true(r["message"].get<std::string>().find("larger than 1048576 bytes") !=
+                std::string::npos);
+    const size_t after = rss_kib(*g->daemon);
+    if (after > before + 16 * 1024)
+        fail_msg("the daemon grew from %zu to %zu KiB", before, after);
+    assert_alive();
+}
+
+// Personalisation data (an applet's key) is stored only sealed while the request needs it, and
+// dropped when it ends (the daemon of 9274d6b kept it in clear, for good).
+void test_personalisation_sealed_then_dropped(void**) {
+    const size_t c = 4;
+    assert_true(sim_control(g->control, "fault latency=1000").value("ok", false));
+    Json r = post_request({{"msisdn", msisdn(c)}, {"app", "01"}, {"operation", "activate"}});
+    const std::string id = std::to_string(r["id"].get<int64_t>());
+    assert_true(
+        eventually([&] { return api("GET", "/v1/requests/" + id).json()["state"] == "sent"; }));
+    assert_string_equal(sql("SELECT (detail ->> '$.perso') IS NULL, length(detail ->> "
+                            "'$.perso_sealed') > 0 FROM requests WHERE id = " +
+                            id)
+                            .c_str(),
+                        "1|1");
+    Json done = wait_request(r["id"], 20, *g->daemon);
+    assert_true(sim_control(g->control, "fault latency=0").value("ok", false));
+    assert_string_equal(done["state"].get<std::string>().c_str(), "done");
+    assert_string_equal(sql("SELECT count(*) FROM requests WHERE detail ->> '$.perso' IS NOT NULL "
+                            "OR detail ->> '$.perso_sealed' IS NOT NULL")
+                            .c_str(),
+                        "0");
+}
+
+// A result the provider never acknowledges is given up after callback-tries, logged and audited
+// (the daemon of 9274d6b tried forever).
+void test_result_given_up(void**) {
+    const size_t c = 5;
+    provider_control(g->provider_port, {{"refuse_results", 100}});
+    Json done = wait_request(
+        post_request({{"msisdn", msisdn(c)}, {"app", "01"}, {"operation", "activate"}})["id"], 20,
+        *g->daemon);
+    assert_string_equal(done["state"].get<std::string>().c_str(), "done");
+    assert_true(eventually([&] {
+        const Json audit = api("GET", "/v1/audit?limit=100").json();
+        for (const auto& e : audit["entries"])
+            if (e["action"] == "provider.result_given_up" &&
+                e["detail"].get<std::string>().find(
+                    "request " + std::to_string(done["id"].get<int64_t>())) != std::string::npos)
+                return true;
+        return false;
+    }));
+    assert_true(g->daemon->log().find("given up after 2 tries") != std::string::npos);
+    provider_control(g->provider_port, {{"refuse_results", 0}});
+}
+
+// Secrets in files only their owner reads; providers over https unless told otherwise.
+void test_secret_files_and_plain_http(void**) {
+    const std::string key = g_dir + "/master.key";
+    std::ofstream(key) << "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
+    chmod(key.c_str(), 0644);
+    std::string cfg = config_text();
+    cfg.replace(cfg.find(" master-key-env OTAGW_MASTER_KEY"),
+                std::string(" master-key-env OTAGW_MASTER_KEY").size(), " master-key-file " + key);
+    cfg.replace(cfg.find("path ota-gateway.db"), std::string("path ota-gateway.db").size(),
+                "path other.db");
+    std::ofstream(g_dir + "/open-key.cfg") << cfg;
+    auto r = test::run_command(std::string(OTA_GATEWAYD_PATH) + " -c " + g_dir + "/open-key.cfg");
+    assert_int_equal(r.status, 1);
+    assert_true(r.err.find("master key file " + key +
+                           " may be read by group or others (mode 644): chmod 600 it") !=
+                std::string::npos);
+    std::string http = interop::read_file(OTAGW_SOURCE_DIR "/doc/examples/ota-gateway.cfg");
+    http.replace(http.find("url https://"), std::string("url https://").size(), "url http://");
+    std::ofstream(g_dir + "/http.cfg") << http;
+    r = test::run_command(std::string(OTA_GATEWAYD_PATH) + " -c " + g_dir + "/http.cfg --check");
+    assert_int_equal(r.status, 1);
+    assert_true(r.err.find("provider campus: url http://127.0.0.1:8443/ota is not https://") !=
+                std::string::npos);
+}
+
 // RFC 9110 §11.1: the scheme is case-insensitive.
 void test_bearer_in_any_case(void**) {
     for (const char* scheme : {"Bearer ", "bearer ", "BEARER ", "bEaReR   "}) {
@@ -209,6 +308,10 @@ int main() {
         cmocka_unit_test(test_provider_answer_of_the_wrong_type),
         cmocka_unit_test(test_import_stops_at_the_first_bad_line),
         cmocka_unit_test(test_request_by_iccid_checks_the_number),
+        cmocka_unit_test(test_huge_provider_answer),
+        cmocka_unit_test(test_personalisation_sealed_then_dropped),
+        cmocka_unit_test(test_result_given_up),
+        cmocka_unit_test(test_secret_files_and_plain_http),
         cmocka_unit_test(test_bearer_in_any_case),
         cmocka_unit_test(test_clean_stop),
     };

@@ -808,7 +808,8 @@ void test_working_data_round_trip(void**) {
     d.from_state = CardAppState::pending_of(Operation::Suspend);
     d.campaign_id = 3;
     d.campaign_seq = 9;
-    d.personalisation = hex("0101040000004201");
+    d.personalisation = hex("0101040000004201"); // in clear: never written
+    d.sealed_personalisation = hex("01aabbccdd");
     d.sends = 2;
     d.resyncs = 1;
     d.audits = 3;
@@ -827,6 +828,9 @@ void test_working_data_round_trip(void**) {
     auto back = decode_request_data(text);
     assert_ok(back);
     assert_string_equal(encode_request_data(*back).c_str(), text.c_str());
+    assert_true(text.find("0101040000004201") == std::string::npos);
+    assert_true(back->personalisation.empty());
+    assert_hex_equal(back->sealed_personalisation, "01aabbccdd");
     assert_string_equal(back->message.c_str(),
                         "caf\xc3\xa9 \xef\xbf\xbd"); // invalid UTF-8 replaced
     assert_int_equal(back->outstanding.at(1).phase == Phase::Audit, 1);

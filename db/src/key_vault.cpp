@@ -12,6 +12,8 @@
 #include <mbedtls/gcm.h>
 #include <mbedtls/platform_util.h>
 
+#include "otagw/common/files.hpp"
+
 namespace otagw::db {
 
 namespace {
@@ -82,6 +84,7 @@ Result<KeyVault> KeyVault::from_hex(std::string_view text, const std::string& so
 }
 
 Result<KeyVault> KeyVault::from_file(const std::string& path) {
+    OTAGW_TRY_STATUS(only_owner_may_read(path, "master key file"));
     std::ifstream in(path);
     if (!in)
         return make_error("master key file " + path + ": cannot open");

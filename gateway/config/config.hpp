@@ -49,6 +49,7 @@ struct OtaConfig {
     // up to callback_retry_max_s.
     uint32_t callback_retry_s = 5;
     uint32_t callback_retry_max_s = 300;
+    uint32_t callback_tries = 20; // then the result is given up (logged, audited)
     // The timers the config names (written back even at their default, so a config round-trips).
     std::vector<std::string> timers_given;
 };
@@ -60,6 +61,8 @@ struct ProviderConfig {
     std::string ca_file;     // trust this CA (PEM) for the provider's HTTPS, not the system's
     uint32_t timeout_ms = 10000;
     uint32_t retries = 3;
+    size_t max_answer_bytes = 1 << 20; // a larger answer is provider_error, not read whole
+    bool insecure_http = false;        // allow an http:// url (tests, never production)
 };
 
 // Application requests by SMS (doc/application-requests.md).

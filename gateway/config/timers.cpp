@@ -43,6 +43,9 @@ const TimerDef kTimers[] = {
      OTAGW_VALUE(callback_retry_s)},
     {"callback-retry-max", "s", "Longest pause before a provider's result is sent again", 300, 1,
      86400, OTAGW_VALUE(callback_retry_max_s)},
+    {"callback-tries", "count",
+     "Tries of a provider's result before it is given up (logged and audited)", 20, 1, 1000,
+     OTAGW_VALUE(callback_tries)},
 };
 
 #undef OTAGW_MS_TIMER

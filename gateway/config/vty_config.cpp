@@ -235,8 +235,12 @@ int write_providers(struct vty* vty) {
             vty_out(vty, " secret-file %s%s", p.secret_file.c_str(), NL);
         if (!p.ca_file.empty())
             vty_out(vty, " ca-file %s%s", p.ca_file.c_str(), NL);
+        if (p.insecure_http)
+            vty_out(vty, " insecure-http%s", NL);
         vty_out(vty, " timeout %u%s", p.timeout_ms, NL);
         vty_out(vty, " retries %u%s", p.retries, NL);
+        if (p.max_answer_bytes != ProviderConfig{}.max_answer_bytes)
+            vty_out(vty, " max-answer %zu%s", p.max_answer_bytes, NL);
     }
     return CMD_SUCCESS;
 }
@@ -647,6 +651,19 @@ void install_config_nodes() {
             current<ProviderConfig>(vty)->timeout_ms = static_cast<uint32_t>(atoi(argv[0]));
             return CMD_SUCCESS;
         });
+    add(kProviderNode, "insecure-http",
+        "Allow an http:// url: the provider's calls and keys then cross the network in clear "
+        "(tests only)\n",
+        [](struct vty* vty, int, const char**) {
+            current<ProviderConfig>(vty)->insecure_http = true;
+            return CMD_SUCCESS;
+        });
+    add(kProviderNode, "max-answer <1024-1073741824>",
+        "Largest answer read from the provider (larger: provider_error)\nBytes\n",
+        [](struct vty* vty, int, const char** argv) {
+            current<ProviderConfig>(vty)->max_answer_bytes = static_cast<size_t>(atoll(argv[0]));
+            return CMD_SUCCESS;
+        });
     add(kProviderNode, "retries <0-100>", "Tries after the first\nCount\n",
         [](struct vty* vty, int, const char** argv) {
             current<ProviderConfig>(vty)->retries = static_cast<uint32_t>(atoi(argv[0]));
@@ -748,6 +765,11 @@ Status validate_config(const GatewayConfig& c) {
             return make_error("application " + a.name + ": provider " + a.provider +
                               " is not configured");
     }
+    for (const auto& p : c.providers)
+        if (!p.url.starts_with("https://") && !p.insecure_http)
+            return make_error("provider " + p.name + ": url " + p.url +
+                              " is not https:// (its calls carry keys and personalisation data; "
+                              "insecure-http allows it, for tests)");
     if (c.api.tokens.empty())
         return make_error("api: no token configured; every API call would get 401");
     return {};

@@ -64,7 +64,7 @@ Status Daemon::start(void* talloc_ctx) {
     callbacks_ = std::make_unique<ResultCallbacks>(loop_, *store_, *providers_, config_.ota,
                                                    provider_counters_);
     pipeline_ = std::make_unique<RequestPipeline>(loop_, *store_, *transactions_, *catalog_,
-                                                  config_, *providers_, *callbacks_);
+                                                  config_, *providers_, *callbacks_, *vault_);
     mo_router_ = std::make_unique<MoRouter>(*pipeline_, *store_, *catalog_, config_);
     campaigns_ = std::make_unique<CampaignEngine>(loop_, *store_, *pipeline_, config_);
     pipeline_->set_on_finished([this](const db::Request& r, const RequestContext& ctx) {

@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "otagw/common/crypto.hpp"
+#include "otagw/common/files.hpp"
 #include "otagw/common/log.hpp"
 
 namespace otagw::gateway {
@@ -18,6 +19,7 @@ ByteView bytes_of(std::string_view s) {
 } // namespace
 
 Result<Bytes> read_secret_file(const std::string& path) {
+    OTAGW_TRY_STATUS(only_owner_may_read(path, "secret file"));
     std::ifstream in(path, std::ios::binary);
     if (!in)
         return make_error("cannot read " + path);
@@ -69,6 +71,7 @@ void ProviderClient::attempt(std::shared_ptr<Call> c) {
     req.body = c->body;
     req.timeout_ms = config_.timeout_ms;
     req.ca_file = config_.ca_file;
+    req.max_body = config_.max_answer_bytes;
     req.headers = {{"Content-Type", "application/json"},
                    {kSignatureHeader, sign_body(secret_, c->body)}};
     std::weak_ptr<bool> alive = alive_;
@@ -78,6 +81,11 @@ void ProviderClient::attempt(std::shared_ptr<Call> c) {
         // What is worth another try: no answer, or the provider's own trouble (5xx).
         std::string failure;
         bool retry = false;
+        if (!r && r.error().code == Errc::Invalid) {
+            c->done(
+                make_error("provider " + config_.name + ": " + r.error().message, Errc::Invalid));
+            return;
+        }
         if (!r) {
             failure = r.error().message;
             retry = true;

@@ -24,7 +24,8 @@ namespace otagw::gateway {
 constexpr const char* kSignatureHeader = "X-OTAGW-Signature";
 
 // A provider's shared secret from its file (`secret-file`): the bytes of the file without
-// trailing line ends; an error (never the secret) when unreadable or empty.
+// trailing line ends; an error (never the secret) when unreadable, empty, or readable by group or
+// others.
 Result<Bytes> read_secret_file(const std::string& path);
 
 // hex(HMAC-SHA256(secret, body))

@@ -11,7 +11,8 @@
 // and, unsigned, for the test that drives it:
 //   GET /calls       every call received, as JSON
 //   POST /control    {"veto": [msisdn...], "silent": [msisdn...], "refuse_results": N,
-//                     "answer": {msisdn: JSON}} (that JSON, signed, as the answer to /authorize:
+//                     "answer": {msisdn: JSON}, "huge": {msisdn: bytes}} (that JSON, or an
+//                     approval padded to that many bytes, signed, as the answer to /authorize:
 //                     a provider that answers wrongly)
 // Prints one JSON line {"listen": "127.0.0.1:PORT"} when ready; stops after --duration seconds
 // or on SIGTERM.
@@ -64,6 +65,10 @@ public:
             if (body.contains("answer") && body["answer"].is_object())
                 for (const auto& [msisdn, canned] : body["answer"].items())
                     canned_[msisdn] = canned;
+            if (body.contains("huge") && body["huge"].is_object())
+                for (const auto& [msisdn, bytes] : body["huge"].items())
+                    canned_[msisdn] = Json{{"decision", "approve"},
+                                           {"padding", std::string(bytes.get<size_t>(), 'x')}};
             if (body.contains("clear"))
                 veto_.clear(), silent_.clear(), canned_.clear();
             refuse_results_ = body.value("refuse_results", refuse_results_);

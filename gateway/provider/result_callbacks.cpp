@@ -49,9 +49,14 @@ void ResultCallbacks::send(db::ProviderCallback cb) {
             retries_.erase(cb.request_id);
             return;
         }
-        // Not acknowledged: kept in the store, tried again later (and after a restart).
-        counters_.inc("provider:callback_retry");
+        // Not acknowledged: kept in the store, tried again later (and after a restart), up to
+        // callback-tries times.
         auto& retry = retries_[cb.request_id];
+        if (static_cast<uint32_t>(retry.failures + 1) >= timers_.callback_tries) {
+            give_up(cb, a ? "HTTP " + std::to_string(a->status) : a.error().message);
+            return;
+        }
+        counters_.inc("provider:callback_retry");
         const uint64_t delay = std::min<uint64_t>(uint64_t{timers_.callback_retry_s} * 1000
                                                       << std::min(retry.failures, 6),
                                                   uint64_t{timers_.callback_retry_max_s} * 1000);
@@ -70,6 +75,21 @@ void ResultCallbacks::send(db::ProviderCallback cb) {
                 send(cb);
         });
     });
+}
+
+void ResultCallbacks::give_up(const db::ProviderCallback& cb, const std::string& last) {
+    const std::string what = "the result of request " + std::to_string(cb.request_id) +
+                             " given up after " + std::to_string(timers_.callback_tries) +
+                             " tries (last: " + last + ")";
+    log::error(kLog, "provider " + cb.provider + ": " + what);
+    counters_.inc("provider:callback_given_up");
+    if (auto r =
+            store_.append_audit({0, 0, "daemon", "provider.result_given_up", cb.provider, what});
+        !r)
+        log::error(kLog, "audit log: " + r.error().message);
+    if (Status st = store_.delete_callback(cb.request_id); !st)
+        log::error(kLog, "provider " + cb.provider + ": " + st.error().message);
+    retries_.erase(cb.request_id);
 }
 
 } // namespace otagw::gateway

@@ -2,7 +2,8 @@
 // The results the gateway owes providers (doc/provider-api.md, `POST .../result`): each kept in
 // the store until the provider acknowledges it (2xx), tried again after a failure (timer
 // callback-retry, 5 s by default, the pause doubling up to callback-retry-max) and after a
-// restart.
+// restart; after callback-tries failures it is given up, with a log line and an audit entry
+// (provider.result_given_up).
 #pragma once
 
 #include <map>
@@ -27,6 +28,7 @@ public:
     void stop();
 
 private:
+    void give_up(const db::ProviderCallback& callback, const std::string& last_failure);
     struct Retry {
         int failures = 0;
         std::unique_ptr<uv::Timer> timer;

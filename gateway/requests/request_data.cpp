@@ -16,8 +16,9 @@ constexpr const char* kIccid = "iccid";
 constexpr const char* kApp = "app";
 constexpr const char* kAppName = "app_name";
 constexpr const char* kFrom = "from";
-constexpr const char* kCampaign = "campaign"; // [id, seq]
-constexpr const char* kPerso = "perso";       // hex
+constexpr const char* kCampaign = "campaign";  // [id, seq]
+constexpr const char* kPerso = "perso_sealed"; // hex, sealed by the shell: never in clear
+constexpr const char* kClearPerso = "perso";   // read only: written by schema 6's conversion
 constexpr const char* kSends = "sends";
 constexpr const char* kResyncs = "resyncs";
 constexpr const char* kAudits = "audits";
@@ -125,8 +126,8 @@ std::string encode_request_data(const RequestData& d) {
         ref.append(std::to_string(d.campaign_seq)).append("]");
         w.raw(kCampaign, ref);
     }
-    if (!d.personalisation.empty())
-        w.text(kPerso, to_hex(d.personalisation));
+    if (!d.sealed_personalisation.empty())
+        w.text(kPerso, to_hex(d.sealed_personalisation));
     w.number(kSends, d.sends);
     w.number(kResyncs, d.resyncs);
     w.number(kAudits, d.audits);
@@ -184,13 +185,16 @@ Result<RequestData> decode_request_data(std::string_view text) {
         d.campaign_id = (*c)[0].get<int64_t>();
         d.campaign_seq = (*c)[1].get<int64_t>();
     }
-    std::string perso;
-    OTAGW_TRY_STATUS(r.text(kPerso, perso));
-    if (!perso.empty()) {
-        auto bytes = parse_hex(perso);
+    for (auto [key, field] : {std::pair{kPerso, &d.sealed_personalisation},
+                              std::pair{kClearPerso, &d.personalisation}}) {
+        std::string hex;
+        OTAGW_TRY_STATUS(r.text(key, hex));
+        if (hex.empty())
+            continue;
+        auto bytes = parse_hex(hex);
         if (!bytes)
-            return Reader::wrong(kPerso, "hex");
-        d.personalisation = std::move(*bytes);
+            return Reader::wrong(key, "hex");
+        *field = std::move(*bytes);
     }
     OTAGW_TRY_STATUS(r.number(kSends, d.sends));
     OTAGW_TRY_STATUS(r.number(kResyncs, d.resyncs));

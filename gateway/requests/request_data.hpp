@@ -2,7 +2,7 @@
 // A request's working data (RequestData) as the store keeps it: the one place it is written and
 // read (requests.detail, JSON, version 2; db/sql/006 converts version 1). Reading checks every
 // field's type: stored text that is not what this writes is an error naming the field, never a
-// default nor an abort.
+// default nor an abort. Personalisation data is written only sealed (the shell seals it).
 #pragma once
 
 #include <string>

@@ -264,6 +264,9 @@ struct Step {
     void finish(Outcome o, Reason r, std::string message = {}) {
         if (!message.empty())
             d.message = std::move(message);
+        // Used for the operation, not kept after it.
+        d.personalisation.clear();
+        d.sealed_personalisation.clear();
         if (d.pending_recorded) {
             record(d.known_state, d.known_life_cycle, std::max(d.sent_counter, d.learned_counter));
             d.pending_recorded = false;

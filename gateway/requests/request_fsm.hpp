@@ -148,8 +148,11 @@ struct RequestData {
     std::string app_code, app_name;
     CardAppState from_state; // the application's state when the request was accepted
     int64_t campaign_id = 0, campaign_seq = 0;
-    // From the provider: DGI-coded personalisation for STORE DATA (activate).
+    // From the provider: DGI-coded personalisation for STORE DATA (activate). Secret: kept in
+    // memory, stored only sealed (the shell seals it under the master key), dropped when the
+    // request ends.
     Bytes personalisation;
+    Bytes sealed_personalisation;
     // Progress.
     uint32_t sends = 0;                      // packets of the operation sent
     uint32_t resyncs = 0;                    // counter resynchronisations

@@ -82,10 +82,10 @@ struct RequestPipeline::Live {
 RequestPipeline::RequestPipeline(uv_loop_t* loop, db::Store& store, Transactions& transactions,
                                  Catalog& catalog, const GatewayConfig& config,
                                  Providers& providers, ResultCallbacks& callbacks,
-                                 const Clock& clock)
+                                 const db::KeyVault& vault, const Clock& clock)
     : loop_(loop), store_(store), transactions_(transactions), catalog_(catalog), config_(config),
-      providers_(providers), callbacks_(callbacks), clock_(clock), fsm_(config.ota.limits, clock),
-      latency_(loop, counters_) {}
+      providers_(providers), callbacks_(callbacks), vault_(vault), clock_(clock),
+      fsm_(config.ota.limits, clock), latency_(loop, counters_) {}
 
 RequestPipeline::~RequestPipeline() {
     *alive_ = false;
@@ -247,9 +247,26 @@ void RequestPipeline::settle(Live& l) {
         retire(l);
 }
 
+namespace {
+
+// The additional data that binds a request's sealed personalisation to the request.
+std::string personalisation_aad(int64_t request_id) {
+    return "request/" + std::to_string(request_id) + "/personalisation";
+}
+
+} // namespace
+
 // The row as the machine has it now: the one place a request's state, reason and working data
-// are turned into what the store keeps.
+// are turned into what the store keeps (the personalisation sealed, never in clear).
 void RequestPipeline::row_of_machine(Live& l) {
+    RequestData& d = l.ctx.data;
+    if (!d.personalisation.empty() && d.sealed_personalisation.empty()) {
+        auto sealed = vault_.seal(d.personalisation, personalisation_aad(l.ctx.id));
+        if (sealed)
+            d.sealed_personalisation = std::move(*sealed);
+        else
+            fail_quietly("request " + std::to_string(l.ctx.id), sealed.error());
+    }
     l.row.state = request_state_name(l.ctx.state);
     l.row.reason = l.ctx.reason.name();
     l.row.detail = encode_request_data(l.ctx.data);
@@ -806,7 +823,17 @@ Result<RequestPipeline::Live*> RequestPipeline::load(const db::Request& row) {
     l.ctx = std::move(ctx);
     l.ctx.kvn = config_.ota.kvn;
     l.ctx.asks_provider = !app->provider.empty() && l.ctx.operation != Operation::Query;
+    if (RequestData& d = l.ctx.data; !d.sealed_personalisation.empty()) {
+        auto opened = vault_.open(d.sealed_personalisation, personalisation_aad(row.id));
+        if (!opened)
+            return make_error("request " + std::to_string(row.id) +
+                                  ": its personalisation data does not open",
+                              Errc::Corrupt);
+        d.personalisation = std::move(*opened);
+    }
     l.stored = true;
+    // A clear copy written before schema 8 is sealed at once.
+    l.dirty = !l.ctx.data.personalisation.empty() && l.ctx.data.sealed_personalisation.empty();
     if (!l.ctx.data.outstanding.empty()) {
         std::vector<db::OtaMessage> sent;
         OTAGW_TRY_ASSIGN(sent, store_.ota_messages_of(row.id));

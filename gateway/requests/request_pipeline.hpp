@@ -24,6 +24,7 @@
 #include "otagw/common/clock.hpp"
 #include "otagw/common/counters.hpp"
 #include "otagw/common/uv.hpp"
+#include "otagw/db/key_vault.hpp"
 #include "otagw/db/store.hpp"
 #include "otagw/smpp/esme.hpp"
 #include "provider/providers.hpp"
@@ -49,9 +50,10 @@ struct Submitted {
 
 class RequestPipeline {
 public:
+    // `vault` seals the provider's personalisation data in the stored working data.
     RequestPipeline(uv_loop_t* loop, db::Store& store, Transactions& transactions, Catalog& catalog,
                     const GatewayConfig& config, Providers& providers, ResultCallbacks& callbacks,
-                    const Clock& clock = SystemClock::instance());
+                    const db::KeyVault& vault, const Clock& clock = SystemClock::instance());
     ~RequestPipeline();
 
     void set_esme(smpp::Esme* esme) { esme_ = esme; }
@@ -120,6 +122,7 @@ private:
     const GatewayConfig& config_;
     Providers& providers_;
     ResultCallbacks& callbacks_;
+    const db::KeyVault& vault_;
     const Clock& clock_;
     RequestFsm fsm_;
     smpp::Esme* esme_ = nullptr;

@@ -13,6 +13,7 @@ struct CurlClient::Transfer {
     Request request;
     Response response;
     Done done;
+    bool too_large = false; // the answer went over request.max_body: cut
     char error[CURL_ERROR_SIZE] = {};
     ~Transfer() {
         curl_slist_free_all(headers);
@@ -31,7 +32,13 @@ struct CurlClient::Socket {
 namespace {
 
 size_t on_body(char* data, size_t size, size_t n, void* userp) {
-    static_cast<CurlClient::Transfer*>(userp)->response.body.append(data, size * n);
+    auto* t = static_cast<CurlClient::Transfer*>(userp);
+    const size_t max = t->request.max_body;
+    if (max && t->response.body.size() + size * n > max) {
+        t->too_large = true;
+        return 0; // curl ends the transfer (CURLE_WRITE_ERROR)
+    }
+    t->response.body.append(data, size * n);
     return size * n;
 }
 
@@ -159,11 +166,17 @@ void CurlClient::reap() {
         if (rc == CURLE_OK) {
             curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->response.status);
             finished.emplace_back(std::move(t->done), std::move(t->response));
+        } else if (t->too_large) {
+            finished.emplace_back(std::move(t->done),
+                                  make_error(t->request.url + ": the answer is larger than " +
+                                                 std::to_string(t->request.max_body) + " bytes",
+                                             Errc::Invalid));
         } else {
             finished.emplace_back(
                 std::move(t->done),
                 make_error(t->request.url + ": " +
-                           (t->error[0] ? std::string(t->error) : curl_easy_strerror(rc))));
+                               (t->error[0] ? std::string(t->error) : curl_easy_strerror(rc)),
+                           Errc::Io));
         }
         delete t;
     }

@@ -30,6 +30,7 @@ public:
         std::string body;
         uint64_t timeout_ms = 10000; // the whole exchange
         std::string ca_file;         // trust this CA bundle instead of the system's
+        size_t max_body = 0;         // a longer answer is an Errc::Invalid error; 0: no limit
     };
     struct Response {
         long status = 0;
@@ -44,7 +45,8 @@ public:
     CurlClient& operator=(const CurlClient&) = delete;
 
     // `done` runs once, later (never from inside perform), with the response or an error
-    // naming what failed (connect, TLS, timeout).
+    // naming what failed (connect, TLS, timeout: Errc::Io; an answer over max_body:
+    // Errc::Invalid, the transfer cut as soon as it is).
     void perform(Request request, Done done);
     size_t in_flight() const { return transfers_.size(); }
 
