@@ -58,15 +58,17 @@ Parsed parse_keys(const KeyOptions& o, bool command) {
                                     crypto::key_sizes_text(algo) + ", got " +
                                     std::to_string(key.size()));
     };
+    const std::string why = "SPI " + spi_hex(p.spi) + " asks for";
+    const Integrity integrity = command ? p.spi.integrity() : p.spi.por_integrity();
     auto kic_algo = kic_cipher(p.kic);
     auto kid_algo = kid_cc(p.kid);
     if (!p.kic_key.empty() && kic_algo)
         check_key("--kic-key", p.kic_key, *kic_algo, "KIc", p.kic);
-    if (!p.kid_key.empty() && kid_algo)
+    // With an RC the KID names a CRC, not a cipher, and no KID key is used (TS 102 225 §5.1.3).
+    if (integrity == Integrity::Rc)
+        p.kid_key.clear();
+    else if (!p.kid_key.empty() && kid_algo)
         check_key("--kid-key", p.kid_key, kid_algo->block, "KID", p.kid);
-
-    const std::string why = "SPI " + spi_hex(p.spi) + " asks for";
-    const Integrity integrity = command ? p.spi.integrity() : p.spi.por_integrity();
     if (command && p.spi.ciphered()) {
         if (!kic_algo)
             usage_error("--kic", kic_algo.error().message);

@@ -67,16 +67,20 @@ inline std::unique_ptr<interop::Process> start_daemon(const std::string& name) {
     return d;
 }
 
-inline std::unique_ptr<interop::Process> start_simulator(int cards,
-                                                         const std::string& export_file) {
-    auto s = std::make_unique<interop::Process>(
-        "cardlets-sim",
-        std::vector<std::string>{CARDLETS_SIM_PATH, "--smpp-listen",
-                                 "127.0.0.1:" + std::to_string(g_smsc), "--system-id", "otagw",
-                                 "--password", "secret", "--cards", std::to_string(cards), "--seed",
-                                 "5", "--export", export_file, "--duration", "300", "--control",
-                                 "127.0.0.1:0"},
-        g_dir);
+// cardlets-sim with `cards` cards of seed 5, or with the cards of the inventory file `from`.
+inline std::unique_ptr<interop::Process> start_simulator(int cards, const std::string& export_file,
+                                                         const std::string& from = "") {
+    std::vector<std::string> args{
+        CARDLETS_SIM_PATH, "--smpp-listen", "127.0.0.1:" + std::to_string(g_smsc),
+        "--system-id",     "otagw",         "--password",
+        "secret",          "--export",      export_file,
+        "--duration",      "300",           "--control",
+        "127.0.0.1:0"};
+    for (const std::string& a :
+         from.empty() ? std::vector<std::string>{"--cards", std::to_string(cards), "--seed", "5"}
+                      : std::vector<std::string>{"--inventory", from})
+        args.push_back(a);
+    auto s = std::make_unique<interop::Process>("cardlets-sim", std::move(args), g_dir);
     assert_true(s->wait_log("\"event\":\"ready\"", 60));
     return s;
 }
@@ -269,6 +273,70 @@ inline void assert_no_sanitizer_report(std::initializer_list<const char*> names)
             fail_msg("%s reported:\n%s", name, log.c_str());
     }
 }
+
+// A telnet session with the VTY: IAC negotiation stripped, answers read up to the prompt.
+class Vty {
+public:
+    Vty() {
+        fd_ = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(g_vty);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        timeval tv{5, 0};
+        setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        assert_int_equal(connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        read_prompt();
+    }
+    ~Vty() { close(fd_); }
+    // The command's output lines (without the echo and the prompt).
+    std::vector<std::string> run(const std::string& command) {
+        const std::string line = command + "\n";
+        assert_int_equal(send(fd_, line.data(), line.size(), 0), static_cast<ssize_t>(line.size()));
+        std::string text = read_prompt();
+        std::vector<std::string> out;
+        std::stringstream ss(text);
+        std::string l;
+        while (std::getline(ss, l)) {
+            if (!l.empty() && l.back() == '\r')
+                l.pop_back();
+            out.push_back(l);
+        }
+        // First line: the echoed command; last: the prompt.
+        if (!out.empty() && out.front().find(command) != std::string::npos)
+            out.erase(out.begin());
+        if (!out.empty())
+            out.pop_back();
+        while (!out.empty() && out.front().empty())
+            out.erase(out.begin());
+        return out;
+    }
+
+private:
+    std::string read_prompt() {
+        std::string got;
+        char buf[4096];
+        // "ota-gatewayd> ", "ota-gatewayd# ", "ota-gatewayd(config-requests)# "
+        while (got.rfind("ota-gatewayd") == std::string::npos ||
+               !(got.ends_with("> ") || got.ends_with("# ")) ||
+               got.find('\n', got.rfind("ota-gatewayd")) != std::string::npos) {
+            const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) {
+                print_error("VTY: no prompt; got: %s\n", got.c_str());
+                fail();
+            }
+            for (ssize_t i = 0; i < n; i++) {
+                if (static_cast<unsigned char>(buf[i]) == 0xff) { // IAC cmd opt
+                    i += 2;
+                    continue;
+                }
+                got.push_back(buf[i]);
+            }
+        }
+        return got;
+    }
+    int fd_ = -1;
+};
 
 // The lines of a text, without their line ends; no empty ones.
 inline std::vector<std::string> split_lines(const std::string& text) {

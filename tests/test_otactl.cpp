@@ -116,6 +116,33 @@ void test_decode_por_tampered(void**) {
     assert_string_equal(d["integrity"].get<std::string>().c_str(), "failed");
 }
 
+// An SPI asking for a redundancy check: the KID names a CRC (TS 102 225 §5.1.3), any KID key
+// given is not used (otactl of 9274d6b read KID 15 as 3DES and refused an 8- or 16-byte AES key).
+// The CRC-32 below was computed independently (Python's zlib.crc32 over the packet without its
+// RC field); the PoR's over its UDH, header and data.
+void test_redundancy_check_keysets(void**) {
+    for (const char* key : {"000102030405060708090a0b0c0d0e0f", "0011223344556677"}) {
+        auto j = json_of(
+            run({"packet", "encode", "--spi", "1121", "--kic", "12", "--kid", "15", "--kid-key",
+                 key, "--tar", "b00010", "--cntr", "0000000001", "--data", "80F2400000"}));
+        assert_string_equal(j["command_packet"].get<std::string>().c_str(),
+                            "00171111211215b000100000000001009569f47680f2400000");
+    }
+    auto crc16 = json_of(run({"packet", "encode", "--spi", "1121", "--kic", "12", "--kid", "11",
+                              "--tar", "b00010", "--cntr", "0000000001", "--data", "80F2400000"}));
+    assert_int_equal(crc16["command_packet"].get<std::string>().size(), (0x15 + 2) * 2);
+    auto d = json_of(
+        run({"packet", "decode-por", "--spi", "1125", "--kic", "12", "--kid", "15", "--kid-key",
+             "0011223344556677", "--data", "02710000120eb00010000000000100001dc3a912019000"}));
+    assert_string_equal(d["integrity"].get<std::string>().c_str(), "ok");
+    assert_string_equal(d["status_name"].get<std::string>().c_str(), "por_ok");
+    assert_string_equal(d["data"].get<std::string>().c_str(), "019000");
+    // A KID whose b2b1 is not 01 names no CRC.
+    expect_usage_error({"packet", "encode", "--spi", "1121", "--kic", "12", "--kid", "12", "--tar",
+                        "b00010", "--cntr", "0000000001", "--data", "80F2400000"},
+                       "--kid");
+}
+
 void test_packet_encode_long_data_segments(void**) {
     std::string data;
     for (int i = 0; i < 150; i++)
@@ -252,6 +279,7 @@ int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_packet_encode_vectors),
         cmocka_unit_test(test_decode_por_tampered),
+        cmocka_unit_test(test_redundancy_check_keysets),
         cmocka_unit_test(test_packet_encode_long_data_segments),
         cmocka_unit_test(test_apdu_commands),
         cmocka_unit_test(test_bad_input_exits_2_without_keys),

@@ -11,6 +11,7 @@
 #include "intake/application_request.hpp"
 #include "otagw/db/store.hpp"
 #include "otagw/smpp/esme.hpp"
+#include "requests/card_keys.hpp"
 #include "requests/request_fsm.hpp"
 
 namespace otagw::gateway {
@@ -39,6 +40,12 @@ struct OtaConfig {
     // a CC, ciphered, sent by SMS-SUBMIT: osmo-msc drops a PoR in the delivery report.
     uint16_t spi = 0x1639;
     uint8_t kvn = 1;
+    // When the SPI asks for a redundancy check (RC) instead of a cryptographic checksum, the
+    // CRC the KID names (TS 102 225 §5.1.3); no KID key is used then.
+    RcType rc = RcType::Crc32;
+    std::optional<RcType> rc_in_use() const {
+        return (spi >> 8 & 0x03) == 0x01 ? std::optional<RcType>(rc) : std::nullopt;
+    }
     // The named timers and limits (`timer NAME VALUE`, config/timers.hpp): the request's...
     RequestLimits limits;
     // ...a campaign target that failed for a transient reason is tried again after

@@ -180,6 +180,8 @@ int write_ota(struct vty* vty) {
     vty_out(vty, " spi %04x%s", o.spi, NL);
     vty_out(vty, " por-mode %s%s", (o.spi & 0x0020) ? "sms-submit" : "delivery-report", NL);
     vty_out(vty, " kvn %u%s", o.kvn, NL);
+    if (o.rc != OtaConfig{}.rc)
+        vty_out(vty, " rc %s%s", o.rc == RcType::Crc16 ? "crc16" : "crc32", NL);
     for (const TimerDef& t : timer_defs())
         if (timer_written(o, t))
             vty_out(vty, " timer %s %lld%s", t.name, static_cast<long long>(t.get(o)), NL);
@@ -445,6 +447,13 @@ void install_config_nodes() {
                 g_config->ota.spi |= 0x0020;
             else
                 g_config->ota.spi &= static_cast<uint16_t>(~0x0020);
+            return CMD_SUCCESS;
+        });
+    add(kOtaNode, "rc (crc16|crc32)",
+        "The redundancy check the KID names when the SPI asks for RC (TS 102 225 §5.1.3; no KID "
+        "key is used)\nCRC-16\nCRC-32\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->ota.rc = argv[0][3] == '1' ? RcType::Crc16 : RcType::Crc32;
             return CMD_SUCCESS;
         });
     add(kOtaNode, "kvn <1-15>", "Key version number of the keyset used by default\nKVN\n",

@@ -34,7 +34,7 @@ Result<NewRequest> read_secured_request(const smpp::Mo& mo, db::Store& store, Ca
     if (!keyset)
         return refuse(ReasonCode::NoKeyset,
                       "the card has no keyset " + std::to_string(config.ota.kvn));
-    const CardKeys keys = card_keys_of(*keyset);
+    const CardKeys keys = card_keys_of(*keyset); // the card secures its requests with a CC
     const Bytes& ud = mo.user_data;
     auto packet = ota::decode_command_packet(ByteView(ud).subspan(1 + ud[0]), keys.keys);
     if (!packet)

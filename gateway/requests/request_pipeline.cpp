@@ -397,10 +397,11 @@ void RequestPipeline::send_packet(Live& l, Phase phase) {
     if (!*taken)
         return l.queue.push_back(
             not_sent(ReasonCode::NoKeyset, "the card has no keyset " + std::to_string(l.ctx.kvn)));
-    CardKeys keys = card_keys_of((*taken)->keyset);
+    CardKeys keys = card_keys_of((*taken)->keyset, config_.ota.rc_in_use());
     ota::CommandHeader h;
     h.spi = configured_spi();
-    h.kic = h.kid = keys.algorithm;
+    h.kic = keys.kic;
+    h.kid = keys.kid;
     h.tar = isd_tar((*taken)->tars);
     h.counter = (*taken)->keyset.counter;
     Bytes packet;
@@ -672,7 +673,7 @@ void RequestPipeline::por_from(const db::Card& card, const smpp::Mo& mo) {
             return fail_quietly("PoR", r.error());
         if (!*r)
             return;
-        read = card_keys_of(**r);
+        read = card_keys_of(**r, config_.ota.rc_in_use());
         keys = &*read;
     }
     auto por = ota::decode_response_packet(mo.user_data, configured_spi(), keys->keys);
