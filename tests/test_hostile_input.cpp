@@ -3,6 +3,10 @@
 // made the daemon of commit 9274d6b abort, lock operators out or lose a request): ota-gatewayd,
 // cardlets-sim and ota-provider-sim as processes on 127.0.0.1. After each, the daemon still
 // answers.
+#include <poll.h>
+
+#include <atomic>
+
 #include "gatewayd_harness.hpp"
 
 using namespace otagw;
@@ -275,6 +279,89 @@ void test_secret_files_and_plain_http(void**) {
 }
 
 // RFC 9110 §11.1: the scheme is case-insensitive.
+// Slowloris: 64 sockets trickle request headers, a line a second each, and reconnect (at most
+// every 200 ms) when closed; throughout, a valid client's GET /v1/cards answers within 1 s (the
+// daemon of 9274d6b gave every slot to the tricklers, each byte resetting their idle timer, and
+// answered 503). The tricklers are cut at the head deadline, not kept by their bytes.
+void test_slowloris(void**) {
+    using Clock = std::chrono::steady_clock;
+    std::atomic<bool> stop{false};
+    std::atomic<int> reconnects{0};
+    std::thread attacker([&] {
+        struct Slow {
+            int fd = -1;
+            Clock::time_point next{}, retry{};
+        };
+        std::vector<Slow> socks(64);
+        auto open_one = [&](Slow& s) {
+            s.fd = socket(AF_INET, SOCK_STREAM, 0);
+            sockaddr_in a{};
+            a.sin_family = AF_INET;
+            a.sin_port = htons(g_api);
+            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            if (connect(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+                close(s.fd);
+                s.fd = -1;
+                return;
+            }
+            const char* line = "GET /v1/cards HTTP/1.1\r\n";
+            (void)send(s.fd, line, strlen(line), MSG_NOSIGNAL);
+            s.next = Clock::now() + std::chrono::seconds(1);
+        };
+        for (Slow& s : socks)
+            open_one(s);
+        while (!stop) {
+            const auto now = Clock::now();
+            for (Slow& s : socks) {
+                if (s.fd >= 0) {
+                    pollfd p{s.fd, POLLIN, 0};
+                    char buf[512];
+                    if (poll(&p, 1, 0) > 0 && recv(s.fd, buf, sizeof buf, MSG_DONTWAIT) <= 0) {
+                        close(s.fd);
+                        s.fd = -1;
+                        s.retry = now + std::chrono::milliseconds(200);
+                    } else if (now >= s.next) {
+                        (void)send(s.fd, "X-Slow: 1\r\n", 11, MSG_NOSIGNAL);
+                        s.next = now + std::chrono::seconds(1);
+                    }
+                } else if (now >= s.retry) {
+                    open_one(s);
+                    reconnects++;
+                }
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        for (Slow& s : socks)
+            if (s.fd >= 0)
+                close(s.fd);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    double worst = 0;
+    int answered = 0;
+    std::string failure;
+    const auto end = Clock::now() + std::chrono::seconds(13);
+    while (Clock::now() < end && failure.empty()) {
+        const auto t0 = Clock::now();
+        const Answer a = api("GET", "/v1/cards?limit=5");
+        const double took = std::chrono::duration<double>(Clock::now() - t0).count();
+        worst = std::max(worst, took);
+        if (a.status != 200 || took > 1.0)
+            failure = "GET /v1/cards: " + std::to_string(a.status) + " after " +
+                      std::to_string(took) + " s: " + a.body;
+        answered++;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    stop = true;
+    attacker.join();
+    if (!failure.empty())
+        fail_msg("%s", failure.c_str());
+    print_message("slowloris: %d answers, the slowest in %.3f s; %d reconnects\n", answered, worst,
+                  reconnects.load());
+    assert_true(answered >= 30);
+    assert_true(reconnects > 0); // the tricklers were cut (head deadline or evicted)
+    assert_alive();
+}
+
 void test_bearer_in_any_case(void**) {
     for (const char* scheme : {"Bearer ", "bearer ", "BEARER ", "bEaReR   "}) {
         Answer a =
@@ -313,6 +400,7 @@ int main() {
         cmocka_unit_test(test_result_given_up),
         cmocka_unit_test(test_secret_files_and_plain_http),
         cmocka_unit_test(test_bearer_in_any_case),
+        cmocka_unit_test(test_slowloris),
         cmocka_unit_test(test_clean_stop),
     };
     return test::run_in_temp_dir("otagw-hostile", g_dir, tests, setup, teardown);

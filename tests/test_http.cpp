@@ -46,6 +46,10 @@ public:
         };
         return std::make_unique<Sink>(*this);
     }
+    bool authenticated(const http::Request& r) override {
+        const std::string* t = r.header("x-token");
+        return t && *t == "ok";
+    }
     void handle(http::Request&& r, http::Responder respond) override {
         std::string q;
         for (const auto& [k, v] : r.query)
@@ -81,6 +85,39 @@ struct Fixture {
         assert_ok(*got);
         return std::move(**got);
     }
+    // Runs the loop for `ms`.
+    void run_for(uint64_t ms) {
+        uv::Timer t(&loop);
+        bool done = false;
+        t.start(ms, [&] { done = true; });
+        while (!done)
+            uv_run(&loop, UV_RUN_ONCE);
+    }
+    // A raw connection kept open: what it received, whether the server closed it.
+    struct Client {
+        uv::TcpStream s;
+        std::string got;
+        bool closed = false;
+        explicit Client(Fixture& f) : s(&f.loop) {
+            bool up = false;
+            assert_int_equal(s.connect("127.0.0.1", f.server->port(),
+                                       [&](int st) {
+                                           assert_int_equal(st, 0);
+                                           up = true;
+                                       }),
+                             0);
+            while (!up)
+                uv_run(&f.loop, UV_RUN_ONCE);
+            s.start(
+                [this](ByteView d) {
+                    got.append(reinterpret_cast<const char*>(d.data()), d.size());
+                },
+                [this](int) { closed = true; });
+        }
+        void send(const std::string& bytes) {
+            s.write(ByteView(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+        }
+    };
     // Raw bytes in, everything the server sent until it closed (or 2 s) out.
     std::string raw(const std::string& bytes) {
         std::string out;
@@ -189,20 +226,103 @@ void test_limits_and_bad_input(void**) {
     auto idle = f.raw("");
     assert_true(idle.empty());
     assert_true(uv_now(&f.loop) - t0 < 1500);
-    // Beyond max_connections: 503 at once.
-    uv::TcpStream a(&f.loop), b(&f.loop);
-    int connected = 0;
-    a.connect("127.0.0.1", f.server->port(), [&](int) { connected++; });
-    b.connect("127.0.0.1", f.server->port(), [&](int) { connected++; });
-    while (connected < 2)
-        uv_run(&f.loop, UV_RUN_ONCE);
-    uv::Timer settle(&f.loop);
-    bool settled = false;
-    settle.start(50, [&] { settled = true; });
-    while (!settled)
-        uv_run(&f.loop, UV_RUN_ONCE);
-    auto third = f.raw("GET /x HTTP/1.1\r\n\r\n");
-    assert_true(third.rfind("HTTP/1.1 503 Service Unavailable", 0) == 0);
+}
+
+// The Content-Length an answer declares is its body's size.
+void assert_content_length_right(const std::string& answer) {
+    const size_t at = answer.find("Content-Length: ");
+    const size_t body = answer.find("\r\n\r\n");
+    assert_true(at != std::string::npos && body != std::string::npos);
+    assert_int_equal(std::stoul(answer.substr(at + 16)), answer.size() - body - 4);
+}
+
+// Every slot held by an authenticated client: a newcomer gets 503 at once (its Content-Length
+// right: 9274d6b declared 37 for a 39-byte body). Slots held by connections that never
+// authenticated go to newcomers instead, the oldest first.
+void test_slots(void**) {
+    http::ServerOptions o;
+    o.max_connections = 2;
+    Fixture f(o);
+    {
+        Fixture::Client a(f), b(f);
+        for (Fixture::Client* c : {&a, &b})
+            c->send("GET /mine HTTP/1.1\r\nX-Token: ok\r\n\r\n");
+        f.run_for(100);
+        assert_true(a.got.find("200 OK") != std::string::npos && !a.closed);
+        auto third = f.raw("GET /x HTTP/1.1\r\n\r\n");
+        assert_true(third.rfind("HTTP/1.1 503 Service Unavailable", 0) == 0);
+        assert_content_length_right(third);
+        assert_true(third.find("{\"error\":\"too many connections, retry\"}") != std::string::npos);
+    }
+    f.run_for(50);
+    Fixture::Client idle1(f), idle2(f);
+    idle2.send("GET /tri"); // a request begun, never finished
+    f.run_for(50);
+    auto newcomer = f.raw("GET /x HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assert_true(newcomer.rfind("HTTP/1.1 200 OK", 0) == 0);
+    assert_true(idle1.closed);  // the oldest gave its slot
+    assert_false(idle2.closed); // the other one still there
+}
+
+// At most max_per_address unauthenticated connections from one address: the oldest idle one
+// goes when another comes; authenticated ones do not count.
+void test_per_address_cap(void**) {
+    http::ServerOptions o;
+    o.max_per_address = 2;
+    Fixture f(o);
+    Fixture::Client known(f);
+    known.send("GET /k HTTP/1.1\r\nX-Token: ok\r\n\r\n");
+    f.run_for(50);
+    Fixture::Client a(f), b(f);
+    f.run_for(50);
+    assert_false(a.closed);
+    Fixture::Client c(f);
+    f.run_for(50);
+    assert_true(a.closed);
+    assert_false(b.closed || c.closed || known.closed);
+    assert_int_equal(f.server->connections(), 3);
+}
+
+// A request trickled byte by byte is closed at the head deadline, which the bytes do not reset
+// (9274d6b reset its idle timer on each byte: a slow client held its slot for ever); a body
+// the same at its own deadline.
+void test_deadlines_not_reset_by_bytes(void**) {
+    http::ServerOptions o;
+    o.head_timeout_ms = 400;
+    o.body_timeout_ms = 400;
+    o.idle_timeout_ms = 300;
+    Fixture f(o);
+    for (const std::string& request :
+         {std::string("GET /slow HTTP/1.1\r\nX-A: 1\r\nX-B: 2\r\nX-C: 3\r\nX-D: 4\r\n\r\n"),
+          std::string("POST /slow HTTP/1.1\r\nContent-Length: 20\r\n\r\n0123456789abcdefghij")}) {
+        Fixture::Client slow(f);
+        const bool body = request[0] == 'P';
+        const size_t head = request.find("\r\n\r\n") + 4;
+        if (body)
+            slow.send(request.substr(0, head));
+        const uint64_t t0 = uv_now(&f.loop);
+        for (size_t i = body ? head : 0; i < request.size() && !slow.closed; i++) {
+            slow.send(request.substr(i, 1));
+            f.run_for(100);
+        }
+        assert_true(slow.closed);
+        const uint64_t took = uv_now(&f.loop) - t0;
+        if (took < 350 || took > 900)
+            fail_msg("closed after %llu ms", static_cast<unsigned long long>(took));
+        assert_true(slow.got.rfind("HTTP/1.1 408 Request Timeout", 0) == 0);
+        assert_true(slow.got.find(body ? "request body not received within 400 ms"
+                                       : "request head not received within 400 ms") !=
+                    std::string::npos);
+        assert_content_length_right(slow.got);
+    }
+    // A prompt request on a kept-alive connection is not cut by the previous one's deadline.
+    Fixture::Client kept(f);
+    kept.send("GET /a HTTP/1.1\r\n\r\n");
+    f.run_for(250);
+    kept.send("GET /b HTTP/1.1\r\n\r\n");
+    f.run_for(250);
+    assert_false(kept.closed);
+    assert_true(kept.got.find("GET /b") != std::string::npos);
 }
 
 } // namespace
@@ -213,6 +333,9 @@ int main() {
         cmocka_unit_test(test_pipelined_requests_answered_in_order),
         cmocka_unit_test(test_streamed_chunked_upload),
         cmocka_unit_test(test_limits_and_bad_input),
+        cmocka_unit_test(test_slots),
+        cmocka_unit_test(test_per_address_cap),
+        cmocka_unit_test(test_deadlines_not_reset_by_bytes),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

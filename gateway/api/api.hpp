@@ -42,6 +42,9 @@ public:
     std::unique_ptr<http::BodySink> stream(const http::Request& request,
                                            std::optional<http::Response>& reject) override;
     void handle(http::Request&& request, http::Responder respond) override;
+    bool authenticated(const http::Request& request) override {
+        return !authenticate(request).empty();
+    }
 
     Counters& counters() { return counters_; }
 

@@ -33,6 +33,11 @@ struct ApiConfig {
     uint16_t port = 8080;
     std::vector<ApiToken> tokens;
     size_t max_connections = 64;
+    // Slow clients (http::ServerOptions): unauthenticated connections per client address, and
+    // the time a request's head, then its buffered body, may take.
+    size_t max_per_address = 16;
+    uint32_t head_timeout_s = 10;
+    uint32_t body_timeout_s = 60;
 };
 
 struct OtaConfig {

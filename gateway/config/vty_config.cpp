@@ -169,6 +169,13 @@ int write_api(struct vty* vty) {
     vty_out(vty, "api%s", NL);
     vty_out(vty, " listen %s %u%s", a.ip.c_str(), a.port, NL);
     vty_out(vty, " max-connections %zu%s", a.max_connections, NL);
+    const ApiConfig defaults;
+    if (a.max_per_address != defaults.max_per_address)
+        vty_out(vty, " max-per-address %zu%s", a.max_per_address, NL);
+    if (a.head_timeout_s != defaults.head_timeout_s)
+        vty_out(vty, " head-timeout %u%s", a.head_timeout_s, NL);
+    if (a.body_timeout_s != defaults.body_timeout_s)
+        vty_out(vty, " body-timeout %u%s", a.body_timeout_s, NL);
     for (const auto& t : a.tokens)
         vty_out(vty, " token %s sha256 %s%s", t.name.c_str(), t.sha256.c_str(), NL);
     return CMD_SUCCESS;
@@ -399,6 +406,27 @@ void install_config_nodes() {
     add(kApiNode, "max-connections <1-1024>", "Concurrent API connections\nCount\n",
         [](struct vty*, int, const char** argv) {
             g_config->api.max_connections = static_cast<size_t>(atoi(argv[0]));
+            return CMD_SUCCESS;
+        });
+    add(kApiNode, "max-per-address <1-1024>",
+        "Connections not (yet) authenticated from one client address; the oldest idle one "
+        "gives its slot to a newcomer\nCount\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->api.max_per_address = static_cast<size_t>(atoi(argv[0]));
+            return CMD_SUCCESS;
+        });
+    add(kApiNode, "head-timeout <1-600>",
+        "Time a request's line and headers may take from their first byte (not reset by each "
+        "byte)\nSeconds\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->api.head_timeout_s = static_cast<uint32_t>(atoi(argv[0]));
+            return CMD_SUCCESS;
+        });
+    add(kApiNode, "body-timeout <1-3600>",
+        "Time a buffered request body may take after the head (a streamed upload, which needs "
+        "a token, has the idle timeout only)\nSeconds\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->api.body_timeout_s = static_cast<uint32_t>(atoi(argv[0]));
             return CMD_SUCCESS;
         });
     add(kApiNode, "token NAME sha256 HEX",

@@ -93,6 +93,9 @@ Status Daemon::start(void* talloc_ctx) {
     api_ = std::make_unique<Api>(*store_, config_.api, hooks);
     http::ServerOptions http_opts;
     http_opts.max_connections = config_.api.max_connections;
+    http_opts.max_per_address = config_.api.max_per_address;
+    http_opts.head_timeout_ms = config_.api.head_timeout_s * 1000ull;
+    http_opts.body_timeout_ms = config_.api.body_timeout_s * 1000ull;
     durable_api_ = std::make_unique<DurableHandler>(*api_, *group_);
     http_ = std::make_unique<http::Server>(loop_, *durable_api_, http_opts);
     OTAGW_TRY_STATUS(http_->listen(config_.api.ip, config_.api.port));

@@ -49,6 +49,9 @@ public:
     std::unique_ptr<http::BodySink> stream(const http::Request& request,
                                            std::optional<http::Response>& reject) override;
     void handle(http::Request&& request, http::Responder respond) override;
+    bool authenticated(const http::Request& request) override {
+        return inner_.authenticated(request);
+    }
 
 private:
     http::Responder hold(http::Responder respond);

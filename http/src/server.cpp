@@ -16,6 +16,35 @@ namespace {
 constexpr size_t kMaxHeaderBytes = 16 * 1024; // request line + headers
 constexpr size_t kMaxHeaders = 64;
 
+// An answer on the wire, its Content-Length the body's size.
+std::string wire(const Response& r, bool keep) {
+    std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + status_text(r.status);
+    out += "\r\nContent-Type: " + r.content_type;
+    out += "\r\nContent-Length: " + std::to_string(r.body.size());
+    for (const auto& [k, v] : r.headers)
+        out.append("\r\n").append(k).append(": ").append(v);
+    out += keep ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
+    return out + r.body;
+}
+
+std::string error_json(const std::string& message) {
+    std::string out = "{\"error\":\"";
+    for (char ch : message) {
+        if (ch == '"' || ch == '\\')
+            out.push_back('\\');
+        if (static_cast<unsigned char>(ch) < 0x20)
+            continue;
+        out.push_back(ch);
+    }
+    return out + "\"}";
+}
+
+// "192.0.2.1:4000" -> "192.0.2.1", "[2001:db8::1]:4000" -> "[2001:db8::1]".
+std::string address_of(const std::string& peer) {
+    const size_t colon = peer.rfind(':');
+    return colon == std::string::npos ? peer : peer.substr(0, colon);
+}
+
 std::string lower_ascii(std::string s) {
     for (char& c : s)
         if (c >= 'A' && c <= 'Z')
@@ -84,6 +113,8 @@ std::string status_text(int status) {
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
     case 409:
         return "Conflict";
     case 413:
@@ -291,8 +322,10 @@ struct Server::Impl {
 struct Connection : std::enable_shared_from_this<Connection> {
     Server::Impl& server;
     std::unique_ptr<uv::TcpStream> stream;
+    const std::string address; // the client's, without the port
     uv::Timer idle;
-    std::string inbox; // bytes received and not yet parsed (while a request is answered)
+    uv::Timer deadline; // the request's head, then its buffered body, must be whole by then
+    std::string inbox;  // bytes received and not yet parsed (while a request is answered)
     std::unique_ptr<RequestParser> parser;
     Request request;
     std::unique_ptr<BodySink> sink;
@@ -301,9 +334,15 @@ struct Connection : std::enable_shared_from_this<Connection> {
     bool pumping = false;          // inside pump(): a synchronous answer must not recurse
     bool gone = false;
     bool completed = false; // the parser read a whole request (it pauses there)
+    bool reading = false;   // a request's bytes have begun to come (its deadline runs)
+    bool trusted = false;   // a request on it was authenticated: it keeps its slot
 
     Connection(Server::Impl& s, std::unique_ptr<uv::TcpStream> st)
-        : server(s), stream(std::move(st)), idle(s.loop) {}
+        : server(s), stream(std::move(st)), address(address_of(stream->peer())), idle(s.loop),
+          deadline(s.loop) {}
+
+    // A newcomer may take this connection's slot.
+    bool evictable() const { return !trusted && !busy && !gone; }
 
     void start() {
         std::weak_ptr<Connection> weak = weak_from_this();
@@ -317,6 +356,11 @@ struct Connection : std::enable_shared_from_this<Connection> {
                 early = std::move(reject);
                 return false;
             }
+            trusted = trusted || server.handler.authenticated(request);
+            if (sink)
+                deadline.stop(); // streamed: an authenticated client, the idle timeout only
+            else
+                arm_deadline(server.options.body_timeout_ms, "body");
             return true;
         };
         ev.body = [this](std::string_view chunk) {
@@ -341,6 +385,8 @@ struct Connection : std::enable_shared_from_this<Connection> {
         };
         ev.complete = [this] {
             completed = true;
+            reading = false;
+            deadline.stop();
         };
         parser = std::make_unique<RequestParser>(std::move(ev));
         stream->start(
@@ -358,23 +404,28 @@ struct Connection : std::enable_shared_from_this<Connection> {
         touch();
     }
 
-    static std::string error_json(const std::string& message) {
-        std::string out = "{\"error\":\"";
-        for (char ch : message) {
-            if (ch == '"' || ch == '\\')
-                out.push_back('\\');
-            if (static_cast<unsigned char>(ch) < 0x20)
-                continue;
-            out.push_back(ch);
-        }
-        return out + "\"}";
-    }
-
     void touch() {
         std::weak_ptr<Connection> weak = weak_from_this();
         idle.start(server.options.idle_timeout_ms, [weak] {
             if (auto c = weak.lock())
                 c->drop();
+        });
+    }
+
+    // Not reset by the bytes that come: a client trickling its request is closed at the deadline.
+    void arm_deadline(uint64_t ms, const char* part) {
+        std::weak_ptr<Connection> weak = weak_from_this();
+        deadline.start(ms, [weak, ms, part] {
+            auto c = weak.lock();
+            if (!c || c->busy || c->gone)
+                return;
+            c->busy = true;
+            c->send(Response{408,
+                             "application/json",
+                             error_json(std::string("request ") + part + " not received within " +
+                                        std::to_string(ms) + " ms"),
+                             {}},
+                    false);
         });
     }
 
@@ -384,6 +435,10 @@ struct Connection : std::enable_shared_from_this<Connection> {
         pumping = true;
         auto self = shared_from_this();
         while (!gone && !busy && !inbox.empty()) {
+            if (!reading) {
+                reading = true;
+                arm_deadline(server.options.head_timeout_ms, "head");
+            }
             const size_t n = parser->feed(inbox.data(), inbox.size());
             inbox.erase(0, n);
             if (early) {
@@ -438,14 +493,8 @@ struct Connection : std::enable_shared_from_this<Connection> {
     }
 
     void send(Response r, bool keep) {
-        std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " + status_text(r.status);
-        head += "\r\nContent-Type: " + r.content_type;
-        head += "\r\nContent-Length: " + std::to_string(r.body.size());
-        for (const auto& [k, v] : r.headers)
-            head.append("\r\n").append(k).append(": ").append(v);
-        head += keep ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
-        head += r.body;
-        stream->write(ByteView(reinterpret_cast<const uint8_t*>(head.data()), head.size()));
+        const std::string out = wire(r, keep);
+        stream->write(ByteView(reinterpret_cast<const uint8_t*>(out.data()), out.size()));
         touch();
         if (!keep) {
             stream->close_when_written();
@@ -458,17 +507,51 @@ struct Connection : std::enable_shared_from_this<Connection> {
             return;
         gone = true;
         idle.stop();
+        deadline.stop();
         server.remove(this);
     }
 };
 
 void Server::Impl::accept(std::unique_ptr<uv::TcpStream> stream) {
-    if (closing || connections.size() >= options.max_connections) {
+    const std::string address = address_of(stream->peer());
+    // The oldest connection that may give its slot, among those `of` selects.
+    auto oldest_evictable = [this](auto of) -> std::shared_ptr<Connection> {
+        for (const auto& c : connections)
+            if (c->evictable() && of(*c))
+                return c;
+        return nullptr;
+    };
+    auto evict = [this](const std::shared_ptr<Connection>& c, const char* why) {
+        log::info("api",
+                  "closing an idle unauthenticated connection from " + c->address + ": " + why);
+        c->stream->close();
+        c->drop();
+    };
+    auto untrusted_from_address = [&] {
+        return static_cast<size_t>(
+            std::count_if(connections.begin(), connections.end(),
+                          [&](const auto& c) { return !c->trusted && c->address == address; }));
+    };
+    if (!closing && untrusted_from_address() >= options.max_per_address) {
+        if (auto c = oldest_evictable([&](const Connection& x) { return x.address == address; }))
+            evict(c, "too many from that address");
+    }
+    if (!closing && connections.size() >= options.max_connections) {
+        auto c = oldest_evictable([&](const Connection& x) { return x.address == address; });
+        if (!c)
+            c = oldest_evictable([](const Connection&) { return true; });
+        if (c)
+            evict(c, "its slot is needed");
+    }
+    const bool per_address = untrusted_from_address() >= options.max_per_address;
+    if (closing || per_address || connections.size() >= options.max_connections) {
         log::notice("api", "refusing a connection from " + stream->peer() + ": " +
-                               (closing ? "shutting down" : "too many connections"));
-        const std::string busy = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
-                                 "application/json\r\nContent-Length: 37\r\nConnection: "
-                                 "close\r\n\r\n{\"error\":\"too many connections, retry\"}";
+                               (closing       ? "shutting down"
+                                : per_address ? "too many connections from that address"
+                                              : "too many connections"));
+        const std::string busy =
+            wire(Response{503, "application/json", error_json("too many connections, retry"), {}},
+                 false);
         stream->write(ByteView(reinterpret_cast<const uint8_t*>(busy.data()), busy.size()));
         stream->close_when_written();
         return;

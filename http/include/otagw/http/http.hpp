@@ -58,6 +58,9 @@ public:
     virtual std::unique_ptr<BodySink> stream(const Request& request,
                                              std::optional<Response>& reject) = 0;
     virtual void handle(Request&& request, Responder respond) = 0;
+    // The request's client proved who it is (a valid token): its connection then keeps its slot
+    // when newcomers need one; connections that never did are the first to go.
+    virtual bool authenticated(const Request&) { return false; }
 };
 
 // The parsing core, no I/O (also the fuzz target's entry): bytes in, events out.
@@ -91,10 +94,19 @@ std::string status_text(int status);
 // "a%20b" -> "a b"; false on a bad escape.
 bool percent_decode(std::string_view in, std::string& out, bool plus_is_space);
 
+// Slow or idle clients cannot hold the server: a request's head must be whole within
+// head_timeout_ms of its first byte and a buffered body within body_timeout_ms of the head (not
+// reset by each byte; a streamed body, which only an authenticated client gets, has the idle
+// timeout alone). Connections whose client has not authenticated are capped per address, and a
+// newcomer takes the slot of the oldest of them that is not being answered (from its own address
+// first) rather than being refused; 503 only when every slot is busy or authenticated.
 struct ServerOptions {
     size_t max_connections = 64;
+    size_t max_per_address = 16;      // connections not (yet) authenticated, per client address
     size_t max_body = 1 << 20;        // buffered bodies; streamed bodies have no limit here
     uint64_t idle_timeout_ms = 60000; // no byte in or out for this long: closed
+    uint64_t head_timeout_ms = 10000; // request line and headers, from their first byte
+    uint64_t body_timeout_ms = 60000; // a buffered body, from the end of the head
 };
 
 class Server {
