@@ -362,6 +362,47 @@ void test_slowloris(void**) {
     assert_alive();
 }
 
+// The requests the card `c` made by SMS so far: "operation app_aid reason" each, oldest first.
+std::vector<std::string> sms_requests(size_t c) {
+    return split_lines(sql("SELECT operation || ' ' || coalesce(app_aid, '-') || ' ' || "
+                           "coalesce(reason, '-') FROM requests WHERE actor = 'sms:" +
+                           msisdn(c) + "' ORDER BY id"));
+}
+
+void mo(const std::string& line) {
+    const Json sent = sim_control(g->control, line);
+    if (!sent.value("ok", false))
+        fail_msg("%s: %s", line.c_str(), sent.dump().c_str());
+}
+
+// Concatenated MO SMS: a two-part GSM-7 text (153 characters a part, a character per octet in
+// SMPP: 159 octets), a two-part UCS-2 text, and a binary request in two parts, with an 8-bit
+// then a 16-bit reference, the second part first, one part twice. 9274d6b acknowledged the
+// GSM-7 one and dropped it ("159 octets exceed the 140 of one SMS") and read the UCS-2 one's
+// first characters as a header.
+void test_concatenated_mo(void**) {
+    const size_t c = 5;
+    const std::string transit = std::string(kTransit);
+    mo("mo-text " + msisdn(c) + " 4321 QRY" + std::string(200, ' ') + "02");
+    assert_true(eventually([&] { return sms_requests(c).size() == 1; }));
+    mo("mo-text " + msisdn(c) + " 4321 查询" + std::string(90, ' ') + "02");
+    assert_true(eventually([&] { return sms_requests(c).size() == 2; }));
+    // E1 0F 80 01 05 4F 0A <transit AID>: query the transit card, cut after 6 octets.
+    const std::string tlv = "e10f8001054f0a" + transit;
+    const size_t before = sms_requests(c).size();
+    for (const std::string& ref : {std::string("0500037f02"), std::string("0608047f0102")}) {
+        mo("mo-binary " + msisdn(c) + " 4321 " + ref + "02" + tlv.substr(12) + " udhi");
+        mo("mo-binary " + msisdn(c) + " 4321 " + ref + "02" + tlv.substr(12) + " udhi");
+        mo("mo-binary " + msisdn(c) + " 4321 " + ref + "01" + tlv.substr(0, 12) + " udhi");
+    }
+    assert_true(eventually([&] { return sms_requests(c).size() == before + 2; }));
+    const std::vector<std::string> got = sms_requests(c);
+    for (const std::string& r : got)
+        if (r != "query " + transit + " -")
+            fail_msg("a request read as \"%s\"", r.c_str());
+    assert_alive();
+}
+
 void test_bearer_in_any_case(void**) {
     for (const char* scheme : {"Bearer ", "bearer ", "BEARER ", "bEaReR   "}) {
         Answer a =
@@ -399,6 +440,7 @@ int main() {
         cmocka_unit_test(test_personalisation_sealed_then_dropped),
         cmocka_unit_test(test_result_given_up),
         cmocka_unit_test(test_secret_files_and_plain_http),
+        cmocka_unit_test(test_concatenated_mo),
         cmocka_unit_test(test_bearer_in_any_case),
         cmocka_unit_test(test_slowloris),
         cmocka_unit_test(test_clean_stop),

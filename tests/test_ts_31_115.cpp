@@ -138,6 +138,21 @@ void test_sixteen_bit_reference(void**) {
     assert_hex_equal(**out, "027000aabb");
 }
 
+// A text in two parts with no other IE comes back behind UDHL '00' (9274d6b returned no UDH,
+// and its reader took the first characters for one); GSM-7 parts as SMPP carries them, a
+// character per octet, may be 159 octets.
+void test_text_parts(void**) {
+    sms::Reassembler r;
+    assert_false((*r.add("x", hex("050003070202cdef"), 0)).has_value());
+    assert_hex_equal(**r.add("x", hex("050003070201ab"), 0), "00abcdef");
+    Bytes part = hex("050003080201");
+    part.resize(159, 'a');
+    assert_false(r.add("x", part, 0).ok());
+    assert_true(r.add("x", part, 0, sms::kMaxUnpackedSeptets).ok());
+    part.resize(161, 'a');
+    assert_false(r.add("y", part, 0, sms::kMaxUnpackedSeptets).ok());
+}
+
 void test_malformed_user_data(void**) {
     const char* bad[] = {
         "",               // no UDHL
@@ -170,6 +185,7 @@ int main() {
         cmocka_unit_test(test_reassembly_keys_and_expiry),
         cmocka_unit_test(test_concatenated_por_verifies),
         cmocka_unit_test(test_sixteen_bit_reference),
+        cmocka_unit_test(test_text_parts),
         cmocka_unit_test(test_malformed_user_data),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

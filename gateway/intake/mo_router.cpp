@@ -84,8 +84,12 @@ NewRequest MoRouter::read_request(const smpp::Mo& mo) const {
         n.refusal = Reason::of(code);
         n.refusal_message = std::move(why);
     };
-    if (eight_bit && !mo.udhi) {
-        auto b = parse_binary_request(ud);
+    // What is left of a UDH (at least its UDHL) after reassembly is not the request's.
+    ByteView body = ud;
+    if (mo.udhi && !body.empty())
+        body = 1u + body[0] <= body.size() ? body.subspan(1u + body[0]) : ByteView();
+    if (eight_bit) {
+        auto b = parse_binary_request(body);
         if (!b)
             refuse(ReasonCode::BadRequest, b.error().message);
         else {
@@ -95,10 +99,6 @@ NewRequest MoRouter::read_request(const smpp::Mo& mo) const {
         }
         return n;
     }
-    // A long text arrives reassembled; what is left of its UDH (if anything) is not text.
-    ByteView body = ud;
-    if (mo.udhi && !body.empty())
-        body = 1u + body[0] <= body.size() ? body.subspan(1u + body[0]) : ByteView();
     auto text = decode_sms_text(mo.data_coding, body);
     if (!text) {
         refuse(ReasonCode::BadRequest, text.error().message);

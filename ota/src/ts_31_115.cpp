@@ -11,12 +11,12 @@ const InformationElement* UserData::find(uint8_t iei) const {
     return nullptr;
 }
 
-Result<UserData> parse_user_data(ByteView tp_ud) {
+Result<UserData> parse_user_data(ByteView tp_ud, size_t max_octets) {
     if (tp_ud.empty())
         return make_error("user data: empty, UDHL missing");
-    if (tp_ud.size() > kMaxUserData)
-        return make_error("user data: " + std::to_string(tp_ud.size()) +
-                          " octets exceed the 140 of one SMS");
+    if (tp_ud.size() > max_octets)
+        return make_error("user data: " + std::to_string(tp_ud.size()) + " octets exceed the " +
+                          std::to_string(max_octets) + " of one SMS");
     const size_t udhl = tp_ud[0];
     if (1 + udhl > tp_ud.size())
         return make_error("user data: UDHL " + std::to_string(udhl) + " exceeds the " +
@@ -113,19 +113,19 @@ static void append_ies_except_concat(Bytes& out, const UserData& ud) {
     }
 }
 
+// The UDH stays (UDHL '00' when no IE is left): the reader knows a header is there, and no
+// text is taken for one.
 static Bytes with_header(const Bytes& ies, size_t payload_size) {
     Bytes out;
     out.reserve(1 + ies.size() + payload_size);
-    if (!ies.empty()) {
-        out.push_back(static_cast<uint8_t>(ies.size()));
-        append(out, ies);
-    }
+    out.push_back(static_cast<uint8_t>(ies.size()));
+    append(out, ies);
     return out;
 }
 
 Result<std::optional<Bytes>> Reassembler::add(std::string_view originator, ByteView tp_ud,
-                                              uint64_t now) {
-    auto ud = parse_user_data(tp_ud);
+                                              uint64_t now, size_t max_octets) {
+    auto ud = parse_user_data(tp_ud, max_octets);
     if (!ud)
         return ud.take_error();
     auto concat = find_concatenation(*ud);

@@ -759,7 +759,13 @@ void Esme::on_deliver(Session& s, const DeliverSm& sm) {
     mo.udhi = sm.esm_class & 0x40;
     const ByteView ud = sm.user_data();
     if (mo.udhi) {
-        auto whole = reassembler_.add(sm.source.addr, ud, uv_now(loop_));
+        // Text in the SMSC default alphabet (0x00), IA5 (0x01) or GSM-7 with a message class
+        // (0xF0-0xF3) comes a character per octet in SMPP (3.4 §5.2.19): up to 160.
+        const uint8_t dcs = sm.data_coding;
+        const bool gsm7 = dcs == 0x00 || dcs == 0x01 || (dcs & 0xf4) == 0xf0;
+        auto whole =
+            reassembler_.add(sm.source.addr, ud, uv_now(loop_),
+                             gsm7 ? ota::sms::kMaxUnpackedSeptets : ota::sms::kMaxUserData);
         if (!whole) {
             counters_->inc("smpp:mo:malformed");
             log::notice(kCategory,

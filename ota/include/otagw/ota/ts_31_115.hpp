@@ -33,7 +33,10 @@ struct UserData {
 };
 
 // TP-UD with TP-UDHI set: UDHL, information elements, then the payload.
-Result<UserData> parse_user_data(ByteView tp_ud);
+// `max_octets`: 140 (TS 23.040 §9.2.3.24), or 160 for GSM-7 text as SMPP carries it, a septet
+// per octet (SMPP 3.4 §5.2.19: 153 characters behind a 6-octet UDH make 159).
+constexpr size_t kMaxUnpackedSeptets = 160;
+Result<UserData> parse_user_data(ByteView tp_ud, size_t max_octets = kMaxUserData);
 
 struct Concatenation {
     uint16_t reference = 0;
@@ -57,7 +60,8 @@ inline Result<std::vector<Bytes>> segment_command_packet(ByteView packet, uint8_
 
 // Reassembles concatenated SMS by (originator, reference, total). Segments may arrive out of
 // order or twice; a complete message comes back as one user data: a UDH holding the first
-// segment's IEs other than concatenation (e.g. '027100'), then the joined payloads. A message
+// segment's IEs other than concatenation (e.g. '027100'; UDHL '00' when none is left), then the
+// joined payloads. A message
 // without concatenation comes back at once. The caller owns the timeouts: it passes the time
 // with each segment and calls expire() with its cutoff.
 class Reassembler {
@@ -65,7 +69,8 @@ public:
     explicit Reassembler(size_t max_pending = 100000) : max_pending_(max_pending) {}
 
     // nullopt while segments are missing.
-    Result<std::optional<Bytes>> add(std::string_view originator, ByteView tp_ud, uint64_t now);
+    Result<std::optional<Bytes>> add(std::string_view originator, ByteView tp_ud, uint64_t now,
+                                     size_t max_octets = kMaxUserData);
     // Drops partial messages whose first segment arrived before `cutoff`; returns how many.
     size_t expire(uint64_t cutoff);
     size_t pending() const { return pending_.size(); }
