@@ -310,13 +310,17 @@ struct Server::Impl {
     Handler& handler;
     ServerOptions options;
     uv::TcpServer listener;
-    std::list<std::shared_ptr<Connection>> connections;
+    std::list<std::shared_ptr<Connection>> connections; // oldest first
+    uv::Timer recheck; // when a young connection over its address's cap comes of age
     bool closing = false;
 
     Impl(uv_loop_t* l, Handler& h, ServerOptions o)
-        : loop(l), handler(h), options(o), listener(l) {}
+        : loop(l), handler(h), options(o), listener(l), recheck(l) {}
     void accept(std::unique_ptr<uv::TcpStream> stream);
     void remove(Connection* c);
+    // Closes stalled connections from `address` beyond max_per_address, oldest first.
+    void enforce_cap(const std::string& address);
+    void evict(const std::shared_ptr<Connection>& c, const char* why);
 };
 
 struct Connection : std::enable_shared_from_this<Connection> {
@@ -336,13 +340,24 @@ struct Connection : std::enable_shared_from_this<Connection> {
     bool completed = false; // the parser read a whole request (it pauses there)
     bool reading = false;   // a request's bytes have begun to come (its deadline runs)
     bool trusted = false;   // a request on it was authenticated: it keeps its slot
+    bool served = false;    // it had an answer
+    const uint64_t opened_at;
 
     Connection(Server::Impl& s, std::unique_ptr<uv::TcpStream> st)
         : server(s), stream(std::move(st)), address(address_of(stream->peer())), idle(s.loop),
-          deadline(s.loop) {}
+          deadline(s.loop), opened_at(uv_now(s.loop)) {}
 
-    // A newcomer may take this connection's slot.
-    bool evictable() const { return !trusted && !busy && !gone; }
+    // Unauthenticated and either past its grace without a request being answered, or idle
+    // after an answer: it may be closed to give its slot to others.
+    bool stalled() const {
+        if (trusted || busy || gone)
+            return false;
+        return (served && !reading) ||
+               uv_now(server.loop) - opened_at >= server.options.stall_grace_ms;
+    }
+    bool young() const {
+        return !trusted && !gone && uv_now(server.loop) - opened_at < server.options.stall_grace_ms;
+    }
 
     void start() {
         std::weak_ptr<Connection> weak = weak_from_this();
@@ -488,6 +503,7 @@ struct Connection : std::enable_shared_from_this<Connection> {
         send(std::move(r), keep && !server.closing);
         if (!gone) {
             busy = false;
+            served = true;
             pump();
         }
     }
@@ -512,43 +528,59 @@ struct Connection : std::enable_shared_from_this<Connection> {
     }
 };
 
+void Server::Impl::evict(const std::shared_ptr<Connection>& c, const char* why) {
+    // Debug: under a slowloris attack this is hundreds a second.
+    log::debug("api",
+               "closing a stalled unauthenticated connection from " + c->address + ": " + why);
+    c->stream->close();
+    c->drop();
+}
+
+void Server::Impl::enforce_cap(const std::string& address) {
+    std::vector<std::shared_ptr<Connection>> untrusted;
+    for (const auto& c : connections)
+        if (!c->trusted && c->address == address)
+            untrusted.push_back(c);
+    size_t over =
+        untrusted.size() > options.max_per_address ? untrusted.size() - options.max_per_address : 0;
+    bool waiting = false;
+    for (const auto& c : untrusted) {
+        if (over == 0)
+            break;
+        if (c->stalled()) {
+            evict(c, "too many from that address");
+            over--;
+        } else {
+            waiting = waiting || c->young();
+        }
+    }
+    if (over > 0 && waiting && !recheck.active()) {
+        recheck.start(options.stall_grace_ms, [this] {
+            std::vector<std::string> addresses;
+            for (const auto& c : connections)
+                if (!c->trusted &&
+                    std::find(addresses.begin(), addresses.end(), c->address) == addresses.end())
+                    addresses.push_back(c->address);
+            for (const auto& a : addresses)
+                enforce_cap(a);
+        });
+    }
+}
+
 void Server::Impl::accept(std::unique_ptr<uv::TcpStream> stream) {
     const std::string address = address_of(stream->peer());
-    // The oldest connection that may give its slot, among those `of` selects.
-    auto oldest_evictable = [this](auto of) -> std::shared_ptr<Connection> {
-        for (const auto& c : connections)
-            if (c->evictable() && of(*c))
-                return c;
-        return nullptr;
-    };
-    auto evict = [this](const std::shared_ptr<Connection>& c, const char* why) {
-        log::info("api",
-                  "closing an idle unauthenticated connection from " + c->address + ": " + why);
-        c->stream->close();
-        c->drop();
-    };
-    auto untrusted_from_address = [&] {
-        return static_cast<size_t>(
-            std::count_if(connections.begin(), connections.end(),
-                          [&](const auto& c) { return !c->trusted && c->address == address; }));
-    };
-    if (!closing && untrusted_from_address() >= options.max_per_address) {
-        if (auto c = oldest_evictable([&](const Connection& x) { return x.address == address; }))
-            evict(c, "too many from that address");
-    }
     if (!closing && connections.size() >= options.max_connections) {
-        auto c = oldest_evictable([&](const Connection& x) { return x.address == address; });
-        if (!c)
-            c = oldest_evictable([](const Connection&) { return true; });
-        if (c)
-            evict(c, "its slot is needed");
+        // The oldest stalled connection gives its slot, from the newcomer's address first.
+        std::shared_ptr<Connection> victim;
+        for (const auto& c : connections)
+            if (c->stalled() && (!victim || (c->address == address && victim->address != address)))
+                victim = c;
+        if (victim)
+            evict(victim, "its slot is needed");
     }
-    const bool per_address = untrusted_from_address() >= options.max_per_address;
-    if (closing || per_address || connections.size() >= options.max_connections) {
+    if (closing || connections.size() >= options.max_connections) {
         log::notice("api", "refusing a connection from " + stream->peer() + ": " +
-                               (closing       ? "shutting down"
-                                : per_address ? "too many connections from that address"
-                                              : "too many connections"));
+                               (closing ? "shutting down" : "too many connections"));
         const std::string busy =
             wire(Response{503, "application/json", error_json("too many connections, retry"), {}},
                  false);
@@ -559,6 +591,7 @@ void Server::Impl::accept(std::unique_ptr<uv::TcpStream> stream) {
     auto c = std::make_shared<Connection>(*this, std::move(stream));
     connections.push_back(c);
     c->start();
+    enforce_cap(address);
 }
 
 void Server::Impl::remove(Connection* c) {
@@ -597,6 +630,7 @@ void Server::close() {
         return;
     impl_->closing = true;
     impl_->listener.close();
+    impl_->recheck.stop();
     auto copy = impl_->connections;
     for (auto& c : copy)
         if (!c->busy) {

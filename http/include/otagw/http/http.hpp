@@ -97,16 +97,21 @@ bool percent_decode(std::string_view in, std::string& out, bool plus_is_space);
 // Slow or idle clients cannot hold the server: a request's head must be whole within
 // head_timeout_ms of its first byte and a buffered body within body_timeout_ms of the head (not
 // reset by each byte; a streamed body, which only an authenticated client gets, has the idle
-// timeout alone). Connections whose client has not authenticated are capped per address, and a
-// newcomer takes the slot of the oldest of them that is not being answered (from its own address
-// first) rather than being refused; 503 only when every slot is busy or authenticated.
+// timeout alone). A connection is stalled when it has had stall_grace_ms and still sends no
+// whole request, or waits idle after an answer without having authenticated: stalled
+// connections beyond max_per_address from one address are closed, oldest first, and a newcomer
+// finding every slot taken takes the slot of the oldest stalled one (from its own address
+// first). A connection is never closed while it is answered, nor before its grace is over: a
+// burst of clients from one address (a proxy) is served, and 503 comes only when every slot is
+// busy, young or authenticated.
 struct ServerOptions {
     size_t max_connections = 64;
-    size_t max_per_address = 16;      // connections not (yet) authenticated, per client address
+    size_t max_per_address = 16;      // stalled unauthenticated connections kept per address
     size_t max_body = 1 << 20;        // buffered bodies; streamed bodies have no limit here
     uint64_t idle_timeout_ms = 60000; // no byte in or out for this long: closed
     uint64_t head_timeout_ms = 10000; // request line and headers, from their first byte
     uint64_t body_timeout_ms = 60000; // a buffered body, from the end of the head
+    uint64_t stall_grace_ms = 250;    // a new connection's time to send a whole request head
 };
 
 class Server {
