@@ -56,7 +56,7 @@ void test_pragmas_read_back(void**) {
     auto settings = s->settings();
     assert_ok(settings);
     assert_string_equal(settings->c_str(),
-                        ("journal_mode=wal synchronous=2 foreign_keys=1 busy_timeout=0 "
+                        ("journal_mode=wal synchronous=2 foreign_keys=1 busy_timeout=200 "
                          "cache_size=-16384 temp_store=2 user_version=" +
                          std::to_string(db::latest_schema_version()))
                             .c_str());
@@ -65,6 +65,30 @@ void test_pragmas_read_back(void**) {
     bad.synchronous = "SOMETIMES";
     assert_error_contains(db::SqliteStore::open(bad, vault()),
                           "synchronous must be FULL or NORMAL");
+}
+
+// A database with damaged pages is refused at start, naming what PRAGMA quick_check found and
+// how to recover (9274d6b started on it, reported health ok and then dropped every answer).
+void test_damaged_database_refused(void**) {
+    open_store(true).reset();
+    sqlite3* raw = nullptr;
+    assert_int_equal(sqlite3_open(db_path().c_str(), &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw,
+                                  "CREATE TABLE filler (x TEXT); WITH RECURSIVE n(i) AS (SELECT 1 "
+                                  "UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO "
+                                  "filler SELECT hex(randomblob(100)) FROM n",
+                                  nullptr, nullptr, nullptr),
+                     SQLITE_OK);
+    sqlite3_close(raw); // the last connection: the WAL goes into the file
+    std::string bytes = file_bytes(db_path());
+    assert_true(bytes.size() > 40 * 4096);
+    for (size_t i = bytes.size() - 20 * 4096; i < bytes.size() - 10 * 4096; i++)
+        bytes[i] = static_cast<char>(i * 31);
+    std::ofstream(db_path(), std::ios::binary | std::ios::trunc) << bytes;
+    auto damaged = db::SqliteStore::open({db_path()}, vault());
+    assert_error_contains(damaged, "PRAGMA quick_check");
+    assert_error_contains(damaged, "refusing to start on a damaged database");
+    assert_error_contains(damaged, ".recover");
 }
 
 void test_migrations(void**) {
@@ -272,6 +296,7 @@ int main() {
     const CMUnitTest own[] = {
         cmocka_unit_test(test_pragmas_read_back),
         cmocka_unit_test(test_migrations),
+        cmocka_unit_test(test_damaged_database_refused),
         cmocka_unit_test(test_keys_never_in_clear),
         cmocka_unit_test(test_master_key_sources),
         cmocka_unit_test(test_audit_log_is_append_only),

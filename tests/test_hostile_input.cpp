@@ -278,6 +278,32 @@ void test_secret_files_and_plain_http(void**) {
                 std::string::npos);
 }
 
+// A database with damaged pages: the daemon refuses to start and says how to recover (the
+// daemon of 9274d6b started, bound, reported health ok and then lost every answer).
+void test_damaged_database_refused(void**) {
+    const std::string db = g_dir + "/damaged.db";
+    auto made = test::run_command(
+        "sqlite3 " + db +
+        " \"CREATE TABLE filler (x TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
+        "FROM n WHERE i < 2000) INSERT INTO filler SELECT hex(randomblob(100)) FROM n\"");
+    assert_int_equal(made.status, 0);
+    std::string bytes = interop::read_file(db);
+    assert_true(bytes.size() > 40 * 4096);
+    for (size_t i = bytes.size() - 20 * 4096; i < bytes.size() - 10 * 4096; i++)
+        bytes[i] = static_cast<char>(i * 31);
+    std::ofstream(db, std::ios::binary | std::ios::trunc) << bytes;
+    std::string cfg = replace(config_text(), "path ota-gateway.db", "path damaged.db");
+    std::ofstream(g_dir + "/damaged.cfg") << cfg;
+    auto r = test::run_command("cd " + g_dir + " && " + kMasterKey + " " + OTA_GATEWAYD_PATH +
+                               " -c damaged.cfg");
+    assert_int_equal(r.status, 1);
+    for (const char* said :
+         {"database damaged.db: PRAGMA quick_check: ", "refusing to start on a damaged database",
+          "sqlite3 damaged.db .recover"})
+        if (r.err.find(said) == std::string::npos)
+            fail_msg("no \"%s\" in: %s", said, r.err.c_str());
+}
+
 // RFC 9110 §11.1: the scheme is case-insensitive.
 // Slowloris: 64 sockets trickle request headers, a line a second each, and reconnect (at most
 // every 200 ms) when closed; throughout, a valid client's GET /v1/cards answers within 1 s (the
@@ -440,6 +466,7 @@ int main() {
         cmocka_unit_test(test_personalisation_sealed_then_dropped),
         cmocka_unit_test(test_result_given_up),
         cmocka_unit_test(test_secret_files_and_plain_http),
+        cmocka_unit_test(test_damaged_database_refused),
         cmocka_unit_test(test_concatenated_mo),
         cmocka_unit_test(test_bearer_in_any_case),
         cmocka_unit_test(test_slowloris),

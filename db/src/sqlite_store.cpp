@@ -387,7 +387,17 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
         return make_error("database " + options.path + ": cannot open: " + why);
     }
     std::unique_ptr<SqliteStore> s(new SqliteStore(db, vault, options.path));
-    OTAGW_TRY_STATUS(s->configure(options));
+    const std::string recover =
+        "; refusing to start on a damaged database. To recover: stop, keep the file aside, "
+        "restore the last backup, or salvage what is readable with `sqlite3 " +
+        options.path + " .recover | sqlite3 NEW.db` and point `db / path` at NEW.db";
+    if (Status st = s->configure(options); !st)
+        return make_error(
+            st.error().message +
+            (sqlite3_errcode(db) == SQLITE_CORRUPT || sqlite3_errcode(db) == SQLITE_NOTADB ? recover
+                                                                                           : ""));
+    if (Status st = s->quick_check(); !st)
+        return make_error(st.error().message + recover);
     OTAGW_TRY_STATUS(s->migrate());
     OTAGW_TRY_STATUS(s->check_master_key());
 
@@ -539,6 +549,27 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
     return s;
 }
 
+// PRAGMA quick_check: pages, records and free lists sound (not the indexes against their tables:
+// that is integrity_check, too slow to run at every start on millions of cards).
+Status SqliteStore::quick_check() {
+    Stmt q;
+    if (q.prepare(db_, "PRAGMA quick_check(3)") != SQLITE_OK)
+        return fail("PRAGMA quick_check");
+    Use u(q);
+    std::string problems;
+    int rc;
+    while ((rc = u.step()) == SQLITE_ROW) {
+        const std::string row = u.col_text(0);
+        if (row != "ok")
+            problems += (problems.empty() ? "" : "; ") + row;
+    }
+    if (rc != SQLITE_DONE)
+        return fail("PRAGMA quick_check");
+    if (!problems.empty())
+        return make_error("database " + path_ + ": PRAGMA quick_check: " + problems);
+    return {};
+}
+
 Status SqliteStore::configure(const SqliteOptions& options) {
     if (options.synchronous != "FULL" && options.synchronous != "NORMAL")
         return make_error("database " + path_ + ": synchronous must be FULL or NORMAL, not " +
@@ -554,7 +585,8 @@ Status SqliteStore::configure(const SqliteOptions& options) {
         {"PRAGMA synchronous = " + options.synchronous, "synchronous",
          options.synchronous == "FULL" ? "2" : "1"},
         {"PRAGMA foreign_keys = ON", "foreign_keys", "1"},
-        {"PRAGMA busy_timeout = 0", "busy_timeout", "0"},
+        {"PRAGMA busy_timeout = " + std::to_string(options.busy_timeout_ms), "busy_timeout",
+         std::to_string(options.busy_timeout_ms)},
         {"PRAGMA cache_size = " + cache, "cache_size", cache},
         {"PRAGMA temp_store = MEMORY", "temp_store", "2"},
     };

@@ -19,7 +19,8 @@ namespace otagw::gateway {
 struct DbConfig {
     std::string path = "ota-gateway.db";
     std::string synchronous = "FULL";
-    std::string master_key_file;                     // read at start; empty: use the variable
+    int busy_timeout_ms = 200;   // a write waits this long for another process's lock
+    std::string master_key_file; // read at start; empty: use the variable
     std::string master_key_env = "OTAGW_MASTER_KEY"; // the variable's name, never its value
 };
 

@@ -157,6 +157,8 @@ int write_db(struct vty* vty) {
     vty_out(vty, "db%s", NL);
     vty_out(vty, " path %s%s", d.path.c_str(), NL);
     vty_out(vty, " synchronous %s%s", lower(d.synchronous).c_str(), NL);
+    if (d.busy_timeout_ms != DbConfig{}.busy_timeout_ms)
+        vty_out(vty, " busy-timeout %d%s", d.busy_timeout_ms, NL);
     if (!d.master_key_file.empty())
         vty_out(vty, " master-key-file %s%s", d.master_key_file.c_str(), NL);
     else
@@ -378,6 +380,13 @@ void install_config_nodes() {
             g_config->db.synchronous = argv[0][0] == 'f' ? "FULL" : "NORMAL";
             return CMD_SUCCESS;
         });
+    add(kDbNode, "busy-timeout <0-5000>",
+        "How long a write waits for a lock another process holds (the daemon's loop waits with "
+        "it)\nMilliseconds\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->db.busy_timeout_ms = atoi(argv[0]);
+            return CMD_SUCCESS;
+        });
     add(kDbNode, "master-key-file PATH", "Read the master key (64 hex digits) from a file\nPath\n",
         [](struct vty*, int, const char** argv) {
             g_config->db.master_key_file = argv[0];
@@ -409,8 +418,8 @@ void install_config_nodes() {
             return CMD_SUCCESS;
         });
     add(kApiNode, "max-per-address <1-1024>",
-        "Connections not (yet) authenticated from one client address; the oldest idle one "
-        "gives its slot to a newcomer\nCount\n",
+        "Stalled unauthenticated connections kept from one client address (no whole request "
+        "within 250 ms, or idle after an answer); beyond it the oldest are closed\nCount\n",
         [](struct vty*, int, const char** argv) {
             g_config->api.max_per_address = static_cast<size_t>(atoi(argv[0]));
             return CMD_SUCCESS;

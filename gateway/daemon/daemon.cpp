@@ -45,6 +45,7 @@ Status Daemon::start(void* talloc_ctx) {
     db::SqliteOptions opts;
     opts.path = config_.db.path;
     opts.synchronous = config_.db.synchronous;
+    opts.busy_timeout_ms = config_.db.busy_timeout_ms;
     auto store = db::SqliteStore::open(opts, *vault_);
     if (!store)
         return store.take_error();

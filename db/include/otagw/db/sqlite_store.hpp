@@ -23,6 +23,9 @@ struct SqliteOptions {
     // FULL: a commit survives power loss; NORMAL (WAL): it survives a crash of the process.
     std::string synchronous = "FULL";
     int cache_mib = 16;
+    // How long a write waits for a lock another process holds (the sqlite3 shell, a backup)
+    // before it fails: bounded, as it holds the daemon's one loop.
+    int busy_timeout_ms = 200;
 };
 
 // The schema version this program writes (the number of the last db/sql file).
@@ -34,6 +37,8 @@ public:
     // created under another master key is refused.
     static Result<std::unique_ptr<SqliteStore>> open(const SqliteOptions& options,
                                                      const KeyVault& vault);
+    // The start-up check of the pages (PRAGMA quick_check): an error names what is damaged.
+    Status quick_check();
     ~SqliteStore() override;
 
     int schema_version() const { return schema_version_; }
