@@ -151,6 +151,7 @@ void bench_smpp(size_t cards, size_t commands) {
     h.on_mo = [&](const smpp::Mo& m) {
         if (m.udhi && ++pors == commands)
             esme_ptr->stop([&] { uv_stop(&loop); });
+        return smpp::MoVerdict::Taken;
     };
     h.on_bind_state = [&](const std::string&, bool up) {
         if (!up || started)

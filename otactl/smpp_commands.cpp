@@ -89,9 +89,10 @@ int run_submit(const SubmitOptions& o) {
         };
         h.on_mo = [&](const Mo& mo) {
             if (!result || por || mo.source.addr != o.dest)
-                return;
+                return MoVerdict::Taken;
             por = mo;
             finish("");
+            return MoVerdict::Taken;
         };
         esme = std::make_unique<Esme>(&loop, cfg, h);
         esme->start();

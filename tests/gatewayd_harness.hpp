@@ -4,6 +4,7 @@
 #pragma once
 
 #include <arpa/inet.h>
+#include <map>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -118,6 +119,7 @@ inline test::CommandRun otactl(const std::string& args) {
 struct Answer {
     int status = 0;
     std::string body;
+    std::map<std::string, std::string> headers; // names in lower case
     Json json() const { return Json::parse(body, nullptr, false); }
 };
 
@@ -130,6 +132,8 @@ inline Answer fetch(uint16_t port, http::ClientRequest req) {
         assert_ok(r);
         a.status = r->status;
         a.body = r->body;
+        for (const auto& [k, v] : r->headers)
+            a.headers[k] = v;
     });
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);

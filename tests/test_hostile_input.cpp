@@ -4,6 +4,7 @@
 // cardlets-sim and ota-provider-sim as processes on 127.0.0.1. After each, the daemon still
 // answers.
 #include <poll.h>
+#include <sqlite3.h>
 
 #include <atomic>
 
@@ -429,6 +430,122 @@ void test_concatenated_mo(void**) {
     assert_alive();
 }
 
+// An MO request and an API call while another process holds the database's write lock for
+// 2.5 s (a backup, the sqlite3 shell): the SMSC is answered ESME_RX_T_APPN and delivers again,
+// the API caller gets 503 with Retry-After; once the lock goes, the request is stored (9274d6b
+// answered ESME_ROK and lost the request, and 500 to the caller).
+void test_database_locked(void**) {
+    const size_t c = 4;
+    const size_t before = sms_requests(c).size();
+    sqlite3* other = nullptr;
+    assert_int_equal(sqlite3_open((g_dir + "/ota-gateway.db").c_str(), &other), SQLITE_OK);
+    sqlite3_busy_timeout(other, 5000);
+    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    // cardlets-sim answers once the MO is delivered: from another thread.
+    Json sent;
+    std::thread handset(
+        [&] { sent = sim_control(g->control, "mo-text " + msisdn(c) + " 4321 QRY 02"); });
+    const Answer locked =
+        api("POST", "/v1/requests", kToken,
+            Json{{"msisdn", msisdn(c)}, {"app", "02"}, {"operation", "query"}}.dump());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    const size_t during = sms_requests(c).size(); // read without the write lock
+    assert_int_equal(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(other);
+    handset.join();
+    if (!sent.value("ok", false))
+        fail_msg("mo-text: %s", sent.dump().c_str());
+    if (locked.status != 503 || locked.body.find("database busy") == std::string::npos)
+        fail_msg("POST /v1/requests while locked: %d %s", locked.status, locked.body.c_str());
+    assert_true(locked.headers.count("retry-after") == 1);
+    assert_int_equal(during, before);
+    assert_true(eventually([&] { return sms_requests(c).size() == before + 1; }, 10));
+    assert_string_equal(sms_requests(c).back().c_str(),
+                        ("query " + std::string(kTransit) + " -").c_str());
+    assert_true(g->daemon->log().find("not stored, the SMSC is asked to deliver it again") !=
+                std::string::npos);
+    assert_alive();
+}
+
+// A full disk, played by a file size limit (ulimit -S -f) on a second daemon: an inventory
+// import is answered 503 at once (the daemon of 9274d6b logged "inserted", stored nothing and
+// left otactl waiting 60 s), /v1/health and the VTY say degraded and why, the failure is
+// logged once; with the limit lifted the same import succeeds and health is ok again.
+void test_disk_full(void**) {
+    auto made = test::run_command("cd " + g_dir + " && " + CARDLETS_SIM_PATH +
+                                  " --cards 3000 --seed 9 --export big.csv --smpp-listen "
+                                  "127.0.0.1:0 --system-id x --password y --duration 0.3");
+    assert_int_equal(made.status, 0);
+    const uint16_t api_port = interop::free_port();
+    uint16_t vty_port = interop::free_port();
+    std::string cfg = config_text();
+    cfg = replace(cfg, "listen 127.0.0.1 " + std::to_string(g_api),
+                  "listen 127.0.0.1 " + std::to_string(api_port));
+    cfg = replace(cfg, "bind 127.0.0.1 " + std::to_string(g_vty),
+                  "bind 127.0.0.1 " + std::to_string(vty_port));
+    cfg = replace(cfg, "path ota-gateway.db", "path full.db");
+    cfg = replace(cfg, "remote-port " + std::to_string(g_smsc),
+                  "remote-port " + std::to_string(interop::free_port()));
+    std::ofstream(g_dir + "/full.cfg") << cfg;
+    interop::Process d(
+        "ota-gatewayd-full",
+        {"/bin/sh", "-c",
+         std::string("ulimit -S -f 1500 && exec ") + OTA_GATEWAYD_PATH + " -c full.cfg"},
+        g_dir, {kMasterKey});
+    assert_true(d.wait_log("DDAEMON NOTICE started"));
+    auto call = [&](const std::string& method, const std::string& target,
+                    const std::string& body = "") {
+        http::ClientRequest req;
+        req.method = method;
+        req.target = target;
+        req.body = body;
+        req.headers.emplace_back("Authorization", std::string("Bearer ") + kToken);
+        return fetch(api_port, std::move(req));
+    };
+    const std::string inventory = interop::read_file(g_dir + "/big.csv");
+    const auto t0 = std::chrono::steady_clock::now();
+    Answer full = call("POST", "/v1/inventory/import?mode=apply&name=big.csv", inventory);
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (full.status != 503 || full.body.find("database cannot store") == std::string::npos ||
+        took > 5)
+        fail_msg("import on a full disk: %d after %.1f s: %s", full.status, took,
+                 full.body.c_str());
+    assert_string_equal(full.headers["retry-after"].c_str(), "10");
+    Json health = call("GET", "/v1/health").json();
+    assert_string_equal(health["status"].get<std::string>().c_str(), "degraded");
+    assert_true(health["reason"].get<std::string>().find("database full.db") == 0);
+    assert_int_equal(health["cards"].get<int>(), 0);
+    std::swap(g_vty, vty_port); // the Vty helper talks to g_vty
+    {
+        Vty vty;
+        const auto lines = vty.run("show health");
+        assert_true(!lines.empty() && lines[0] == "status degraded");
+    }
+    std::swap(g_vty, vty_port); // the Vty helper talks to g_vty
+    // A second call while degraded: answered at once, and not logged again.
+    assert_int_equal(call("POST", "/v1/inventory/import?mode=apply&name=big.csv", inventory).status,
+                     503);
+    auto count = [&](const std::string& text) {
+        size_t n = 0;
+        for (size_t at = 0; (at = d.log().find(text, at)) != std::string::npos; at++)
+            n++;
+        return n;
+    };
+    assert_int_equal(count("writes failing, health degraded"), 1);
+    assert_int_equal(
+        test::run_command("prlimit --pid " + std::to_string(d.pid()) + " --fsize=unlimited").status,
+        0);
+    Answer ok = call("POST", "/v1/inventory/import?mode=apply&name=big.csv", inventory);
+    assert_int_equal(ok.status, 200);
+    assert_int_equal(ok.json()["inserted"].get<int>(), 3000);
+    health = call("GET", "/v1/health").json();
+    assert_string_equal(health["status"].get<std::string>().c_str(), "ok");
+    assert_int_equal(health["cards"].get<int>(), 3000);
+    assert_int_equal(count("writes succeed again, health ok"), 1);
+    d.stop();
+}
+
 void test_bearer_in_any_case(void**) {
     for (const char* scheme : {"Bearer ", "bearer ", "BEARER ", "bEaReR   "}) {
         Answer a =
@@ -449,8 +566,8 @@ void test_clean_stop(void**) {
     g->daemon->stop();
     g->provider->stop();
     g->sim->stop();
-    assert_no_sanitizer_report(
-        {"ota-gatewayd", "ota-gatewayd-2", "ota-provider-sim", "cardlets-sim"});
+    assert_no_sanitizer_report({"ota-gatewayd", "ota-gatewayd-2", "ota-gatewayd-full",
+                                "ota-provider-sim", "cardlets-sim"});
 }
 
 } // namespace
@@ -468,6 +585,8 @@ int main() {
         cmocka_unit_test(test_secret_files_and_plain_http),
         cmocka_unit_test(test_damaged_database_refused),
         cmocka_unit_test(test_concatenated_mo),
+        cmocka_unit_test(test_database_locked),
+        cmocka_unit_test(test_disk_full),
         cmocka_unit_test(test_bearer_in_any_case),
         cmocka_unit_test(test_slowloris),
         cmocka_unit_test(test_clean_stop),

@@ -70,6 +70,7 @@ void test_node_peer(void**) {
     };
     h.on_mo = [&](const Mo& m) {
         mos.push_back(m);
+        return MoVerdict::Taken;
     };
     Esme esme(&l.loop, ec, h, &counters);
     esme.start();

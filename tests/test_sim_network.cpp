@@ -76,6 +76,7 @@ struct Net {
         smpp::Esme::Handlers h;
         h.on_mo = [this](const smpp::Mo& m) {
             mos.push_back(m);
+            return smpp::MoVerdict::Taken;
         };
         h.on_receipt = [this](const smpp::Receipt& r) {
             receipts.push_back(r);

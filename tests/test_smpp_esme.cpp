@@ -49,12 +49,13 @@ struct Scenario {
         smsc->route("", [this](const MtMessage& m) { mt.push_back(m); });
     }
     // With `hold`: the ESME's answers to deliver_sm wait here until released.
-    std::vector<std::function<void()>> held;
+    std::vector<std::function<void(bool)>> held;
     bool hold = false;
+    MoVerdict verdict = MoVerdict::Taken; // what on_mo answers
     void start_esme(EsmeConfig ec) {
         Esme::Handlers h;
         if (hold)
-            h.durable = [this](std::function<void()> answer) {
+            h.durable = [this](std::function<void(bool)> answer) {
                 held.push_back(std::move(answer));
             };
         h.on_receipt = [this](const Receipt& r) {
@@ -62,6 +63,7 @@ struct Scenario {
         };
         h.on_mo = [this](const Mo& m) {
             mos.push_back(m);
+            return verdict;
         };
         esme = std::make_unique<Esme>(&l.loop, std::move(ec), std::move(h), &counters);
         esme->start();
@@ -264,10 +266,66 @@ void test_mo_answered_once_durable(void**) {
         &s.l.loop, [] { return false; }, 100);
     assert_false(answered.has_value()); // recorded, not yet durable: no answer
     assert_int_equal(s.held.size(), 1);
-    s.held[0]();
+    s.held[0](true);
     assert_true(test::run_until(
         &s.l.loop, [&] { return answered.has_value(); }, 3000));
     assert_int_equal(*answered, 0);
+    // Its writes could not be committed: a temporary error, so that the SMSC delivers again.
+    answered.reset();
+    s.smsc->deliver(text, [&](uint32_t status) { answered = status; });
+    assert_true(test::run_until(
+        &s.l.loop, [&] { return s.held.size() == 2; }, 3000));
+    s.held[1](false);
+    assert_true(test::run_until(
+        &s.l.loop, [&] { return answered.has_value(); }, 3000));
+    assert_int_equal(*answered, ESME_RX_T_APPN);
+    s.shutdown();
+}
+
+// A handler that cannot keep an MO now (its database locked) gets it answered ESME_RX_T_APPN at
+// once (9274d6b answered ESME_ROK and lost it); a message in two parts whose last part is
+// refused so is whole again when the SMSC delivers that part again, its first part having been
+// answered already.
+void test_mo_retry_later(void**) {
+    Scenario s;
+    s.hold = true;
+    s.start_esme(test::bind_to(s.smsc->port()));
+    assert_true(s.wait_bound());
+    auto part = [](uint8_t seq, const char* text) {
+        DeliverSm d;
+        d.source = {1, 1, "4479000002"};
+        d.dest = {1, 1, "4321"};
+        d.esm_class = 0x40;
+        d.short_message = Bytes{0x05, 0x00, 0x03, 0x2a, 0x02, seq};
+        d.short_message.insert(d.short_message.end(), text, text + strlen(text));
+        return d;
+    };
+    std::vector<uint32_t> answers;
+    auto deliver = [&](const DeliverSm& d) {
+        const size_t before = answers.size();
+        s.smsc->deliver(d, [&](uint32_t status) { answers.push_back(status); });
+        return test::run_until(
+            &s.l.loop,
+            [&] {
+                for (auto& h : s.held)
+                    h(true);
+                s.held.clear();
+                return answers.size() > before;
+            },
+            3000);
+    };
+    assert_true(deliver(part(1, "QRY ")));
+    s.verdict = MoVerdict::RetryLater;
+    assert_true(deliver(part(2, "01")));
+    assert_int_equal(answers[0], ESME_ROK);
+    assert_int_equal(answers[1], ESME_RX_T_APPN);
+    assert_int_equal(s.mos.size(), 1);
+    s.verdict = MoVerdict::Taken;
+    assert_true(deliver(part(2, "01")));
+    assert_int_equal(answers[2], ESME_ROK);
+    assert_int_equal(s.mos.size(), 2);
+    const Bytes& whole = s.mos[1].user_data;
+    assert_string_equal(std::string(whole.begin() + 1, whole.end()).c_str(), "QRY 01");
     s.shutdown();
 }
 
@@ -568,6 +626,7 @@ int main() {
         cmocka_unit_test(test_segments_and_message_payload),
         cmocka_unit_test(test_mo_and_concatenated_por),
         cmocka_unit_test(test_mo_answered_once_durable),
+        cmocka_unit_test(test_mo_retry_later),
         cmocka_unit_test(test_window_and_tps),
         cmocka_unit_test(test_bulk_waits_for_other_traffic),
         cmocka_unit_test(test_throttling_and_queue_full),

@@ -364,8 +364,32 @@ SqliteStore::~SqliteStore() {
     sqlite3_close(db_);
 }
 
+// The kind of failure, from SQLite's primary result code: a lock is worth retrying soon; the
+// file failing (full, unwritable, damaged) makes the store unable to keep what it is given.
 Error SqliteStore::fail(const std::string& what) const {
-    return make_error("database " + path_ + ": " + what + ": " + sqlite3_errmsg(db_));
+    Error e = make_error("database " + path_ + ": " + what + ": " + sqlite3_errmsg(db_));
+    switch (sqlite3_extended_errcode(db_) & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        e.code = Errc::Busy;
+        break;
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOMEM:
+        e.code = Errc::Io;
+        storage_failure_ = e.message;
+        break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        e.code = Errc::Corrupt;
+        storage_failure_ = e.message;
+        break;
+    default:
+        break;
+    }
+    return e;
 }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& options,
@@ -738,7 +762,12 @@ Status SqliteStore::commit() {
         return {};
     }
     Use u(st_->commit);
-    return u.step() == SQLITE_DONE ? Status() : Status(fail("commit"));
+    if (u.step() != SQLITE_DONE) {
+        failed_commits_++;
+        return fail("commit");
+    }
+    storage_failure_.reset();
+    return {};
 }
 
 Status SqliteStore::rollback() {
@@ -762,11 +791,13 @@ Status SqliteStore::flush() {
     Use u(st_->commit);
     if (u.step() != SQLITE_DONE) {
         Error e = fail("commit");
+        failed_commits_++;
         (void)sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         group_open_ = false;
         return e;
     }
     group_open_ = false;
+    storage_failure_.reset();
     return {};
 }
 

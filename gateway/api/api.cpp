@@ -27,6 +27,21 @@ http::Response error(int status, const std::string& message) {
     return json_response(status, Json{{"error", message}});
 }
 
+} // namespace
+
+http::Response storage_error_response(const Error& e) {
+    if (!storage_unavailable(e))
+        return error(500, e.message);
+    const bool busy = e.code == Errc::Busy;
+    http::Response r = error(
+        503, (busy ? "database busy, nothing was changed; retry: " : "database cannot store: ") +
+                 e.message);
+    r.headers.emplace_back("Retry-After", busy ? "1" : "10");
+    return r;
+}
+
+namespace {
+
 std::string sha256_hex(std::string_view text) {
     return to_hex(
         crypto::sha256(ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
@@ -67,7 +82,8 @@ public:
     ImportSink(db::Store& store, bool apply, bool stop_first, std::string who, std::string name,
                Counters& counters)
         : store_(store), importer_(store, apply, stop_first), who_(std::move(who)),
-          name_(std::move(name)), counters_(counters) {}
+          name_(std::move(name)), counters_(counters),
+          failed_commits_at_start_(store.failed_commits()) {}
 
     Result<bool> data(std::string_view chunk) override {
         importer_.feed(chunk); // once stopped, the rest of the body is read and dropped
@@ -76,6 +92,19 @@ public:
 
     void end(http::Responder respond) override {
         const ImportReport& r = importer_.finish();
+        if (store_.failed_commits() != failed_commits_at_start_) {
+            // Batches counted as inserted were lost with a failed commit: say so, not "200".
+            counters_.inc("api:import:lost");
+            log::error("api", "inventory import of " + name_ + " by " + who_ +
+                                  ": a commit failed while it ran, the import is incomplete");
+            respond(storage_error_response(
+                make_error("a commit failed during the import, part of it was not stored; "
+                           "run it again once the database can be written (cards already "
+                           "stored count as unchanged)" +
+                               (r.error.empty() ? std::string() : ": " + r.error),
+                           Errc::Io)));
+            return;
+        }
         counters_.inc("api:import:" + r.mode);
         counters_.inc("api:import:cards_inserted", r.inserted);
         Json detail{{"mode", r.mode},           {"lines", r.lines},
@@ -87,8 +116,9 @@ public:
             if (!audit)
                 log::error("api", "audit log: " + audit.error().message);
         }
-        log::notice("api",
-                    "inventory " + r.mode + " of " + name_ + " by " + who_ + ": " + detail.dump());
+        log::notice("api", "inventory " + r.mode + " of " + name_ + " by " + who_ + ": " +
+                               detail.dump() +
+                               (r.mode == "apply" ? ", answered once committed" : ""));
         respond(json_response(r.error.empty() ? 200 : 500, r.to_json()));
     }
 
@@ -97,6 +127,7 @@ private:
     Importer importer_;
     std::string who_, name_;
     Counters& counters_;
+    const uint64_t failed_commits_at_start_;
 };
 
 // POST /v1/campaigns: the parameters in the query, the target file (if any) as the body, up to
@@ -122,25 +153,29 @@ public:
         // sink does not.
         CampaignEngine& engine = engine_;
         Counters& counters = counters_;
-        engine_.create(
-            std::move(spec_), [&engine, &counters, respond = std::move(respond)](
-                                  Result<db::Campaign> created, std::vector<TargetLineError> bad) {
-                if (!created) {
-                    counters.inc("api:campaign:refused");
-                    Json body{{"error", created.error().message}};
-                    if (!bad.empty()) {
-                        Json lines = Json::array();
-                        for (size_t i = 0; i < bad.size() && i < 10000; i++)
-                            lines.push_back({{"line", bad[i].line}, {"error", bad[i].message}});
-                        body["bad_lines"] = bad.size();
-                        body["lines"] = lines;
-                    }
-                    respond(json_response(400, body));
-                    return;
+        engine_.create(std::move(spec_), [&engine, &counters, respond = std::move(respond)](
+                                             Result<db::Campaign> created,
+                                             std::vector<TargetLineError> bad) {
+            if (!created && storage_unavailable(created.error())) {
+                respond(storage_error_response(created.error()));
+                return;
+            }
+            if (!created) {
+                counters.inc("api:campaign:refused");
+                Json body{{"error", created.error().message}};
+                if (!bad.empty()) {
+                    Json lines = Json::array();
+                    for (size_t i = 0; i < bad.size() && i < 10000; i++)
+                        lines.push_back({{"line", bad[i].line}, {"error", bad[i].message}});
+                    body["bad_lines"] = bad.size();
+                    body["lines"] = lines;
                 }
-                auto status = engine.status(*created);
-                respond(status ? json_response(201, *status) : error(500, status.error().message));
-            });
+                respond(json_response(400, body));
+                return;
+            }
+            auto status = engine.status(*created);
+            respond(status ? json_response(201, *status) : storage_error_response(status.error()));
+        });
     }
 
 private:
@@ -300,7 +335,8 @@ std::unique_ptr<http::BodySink> Api::stream(const http::Request& r,
               retries ? Status() : Status(retries.error()),
               start_at ? Status() : Status(start_at.error())})
             if (!st) {
-                reject = error(400, st.error().message);
+                reject = storage_unavailable(st.error()) ? storage_error_response(st.error())
+                                                         : error(400, st.error().message);
                 return nullptr;
             }
         spec.rate = *rate;
@@ -424,8 +460,10 @@ http::Response Api::create_request(const http::Request& r, const std::string& wh
         n.idempotency_key = who + ":" + *key; // keys of different callers never collide
     }
     auto submitted = hooks_.submit_request(n);
-    if (!submitted)
-        return error(400, submitted.error().message);
+    if (!submitted) {
+        return storage_unavailable(submitted.error()) ? storage_error_response(submitted.error())
+                                                      : error(400, submitted.error().message);
+    }
     return json_response(submitted->created ? 202 : 200, request_json(submitted->request));
 }
 
@@ -442,12 +480,12 @@ http::Response Api::campaigns(const http::Request& r, const std::string& who) {
             return error(405, "GET the list, or POST a new campaign");
         auto all = store_.campaigns();
         if (!all)
-            return error(500, all.error().message);
+            return storage_error_response(all.error());
         Json list = Json::array();
         for (const auto& c : *all) {
             auto st = engine->status(c);
             if (!st)
-                return error(500, st.error().message);
+                return storage_error_response(st.error());
             list.push_back(std::move(*st));
         }
         return json_response(200, Json{{"campaigns", list}});
@@ -462,25 +500,26 @@ http::Response Api::campaigns(const http::Request& r, const std::string& who) {
             return error(405, "POST to " + sub + " a campaign");
         auto found = engine->find(rest);
         if (!found)
-            return error(500, found.error().message);
+            return storage_error_response(found.error());
         if (!*found)
             return error(404, "no campaign '" + rest + "'");
         auto c = engine->control(rest, sub, "api:" + who);
         if (!c)
-            return error(409, c.error().message);
+            return storage_unavailable(c.error()) ? storage_error_response(c.error())
+                                                  : error(409, c.error().message);
         auto st = engine->status(*c);
-        return st ? json_response(200, *st) : error(500, st.error().message);
+        return st ? json_response(200, *st) : storage_error_response(st.error());
     }
     if (!get)
         return error(405, "GET only");
     auto found = engine->find(rest);
     if (!found)
-        return error(500, found.error().message);
+        return storage_error_response(found.error());
     if (!*found)
         return error(404, "no campaign '" + rest + "'");
     if (sub.empty()) {
         auto st = engine->status(**found);
-        return st ? json_response(200, *st) : error(500, st.error().message);
+        return st ? json_response(200, *st) : storage_error_response(st.error());
     }
     if (sub != "targets")
         return error(404, "no such resource: " + r.path);
@@ -493,7 +532,7 @@ http::Response Api::campaigns(const http::Request& r, const std::string& who) {
     auto targets =
         store_.campaign_targets((*found)->id, *after, static_cast<size_t>(*limit), false);
     if (!targets)
-        return error(500, targets.error().message);
+        return storage_error_response(targets.error());
     Json list = Json::array();
     for (const auto& t : *targets)
         list.push_back(CampaignEngine::target_json(t));
@@ -534,7 +573,7 @@ http::Response Api::route(const http::Request& r, const std::string& who) {
             return error(405, "GET only");
         auto apps = store_.applications();
         if (!apps)
-            return error(500, apps.error().message);
+            return storage_error_response(apps.error());
         Json list = Json::array();
         for (const auto& a : *apps)
             list.push_back(application_json(a));
@@ -551,7 +590,7 @@ http::Response Api::route(const http::Request& r, const std::string& who) {
             return error(400, after.error().message);
         auto entries = store_.audit_tail(static_cast<size_t>(*limit), *after);
         if (!entries)
-            return error(500, entries.error().message);
+            return storage_error_response(entries.error());
         Json list = Json::array();
         for (const auto& e : *entries)
             list.push_back({{"id", e.id},
@@ -591,7 +630,7 @@ http::Response Api::route(const http::Request& r, const std::string& who) {
             return error(405, "GET a request, or POST to /v1/requests/{id}/cancel");
         auto req = store_.request(std::stoll(id));
         if (!req)
-            return error(500, req.error().message);
+            return storage_error_response(req.error());
         if (!*req)
             return error(404, "no request " + id);
         return json_response(200, request_json(**req));
@@ -606,7 +645,7 @@ http::Response Api::route(const http::Request& r, const std::string& who) {
                 return error(400, "query parameter msisdn: digits only (E.164 without '+')");
             auto c = store_.card_by_msisdn(*msisdn);
             if (!c)
-                return error(500, c.error().message);
+                return storage_error_response(c.error());
             Json list = Json::array();
             if (*c)
                 list.push_back(card_summary(**c));
@@ -633,7 +672,7 @@ http::Response Api::route(const http::Request& r, const std::string& who) {
         }
         auto cards = store_.list_cards(*after, static_cast<size_t>(*limit), f);
         if (!cards)
-            return error(500, cards.error().message);
+            return storage_error_response(cards.error());
         Json list = Json::array();
         for (const auto& c : *cards)
             list.push_back(card_summary(c));
@@ -652,7 +691,7 @@ http::Response Api::route(const http::Request& r, const std::string& who) {
             return error(400, "an ICCID is 18 to 20 digits");
         auto c = store_.card_by_iccid(rest);
         if (!c)
-            return error(500, c.error().message);
+            return storage_error_response(c.error());
         if (!*c)
             return error(404, "no card with ICCID " + rest);
         if (sub.empty()) {
@@ -660,7 +699,7 @@ http::Response Api::route(const http::Request& r, const std::string& who) {
                 return error(405, "GET only");
             auto view = card_view(store_, **c);
             if (!view)
-                return error(500, view.error().message);
+                return storage_error_response(view.error());
             return json_response(200, *view);
         }
         if (sub == "apps") {
@@ -668,7 +707,7 @@ http::Response Api::route(const http::Request& r, const std::string& who) {
                 return error(405, "GET only");
             auto apps = store_.card_apps((*c)->id);
             if (!apps)
-                return error(500, apps.error().message);
+                return storage_error_response(apps.error());
             Json list = Json::array();
             for (const auto& a : *apps)
                 list.push_back(app_json(a));
@@ -686,11 +725,12 @@ http::Response Api::route(const http::Request& r, const std::string& who) {
                                            ? std::string(body["reason"])
                                            : "";
             if (Status st = store_.begin(); !st)
-                return error(500, st.error().message);
+                return storage_error_response(st.error());
             Status st = store_.set_card_status((*c)->id, status);
             if (!st) {
                 (void)store_.rollback();
-                return error(400, st.error().message);
+                return storage_unavailable(st.error()) ? storage_error_response(st.error())
+                                                       : error(400, st.error().message);
             }
             auto audit = store_.append_audit(
                 {0, 0, "api:" + who, status == "barred" ? "card.bar" : "card.unbar", rest, reason});

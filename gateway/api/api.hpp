@@ -27,6 +27,9 @@ using Json = nlohmann::ordered_json;
 Result<Json> card_view(db::Store& store, const db::Card& card);
 Json application_json(const db::Application& a);
 Json request_json(const db::Request& r);
+// The answer to a call the store failed: 503 with Retry-After when the database is locked or
+// cannot be written (worth trying again: nothing was kept), 500 for anything else.
+http::Response storage_error_response(const Error& e);
 
 class Api final : public http::Handler {
 public:

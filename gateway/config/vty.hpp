@@ -16,6 +16,8 @@ class VtyBackend {
 public:
     virtual ~VtyBackend() = default;
     virtual std::vector<std::string> show_smpp() = 0;
+    // "status ok|degraded|stopping", and why when degraded
+    virtual std::vector<std::string> show_health() = 0;
     // `by` is "iccid" or "msisdn"
     virtual Result<std::vector<std::string>> show_card(const std::string& by,
                                                        const std::string& value) = 0;

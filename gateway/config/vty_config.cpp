@@ -725,6 +725,12 @@ void install_show_commands() {
             warn(vty, "the daemon is still starting");
         return g_backend;
     };
+    add(VIEW_NODE, "show health", SHOW_STR_ "Daemon state: ok, degraded (and why) or stopping\n",
+        [backend_or_warn](struct vty* vty, int, const char**) {
+            if (auto* b = backend_or_warn(vty))
+                print(vty, b->show_health());
+            return CMD_SUCCESS;
+        });
     add(VIEW_NODE, "show smpp", SHOW_STR_ "SMPP binds and their state\n",
         [backend_or_warn](struct vty* vty, int, const char**) {
             if (auto* b = backend_or_warn(vty))

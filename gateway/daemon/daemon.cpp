@@ -113,15 +113,17 @@ Status Daemon::start(void* talloc_ctx) {
         };
         h.on_mo = [this](const smpp::Mo& mo) {
             counters_.inc("daemon:mo:received");
-            if (!stopping_)
-                mo_router_->on_mo(mo);
+            // Stopping: not taken, the SMSC delivers it again to the next run.
+            return stopping_ ? smpp::MoVerdict::RetryLater : mo_router_->on_mo(mo);
         };
         h.on_receipt = [this](const smpp::Receipt&) {
             counters_.inc("daemon:receipts");
         };
-        // An MO request is answered to the SMSC once it is in the database.
-        h.durable = [this](std::function<void()> answer) {
-            group_->after_flush(std::move(answer));
+        // An MO request is answered to the SMSC once it is in the database (ESME_RX_T_APPN
+        // when the commit failed: delivered again).
+        h.durable = [this](std::function<void(bool)> answer) {
+            group_->after_flush([answer] { answer(true); },
+                                [answer](const Error&) { answer(false); });
         };
         esme_ = std::make_unique<smpp::Esme>(loop_, config_.smpp, h);
         esme_->start();
@@ -216,16 +218,30 @@ void Daemon::shutdown(const char* why) {
         finish();
 }
 
+// Degraded while the database cannot be written or read (disk full, I/O error, damage): what
+// callers send is refused with 503 until a commit succeeds again.
 Json Daemon::health() {
     Json binds = Json::object();
     for (const auto& b : config_.smpp.binds)
         binds[b.name] = bind_up_[b.name] ? "up" : "down";
     auto cards = store_->count_cards();
-    return Json{{"status", stopping_ ? "stopping" : "ok"},
-                {"uptime_s", (unix_ms() - started_at_) / 1000},
-                {"cards", cards ? Json(*cards) : Json(nullptr)},
-                {"smpp", binds},
-                {"schema_version", store_->schema_version()}};
+    const auto& failure = store_->storage_failure();
+    Json h{{"status", stopping_ ? "stopping" : failure ? "degraded" : "ok"}};
+    if (failure)
+        h["reason"] = *failure;
+    h["uptime_s"] = (unix_ms() - started_at_) / 1000;
+    h["cards"] = cards ? Json(*cards) : Json(nullptr);
+    h["smpp"] = binds;
+    h["schema_version"] = store_->schema_version();
+    return h;
+}
+
+std::vector<std::string> Daemon::show_health() {
+    const Json h = health();
+    std::vector<std::string> out{"status " + h["status"].get<std::string>()};
+    if (h.contains("reason"))
+        out.push_back("reason " + h["reason"].get<std::string>());
+    return out;
 }
 
 std::vector<std::string> Daemon::show_smpp() {

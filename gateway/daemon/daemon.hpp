@@ -38,6 +38,7 @@ public:
     void shutdown(const char* why);
 
     std::vector<std::string> show_smpp() override;
+    std::vector<std::string> show_health() override;
     Result<std::vector<std::string>> show_card(const std::string& by,
                                                const std::string& value) override;
     std::vector<std::string> show_applications() override;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/group_commit.hpp"
 
+#include "api/api.hpp"
 #include "otagw/common/log.hpp"
 
 namespace otagw::gateway {
@@ -24,12 +25,22 @@ GroupCommit::~GroupCommit() {
     prepare_->data = check_->data = idle_->data = nullptr;
 }
 
-void GroupCommit::after_flush(std::function<void()> action) {
+void GroupCommit::after_flush(std::function<void()> action,
+                              std::function<void(const Error&)> failed) {
     if (!store_.unflushed() && waiting_.empty()) {
         action();
         return;
     }
-    waiting_.push_back(std::move(action));
+    waiting_.push_back({std::move(action), std::move(failed)});
+}
+
+void GroupCommit::watch_storage() {
+    const auto& failure = store_.storage_failure();
+    if (failure && !storage_failing_)
+        log::error("db", "writes failing, health degraded: " + *failure);
+    else if (!failure && storage_failing_)
+        log::notice("db", "writes succeed again, health ok");
+    storage_failing_ = failure.has_value();
 }
 
 Status GroupCommit::flush() {
@@ -38,18 +49,24 @@ Status GroupCommit::flush() {
         st = store_.flush();
         flushes_++;
     }
-    if (!st) {
-        // The turn's writes are gone: nothing that depended on them may leave.
-        log::error("db", "group commit failed, " + std::to_string(waiting_.size()) +
-                             " answers and messages dropped: " + st.error().message);
-        waiting_.clear();
-        return st;
-    }
     // Actions may write and queue more: those wait for the next flush.
     auto ready = std::move(waiting_);
     waiting_.clear();
-    for (auto& a : ready)
-        a();
+    if (!st) {
+        // The turn's writes are gone: nothing that depended on them may leave; who waits for
+        // an answer is told. Logged once per episode (watch_storage), not once per turn.
+        if (!store_.storage_failure())
+            log::error("db", "group commit failed, " + std::to_string(ready.size()) +
+                                 " answers and messages held back: " + st.error().message);
+        for (auto& w : ready)
+            if (w.failed)
+                w.failed(st.error());
+        watch_storage();
+        return st;
+    }
+    for (auto& w : ready)
+        w.action();
+    watch_storage();
     return st;
 }
 
@@ -72,8 +89,12 @@ void GroupCommit::on_check(uv_check_t* h) {
 
 http::Responder DurableHandler::hold(http::Responder respond) {
     return [this, respond = std::move(respond)](http::Response r) mutable {
-        group_.after_flush(
-            [respond = std::move(respond), r = std::move(r)]() mutable { respond(std::move(r)); });
+        auto shared = std::make_shared<http::Responder>(std::move(respond));
+        group_.after_flush([shared, r = std::move(r)]() mutable { (*shared)(std::move(r)); },
+                           [shared](const Error& e) {
+                               log::info("api", "an answer held for a commit that failed: 503");
+                               (*shared)(storage_error_response(e));
+                           });
     };
 }
 

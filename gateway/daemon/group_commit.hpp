@@ -24,8 +24,11 @@ public:
     GroupCommit(const GroupCommit&) = delete;
     GroupCommit& operator=(const GroupCommit&) = delete;
 
-    // Runs `action` once every write made so far is committed (at once if none is pending).
-    void after_flush(std::function<void()> action);
+    // Runs `action` once every write made so far is committed (at once if none is pending). If
+    // the commit fails, `failed` runs instead (with why), or nothing when it is not given: what
+    // waits is told at once, never left hanging.
+    void after_flush(std::function<void()> action,
+                     std::function<void(const Error&)> failed = nullptr);
     // Commits now and releases the queue (at shutdown).
     Status flush();
     uint64_t flushes() const { return flushes_; }
@@ -38,11 +41,20 @@ private:
     uv::Handle<uv_prepare_t> prepare_;
     uv::Handle<uv_check_t> check_;
     uv::Handle<uv_idle_t> idle_; // keeps poll from blocking while something waits for a flush
-    std::vector<std::function<void()>> waiting_;
+    // Logs a storage failure once when it begins and once when writes succeed again.
+    void watch_storage();
+
+    struct Waiter {
+        std::function<void()> action;
+        std::function<void(const Error&)> failed;
+    };
+    std::vector<Waiter> waiting_;
     uint64_t flushes_ = 0;
+    bool storage_failing_ = false;
 };
 
-// Holds back every API answer until the writes it reports are committed.
+// Holds back every API answer until the writes it reports are committed; if they cannot be, the
+// caller gets a 503 saying why (the database's failure) instead of the answer.
 class DurableHandler final : public http::Handler {
 public:
     DurableHandler(http::Handler& inner, GroupCommit& group) : inner_(inner), group_(group) {}

@@ -102,6 +102,9 @@ int main(int argc, char** argv) {
     // A peer that goes away mid-write must be an error on that connection (EPIPE), not the
     // end of the process.
     std::signal(SIGPIPE, SIG_IGN);
+    // A file size limit reached is a write error (EFBIG), handled like a full disk: the daemon
+    // goes degraded instead of being killed.
+    std::signal(SIGXFSZ, SIG_IGN);
     CLI::App app{"ota-gatewayd: OTA SMS-PP gateway daemon"};
     std::string config_file;
     bool check_only = false;

@@ -36,40 +36,48 @@ ReasonCode refusal_code(TextRefusal r) {
 
 } // namespace
 
-void MoRouter::on_mo(const smpp::Mo& mo) {
+smpp::MoVerdict MoRouter::on_mo(const smpp::Mo& mo) {
     Counters& counters = pipeline_.counters();
     if (udh_leads_with(mo, ota::sms::kIeiResponsePacket)) {
         pipeline_.on_por(mo);
-        return;
+        return smpp::MoVerdict::Taken;
     }
     if (config_.requests.short_code.empty() || mo.dest.addr != config_.requests.short_code) {
         counters.inc("mo:ignored");
-        return;
+        return smpp::MoVerdict::Taken;
     }
+    auto verdict = [&](const Error& e, const char* what) {
+        if (storage_unavailable(e)) {
+            counters.inc("mo:retry_later");
+            log::notice(kLog,
+                        std::string(what) + " from " + mo.source.addr +
+                            " not stored, the SMSC is asked to deliver it again: " + e.message);
+            return smpp::MoVerdict::RetryLater;
+        }
+        log::error(kLog, std::string(what) + " from " + mo.source.addr + ": " + e.message);
+        return smpp::MoVerdict::Taken;
+    };
     if (udh_leads_with(mo, ota::sms::kIeiCommandPacket)) {
         auto audit = [this](const char* action, const std::string& subject,
                             const std::string& text) {
             pipeline_.audit("daemon", action, subject, text);
         };
         // Its checks write (the card's counter): with the request, in one transaction.
-        std::string error;
+        std::optional<Error> error;
         Status st = pipeline_.transactions().in_one([&] {
             auto n = read_secured_request(mo, store_, catalog_, config_, counters, audit);
             if (!n)
-                error = n.error().message;
+                error = n.error();
             else if (auto r = pipeline_.submit(*n); !r)
-                error = r.error().message;
+                error = r.error();
         });
         if (!st)
-            error = st.error().message;
-        if (!error.empty())
-            log::error(kLog, "secured request from " + mo.source.addr + ": " + error);
-        return;
+            error = st.error();
+        return error ? verdict(*error, "secured request") : smpp::MoVerdict::Taken;
     }
     counters.inc("request:sms");
     auto r = pipeline_.submit(read_request(mo));
-    if (!r)
-        log::error(kLog, "SMS request from " + mo.source.addr + ": " + r.error().message);
+    return r ? smpp::MoVerdict::Taken : verdict(r.error(), "SMS request");
 }
 
 NewRequest MoRouter::read_request(const smpp::Mo& mo) const {

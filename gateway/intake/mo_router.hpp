@@ -17,7 +17,9 @@ public:
     MoRouter(RequestPipeline& pipeline, db::Store& store, Catalog& catalog,
              const GatewayConfig& config)
         : pipeline_(pipeline), store_(store), catalog_(catalog), config_(config) {}
-    void on_mo(const smpp::Mo& mo);
+    // RetryLater when the request could not be stored for a reason that passes (the database
+    // locked or failing): the SMSC then delivers it again.
+    smpp::MoVerdict on_mo(const smpp::Mo& mo);
 
 private:
     NewRequest read_request(const smpp::Mo& mo) const;

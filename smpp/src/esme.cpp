@@ -219,18 +219,30 @@ private:
             if (!esme_.handlers_.durable) {
                 // Answer first: the SMSC's deadline is short (osmo-msc: 5 s).
                 link_->respond({kDeliverSmResp, ESME_ROK, seq, DeliverSmResp{}});
-                esme_.on_deliver(*this, std::get<DeliverSm>(pdu.body));
+                (void)esme_.on_deliver(*this, std::get<DeliverSm>(pdu.body));
                 return;
             }
-            // The SMSC forgets the message once answered: answer when what the handler
-            // recorded of it is durable (within the same loop turn, with group commit).
-            esme_.on_deliver(*this, std::get<DeliverSm>(pdu.body));
+            // The SMSC forgets the message once answered ESME_ROK: answer so when what the
+            // handler recorded of it is durable (within the same loop turn, with group commit);
+            // when it could not be kept, ESME_RX_T_APPN (a temporary error: delivered again).
+            auto temporary = [this, seq] {
+                esme_.counters_->inc("smpp:deliver_sm:retry_later");
+                link_->respond({kDeliverSmResp, ESME_RX_T_APPN, seq, DeliverSmResp{}});
+            };
+            if (esme_.on_deliver(*this, std::get<DeliverSm>(pdu.body)) == MoVerdict::RetryLater) {
+                temporary();
+                return;
+            }
             std::weak_ptr<bool> alive = esme_.alive_;
             const uint64_t generation = link_generation_;
-            esme_.handlers_.durable([this, alive, generation, seq] {
+            esme_.handlers_.durable([this, alive, generation, seq, temporary](bool durable) {
                 const auto esme_alive = alive.lock();
-                if (esme_alive && *esme_alive && link_ && generation == link_generation_)
+                if (!esme_alive || !*esme_alive || !link_ || generation != link_generation_)
+                    return;
+                if (durable)
                     link_->respond({kDeliverSmResp, ESME_ROK, seq, DeliverSmResp{}});
+                else
+                    temporary();
             });
             return;
         }
@@ -344,7 +356,15 @@ void Esme::start() {
         [this] {
             const uint64_t now = uv_now(loop_);
             if (now > config_.reassembly_timeout_ms) {
-                size_t dropped = reassembler_.expire(now - config_.reassembly_timeout_ms);
+                const uint64_t cutoff = now - config_.reassembly_timeout_ms;
+                size_t dropped = reassembler_.expire(cutoff);
+                for (auto it = held_.begin(); it != held_.end();)
+                    if (it->second.since < cutoff) {
+                        it = held_.erase(it);
+                        dropped++;
+                    } else {
+                        ++it;
+                    }
                 if (dropped)
                     counters_->inc("smpp:mo:reassembly_timeout", dropped);
             }
@@ -723,7 +743,7 @@ std::string receipt_field(const std::string& text, const std::string& key) {
 }
 } // namespace
 
-void Esme::on_deliver(Session& s, const DeliverSm& sm) {
+MoVerdict Esme::on_deliver(Session& s, const DeliverSm& sm) {
     counters_->inc("smpp:deliver_sm:received");
     const uint8_t type = sm.esm_class & 0x3c;
     if (type == 0x04 || type == 0x20) { // SMSC delivery receipt, intermediate notification
@@ -747,7 +767,7 @@ void Esme::on_deliver(Session& s, const DeliverSm& sm) {
         }
         if (handlers_.on_receipt)
             handlers_.on_receipt(r);
-        return;
+        return MoVerdict::Taken;
     }
     Mo mo;
     mo.bind = s.name();
@@ -758,29 +778,48 @@ void Esme::on_deliver(Session& s, const DeliverSm& sm) {
     mo.data_coding = sm.data_coding;
     mo.udhi = sm.esm_class & 0x40;
     const ByteView ud = sm.user_data();
+    std::optional<std::pair<std::string, Bytes>> retry_key; // a reassembled message's
     if (mo.udhi) {
-        // Text in the SMSC default alphabet (0x00), IA5 (0x01) or GSM-7 with a message class
-        // (0xF0-0xF3) comes a character per octet in SMPP (3.4 §5.2.19): up to 160.
-        const uint8_t dcs = sm.data_coding;
-        const bool gsm7 = dcs == 0x00 || dcs == 0x01 || (dcs & 0xf4) == 0xf0;
-        auto whole =
-            reassembler_.add(sm.source.addr, ud, uv_now(loop_),
-                             gsm7 ? ota::sms::kMaxUnpackedSeptets : ota::sms::kMaxUserData);
-        if (!whole) {
-            counters_->inc("smpp:mo:malformed");
-            log::notice(kCategory,
-                        s.name() + ": MO from " + sm.source.addr + ": " + whole.error().message);
-            return;
+        std::pair<std::string, Bytes> key{sm.source.addr, Bytes(ud.begin(), ud.end())};
+        if (auto held = held_.find(key); held != held_.end()) {
+            mo.user_data = std::move(held->second.whole); // delivered again after RetryLater
+            held_.erase(held);
+            retry_key = std::move(key);
+        } else {
+            // Text in the SMSC default alphabet (0x00), IA5 (0x01) or GSM-7 with a message
+            // class (0xF0-0xF3) comes a character per octet in SMPP (3.4 §5.2.19): up to 160.
+            const uint8_t dcs = sm.data_coding;
+            const bool gsm7 = dcs == 0x00 || dcs == 0x01 || (dcs & 0xf4) == 0xf0;
+            auto whole =
+                reassembler_.add(sm.source.addr, ud, uv_now(loop_),
+                                 gsm7 ? ota::sms::kMaxUnpackedSeptets : ota::sms::kMaxUserData);
+            if (!whole) {
+                counters_->inc("smpp:mo:malformed");
+                log::notice(kCategory, s.name() + ": MO from " + sm.source.addr + ": " +
+                                           whole.error().message);
+                return MoVerdict::Taken;
+            }
+            if (!*whole)
+                return MoVerdict::Taken; // more segments to come
+            mo.user_data = std::move(**whole);
+            retry_key = std::move(key);
         }
-        if (!*whole)
-            return; // more segments to come
-        mo.user_data = std::move(**whole);
     } else {
         mo.user_data.assign(ud.begin(), ud.end());
     }
     counters_->inc("smpp:mo:received");
-    if (handlers_.on_mo)
-        handlers_.on_mo(mo);
+    if (!handlers_.on_mo)
+        return MoVerdict::Taken;
+    const MoVerdict verdict = handlers_.on_mo(mo);
+    if (verdict == MoVerdict::RetryLater && retry_key) {
+        if (held_.size() >= 1024)
+            held_.erase(
+                std::min_element(held_.begin(), held_.end(), [](const auto& a, const auto& b) {
+                    return a.second.since < b.second.since;
+                }));
+        held_[*retry_key] = Held{std::move(mo.user_data), uv_now(loop_)};
+    }
+    return verdict;
 }
 
 } // namespace otagw::smpp

@@ -32,6 +32,12 @@ inline Error make_error(std::string message, Errc code = Errc::Unspecified) {
     return Error{std::move(message), code};
 }
 
+// The store could not keep it now (locked, full, failing, damaged): nothing was kept, and the
+// same call is worth making again later (503 with Retry-After, ESME_RX_T_APPN).
+inline bool storage_unavailable(const Error& e) {
+    return e.code == Errc::Busy || e.code == Errc::Io || e.code == Errc::Corrupt;
+}
+
 template <typename T>
 class [[nodiscard]] Result {
 public:

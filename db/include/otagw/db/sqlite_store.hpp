@@ -59,6 +59,10 @@ public:
     // Commits the open group transaction, if any. Not inside begin()..commit().
     Status flush();
     bool unflushed() const { return group_open_; }
+    // Set when a statement or a commit failed because the file cannot be written or read
+    // (disk full, I/O error, corruption): why. Cleared by the next commit that succeeds.
+    const std::optional<std::string>& storage_failure() const { return storage_failure_; }
+    uint64_t failed_commits() const override { return failed_commits_; }
 
     Result<PutOutcome> put_card(const CardImage& image) override;
     Result<std::optional<Card>> card_by_iccid(std::string_view iccid) override;
@@ -135,6 +139,8 @@ private:
     bool group_commit_ = false;
     bool group_open_ = false;
     int depth_ = 0; // begin() without its commit()/rollback()
+    mutable std::optional<std::string> storage_failure_;
+    uint64_t failed_commits_ = 0;
 
     SqliteStore(sqlite3* db, const KeyVault& vault, std::string path);
     Status configure(const SqliteOptions& options);

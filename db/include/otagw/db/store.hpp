@@ -216,6 +216,9 @@ public:
     virtual Status begin() = 0;
     virtual Status commit() = 0;
     virtual Status rollback() = 0;
+    // Commits that failed since the store opened (with group commit, what the units of a loop
+    // turn wrote was lost): a long operation compares it before and after.
+    virtual uint64_t failed_commits() const { return 0; }
 
     // ---- inventory ----
     // Adds a card with its keysets, TARs, load files and applications. A card already there

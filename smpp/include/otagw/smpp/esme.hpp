@@ -122,19 +122,24 @@ struct Receipt {
     std::optional<uint64_t> submission_id; // when it could be correlated
 };
 
+// What became of an MO message: taken (answered ESME_ROK once durable), or not kept for a
+// reason that passes (the database locked or failing): answered ESME_RX_T_APPN so that the SMSC
+// delivers it again.
+enum class MoVerdict { Taken, RetryLater };
+
 class Esme {
 public:
     struct Handlers {
-        std::function<void(const Mo&)> on_mo;
+        std::function<MoVerdict(const Mo&)> on_mo;
         std::function<void(const Receipt&)> on_receipt;
         std::function<void(const std::string& bind, bool up)> on_bind_state;
         // A connection or bind attempt failed (it is tried again later): why, for tools that
         // give up at once.
         std::function<void(const std::string& bind, const std::string& why)> on_bind_error;
         // When set, a deliver_sm is answered only after on_mo/on_receipt returned and the
-        // answer passed through this (e.g. held until the writes they made are committed);
-        // unset, it is answered at once.
-        std::function<void(std::function<void()>)> durable;
+        // answer passed through this (e.g. held until the writes they made are committed; false
+        // when they could not be: ESME_RX_T_APPN then); unset, it is answered at once.
+        std::function<void(std::function<void(bool durable)>)> durable;
     };
     using SubmitCallback = std::function<void(const SubmitResult&)>;
 
@@ -171,7 +176,7 @@ private:
     void enqueue(Segment* seg); // at the back of its lane
     void finish_segment(Segment* seg, uint32_t status, const std::string& error);
     void finish_message(Message* m);
-    void on_deliver(Session& s, const DeliverSm& sm);
+    MoVerdict on_deliver(Session& s, const DeliverSm& sm);
     void on_session_state(Session& s, bool up);
     void on_bind_error(Session& s, const std::string& why);
     void schedule_pump_at(uint64_t delay_ms);
@@ -198,6 +203,14 @@ private:
     std::map<std::string, uint64_t> by_message_id_;
     std::deque<std::string> message_id_order_;
     ota::sms::Reassembler reassembler_;
+    // Reassembled messages refused with RetryLater, by originator and last segment's user
+    // data: the SMSC delivers that segment again and gets the whole message, its other parts
+    // having been answered already. Oldest dropped beyond a bound.
+    struct Held {
+        Bytes whole;
+        uint64_t since = 0;
+    };
+    std::map<std::pair<std::string, Bytes>, Held> held_;
     uv::Timer pump_timer_;
     uv::Timer housekeeping_;
     std::list<std::pair<std::unique_ptr<uv::Timer>, Segment*>> retry_timers_;
