@@ -24,6 +24,7 @@ vty=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); pr
 token=bench-token
 cat > bench.cfg <<CFG
 line vty
+ no login
  bind 127.0.0.1 $vty
 db
  path bench.db

@@ -25,6 +25,7 @@ api=$(free_port)
 token=bench-token
 cat > bench.cfg <<CFG
 line vty
+ no login
  bind 127.0.0.1 $(free_port)
 smpp
  bind smsc

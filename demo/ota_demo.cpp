@@ -292,7 +292,7 @@ void demo(uv_loop_t* loop, size_t cards, bool keep, const std::string& dir) {
     std::ofstream(dir + "/ota-gateway.cfg")
         << "log stderr\n logging filter all 1\n logging print category 1\n logging print level "
            "1\n logging level all notice\n"
-        << "line vty\n bind 127.0.0.1 " << free_port() << "\n"
+        << "line vty\n no login\n bind 127.0.0.1 " << free_port() << "\n"
         << "smpp\n bind smsc\n  remote-ip 127.0.0.1\n  remote-port " << port_of(ready["smpp"])
         << "\n  mode transceiver\n  system-id otagw\n  password demosmpp\n  window 32\n"
         << "db\n path ota-gateway.db\n synchronous full\n master-key-env OTAGW_MASTER_KEY\n"

@@ -174,17 +174,28 @@ inline uint16_t control_port(interop::Process& sim) {
     return static_cast<uint16_t>(std::stoi(log.substr(at + key.size())));
 }
 
-// One request on the simulator's control port (blocking: test code only); its JSON answer.
-inline Json sim_control(uint16_t port, const std::string& line) {
+// A blocking TCP connection to 127.0.0.1:port whose reads give up after `timeout_s`; -1 when
+// it could not connect.
+inline int connect_loopback(uint16_t port, int timeout_s) {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    timeval tv{10, 0};
+    timeval tv{timeout_s, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// One request on the simulator's control port (blocking: test code only); its JSON answer.
+inline Json sim_control(uint16_t port, const std::string& line) {
+    const int fd = connect_loopback(port, 10);
     std::string answer;
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    if (fd >= 0) {
         const std::string out = line + "\n";
         if (write(fd, out.data(), out.size()) == static_cast<ssize_t>(out.size())) {
             char buf[4096];
@@ -192,8 +203,8 @@ inline Json sim_control(uint16_t port, const std::string& line) {
             while (answer.find('\n') == std::string::npos && (n = read(fd, buf, sizeof buf)) > 0)
                 answer.append(buf, static_cast<size_t>(n));
         }
+        close(fd);
     }
-    close(fd);
     return Json::parse(answer.substr(0, answer.find('\n')), nullptr, false);
 }
 
@@ -281,23 +292,26 @@ inline void assert_no_sanitizer_report(std::initializer_list<const char*> names)
 // A telnet session with the VTY: IAC negotiation stripped, answers read up to the prompt.
 class Vty {
 public:
+    // Logs in with the example config's password (and gives its enable password on `enable`).
     Vty() {
-        fd_ = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(g_vty);
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        timeval tv{5, 0};
-        setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        assert_int_equal(connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-        read_prompt();
+        fd_ = connect_loopback(g_vty, 5);
+        assert_true(fd_ >= 0);
+        if (read_prompt().ends_with("Password: ")) {
+            write_line(kVtyPassword);
+            read_prompt();
+        }
     }
     ~Vty() { close(fd_); }
+    static constexpr const char* kVtyPassword = "example-vty-password";
+    static constexpr const char* kEnablePassword = "example-enable-password";
     // The command's output lines (without the echo and the prompt).
     std::vector<std::string> run(const std::string& command) {
-        const std::string line = command + "\n";
-        assert_int_equal(send(fd_, line.data(), line.size(), 0), static_cast<ssize_t>(line.size()));
+        write_line(command);
         std::string text = read_prompt();
+        if (text.ends_with("Password: ")) { // enable
+            write_line(kEnablePassword);
+            text = read_prompt();
+        }
         std::vector<std::string> out;
         std::stringstream ss(text);
         std::string l;
@@ -315,15 +329,23 @@ public:
             out.erase(out.begin());
         return out;
     }
-
-private:
+    void write_line(const std::string& text) {
+        const std::string line = text + "\n";
+        assert_int_equal(send(fd_, line.data(), line.size(), 0), static_cast<ssize_t>(line.size()));
+    }
+    // Everything up to the next prompt: "ota-gatewayd> ", "ota-gatewayd# ",
+    // "ota-gatewayd(config-requests)# " or "Password: ".
     std::string read_prompt() {
         std::string got;
         char buf[4096];
-        // "ota-gatewayd> ", "ota-gatewayd# ", "ota-gatewayd(config-requests)# "
-        while (got.rfind("ota-gatewayd") == std::string::npos ||
-               !(got.ends_with("> ") || got.ends_with("# ")) ||
-               got.find('\n', got.rfind("ota-gatewayd")) != std::string::npos) {
+        auto at_prompt = [&] {
+            if (got.ends_with("Password: "))
+                return true;
+            const size_t name = got.rfind("ota-gatewayd");
+            return name != std::string::npos && (got.ends_with("> ") || got.ends_with("# ")) &&
+                   got.find('\n', name) == std::string::npos;
+        };
+        while (!at_prompt()) {
             const ssize_t n = recv(fd_, buf, sizeof buf, 0);
             if (n <= 0) {
                 print_error("VTY: no prompt; got: %s\n", got.c_str());
@@ -339,6 +361,8 @@ private:
         }
         return got;
     }
+
+private:
     int fd_ = -1;
 };
 

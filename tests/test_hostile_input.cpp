@@ -467,6 +467,92 @@ void test_database_locked(void**) {
     assert_alive();
 }
 
+// The VTY asks for a password (9274d6b let anyone on the host in, `enable` with no password,
+// and took `api / token` live: any local user could mint an admin token); three wrong ones close
+// the session; `enable` asks for its own; no secret is shown on a terminal; tokens and other
+// security settings are not changed on a running daemon; and the daemon refuses to start with
+// the VTY open without a password, or with a password in clear.
+void test_vty_locked(void**) {
+    const int fd = connect_loopback(g_vty, 5);
+    assert_true(fd >= 0);
+    auto read_until = [&](const std::string& end) {
+        std::string got;
+        char buf[1024];
+        ssize_t n = 1;
+        while (!got.ends_with(end) && (n = recv(fd, buf, sizeof buf, 0)) > 0)
+            got.append(buf, static_cast<size_t>(n));
+        return std::make_pair(got, n > 0);
+    };
+    assert_true(read_until("Password: ").second);
+    for (const char* wrong : {"guess\r\n", "example-enable-password\r\n", "admin\r\n"})
+        (void)send(fd, wrong, strlen(wrong), MSG_NOSIGNAL);
+    const auto [after, open] = read_until("never");
+    assert_false(open); // closed after the third
+    assert_true(after.find("% Bad passwords, too many failures!") != std::string::npos);
+    assert_true(after.find("ota-gatewayd>") == std::string::npos);
+    close(fd);
+    assert_true(g->daemon->log().find("wrong password from 127.0.0.1 (3 of 3)") !=
+                std::string::npos);
+
+    Vty vty; // logs in with the right one
+    const auto health = vty.run("show health");
+    assert_true(health.size() == 1 && health[0] == "status ok");
+    vty.write_line("enable");
+    assert_true(vty.read_prompt().ends_with("Password: "));
+    vty.write_line("example-vty-password"); // the login password is not the enable one
+    assert_true(vty.read_prompt().ends_with("Password: "));
+    vty.write_line("example-enable-password");
+    assert_true(vty.read_prompt().ends_with("ota-gatewayd# "));
+    std::string written;
+    for (const auto& l : vty.run("write terminal"))
+        written += l + "\n";
+    assert_true(written.find("  password <redacted>\n") != std::string::npos);
+    assert_true(written.find("password secret") == std::string::npos);
+    assert_true(written.find("\npassword 8 $6$otagwvty$") != std::string::npos);
+    // A token added at run time does not take: the API refuses it.
+    vty.run("configure terminal");
+    vty.run("api");
+    const std::string mallory_sha256 =
+        "2f506800efbddd702d3f168cf28b979b721503c53ec16df5415863e99cf4c497"; // of "mallory-token"
+    const auto refused = vty.run("token mallory sha256 " + mallory_sha256);
+    assert_true(!refused.empty() &&
+                refused[0].find("token: a security setting, read from the config file at start "
+                                "only") != std::string::npos);
+    vty.run("end");
+    assert_int_equal(api("GET", "/v1/health", "mallory-token").status, 401);
+    assert_true(g->daemon->log().find("example-vty-password") == std::string::npos);
+
+    // Start-up: without a password (unless `no login` on loopback), or with one in clear.
+    const std::string base = config_text();
+    const std::string hashes =
+        base.substr(base.find("password 8 "), base.find("line vty\n") - base.find("password 8 "));
+    const std::string open_vty = replace(base, hashes, "");
+    struct Case {
+        std::string config, says;
+    };
+    for (const Case& c :
+         {Case{open_vty, "VTY: no password is set: add `password 8 HASH`"},
+          Case{replace(replace(open_vty, " login\n", " no login\n"),
+                       "bind 127.0.0.1 " + std::to_string(g_vty),
+                       "bind 0.0.0.0 " + std::to_string(g_vty)),
+               "VTY: line vty binds 0.0.0.0, not a loopback address, and no password is set"},
+          Case{replace(base, hashes, "password example\nenable password example\n"),
+               "VTY: password given in clear: give its crypt(3) hash instead"},
+          Case{replace(base, hashes, "password 8 nothash\n"),
+               "VTY: password 8: not a crypt(3) hash"}}) {
+        std::ofstream(g_dir + "/vty.cfg") << c.config;
+        auto r =
+            test::run_command(std::string(OTA_GATEWAYD_PATH) + " -c " + g_dir + "/vty.cfg --check");
+        if (r.status != 1 || r.err.find(c.says) == std::string::npos)
+            fail_msg("%d %s (wanted: %s)", r.status, r.err.c_str(), c.says.c_str());
+    }
+    std::ofstream(g_dir + "/vty.cfg") << replace(open_vty, " login\n", " no login\n");
+    assert_int_equal(
+        test::run_command(std::string(OTA_GATEWAYD_PATH) + " -c " + g_dir + "/vty.cfg --check")
+            .status,
+        0);
+}
+
 // A full disk, played by a file size limit (ulimit -S -f) on a second daemon: an inventory
 // import is answered 503 at once (the daemon of 9274d6b logged "inserted", stored nothing and
 // left otactl waiting 60 s), /v1/health and the VTY say degraded and why, the failure is
@@ -586,6 +672,7 @@ int main() {
         cmocka_unit_test(test_damaged_database_refused),
         cmocka_unit_test(test_concatenated_mo),
         cmocka_unit_test(test_database_locked),
+        cmocka_unit_test(test_vty_locked),
         cmocka_unit_test(test_disk_full),
         cmocka_unit_test(test_bearer_in_any_case),
         cmocka_unit_test(test_slowloris),

@@ -4,12 +4,14 @@
 // to one trampoline, which finds the command's std::function by the element's address.
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <unordered_map>
 
 #include "config/timers.hpp"
 #include "config/vty.hpp"
+#include "config/vty_auth.hpp"
 #include "otagw/common/bytes.hpp"
 #include "otagw/common/osmo.hpp"
 
@@ -61,6 +63,18 @@ void add(int node, const char* spec, const char* doc, Fn fn) {
 int warn(struct vty* vty, const std::string& message) {
     vty_out(vty, "%% %s%s", message.c_str(), VTY_NEWLINE);
     return CMD_WARNING;
+}
+
+// A security setting (tokens, keys, secrets, the peers they go to): taken from the config file
+// at start only, never changed on a running daemon from a telnet session (doc/security.md).
+void add_start_only(int node, const char* spec, const char* doc, Fn fn) {
+    const std::string name(spec, std::strcspn(spec, " "));
+    add(node, spec, doc, [name, fn = std::move(fn)](struct vty* vty, int argc, const char** argv) {
+        if (vty->type == VTY_TERM)
+            return warn(vty, name + ": a security setting, read from the config file at start "
+                                    "only: edit the file and restart the daemon");
+        return fn(vty, argc, argv);
+    });
 }
 
 void print(struct vty* vty, const std::vector<std::string>& lines) {
@@ -141,8 +155,10 @@ int write_smpp(struct vty* vty) {
         vty_out(vty, "  mode %s%s", mode_name(b.mode), NL);
         if (!b.system_id.empty())
             vty_out(vty, "  system-id %s%s", b.system_id.c_str(), NL);
+        // The file keeps the password; a terminal never shows it.
         if (!b.password.empty())
-            vty_out(vty, "  password %s%s", b.password.c_str(), NL);
+            vty_out(vty, "  password %s%s",
+                    vty->type == VTY_FILE ? b.password.c_str() : "<redacted>", NL);
         if (!b.system_type.empty())
             vty_out(vty, "  system-type %s%s", b.system_type.c_str(), NL);
         vty_out(vty, "  window %u%s", b.window, NL);
@@ -335,13 +351,14 @@ void install_config_nodes() {
             current<smpp::BindConfig>(vty)->system_id = argv[0];
             return CMD_SUCCESS;
         });
-    add(kBindNode, "password PASSWORD", "SMPP password (at most 8 characters)\nThe password\n",
-        [](struct vty* vty, int, const char** argv) {
-            if (strlen(argv[0]) > 8)
-                return warn(vty, "password: at most 8 characters (SMPP 3.4 §5.2.2)");
-            current<smpp::BindConfig>(vty)->password = argv[0];
-            return CMD_SUCCESS;
-        });
+    add_start_only(kBindNode, "password PASSWORD",
+                   "SMPP password (at most 8 characters)\nThe password\n",
+                   [](struct vty* vty, int, const char** argv) {
+                       if (strlen(argv[0]) > 8)
+                           return warn(vty, "password: at most 8 characters (SMPP 3.4 §5.2.2)");
+                       current<smpp::BindConfig>(vty)->password = argv[0];
+                       return CMD_SUCCESS;
+                   });
     add(kBindNode, "system-type TYPE", "SMPP system_type\nThe system_type\n",
         [](struct vty* vty, int, const char** argv) {
             current<smpp::BindConfig>(vty)->system_type = argv[0];
@@ -387,12 +404,14 @@ void install_config_nodes() {
             g_config->db.busy_timeout_ms = atoi(argv[0]);
             return CMD_SUCCESS;
         });
-    add(kDbNode, "master-key-file PATH", "Read the master key (64 hex digits) from a file\nPath\n",
-        [](struct vty*, int, const char** argv) {
-            g_config->db.master_key_file = argv[0];
-            return CMD_SUCCESS;
-        });
-    add(kDbNode, "master-key-env NAME",
+    add_start_only(kDbNode, "master-key-file PATH",
+                   "Read the master key (64 hex digits) from a file\nPath\n",
+                   [](struct vty*, int, const char** argv) {
+                       g_config->db.master_key_file = argv[0];
+                       return CMD_SUCCESS;
+                   });
+    add_start_only(
+        kDbNode, "master-key-env NAME",
         "Read the master key (64 hex digits) from an environment variable\nVariable name\n",
         [](struct vty*, int, const char** argv) {
             g_config->db.master_key_env = argv[0];
@@ -438,7 +457,8 @@ void install_config_nodes() {
             g_config->api.body_timeout_s = static_cast<uint32_t>(atoi(argv[0]));
             return CMD_SUCCESS;
         });
-    add(kApiNode, "token NAME sha256 HEX",
+    add_start_only(
+        kApiNode, "token NAME sha256 HEX",
         "A bearer token that may call the API\nWho holds it (audit log)\nThe token is given "
         "by its SHA-256\n64 hex digits: sha256sum of the token\n",
         [](struct vty* vty, int, const char** argv) {
@@ -453,14 +473,15 @@ void install_config_nodes() {
             tokens.push_back({argv[0], lower(argv[1])});
             return CMD_SUCCESS;
         });
-    add(kApiNode, "no token NAME", NO_STR "Remove a bearer token\nWho holds it\n",
-        [](struct vty*, int, const char** argv) {
-            auto& tokens = g_config->api.tokens;
-            tokens.erase(std::remove_if(tokens.begin(), tokens.end(),
-                                        [&](const ApiToken& t) { return t.name == argv[0]; }),
-                         tokens.end());
-            return CMD_SUCCESS;
-        });
+    add_start_only(kApiNode, "no token NAME", NO_STR "Remove a bearer token\nWho holds it\n",
+                   [](struct vty*, int, const char** argv) {
+                       auto& tokens = g_config->api.tokens;
+                       tokens.erase(
+                           std::remove_if(tokens.begin(), tokens.end(),
+                                          [&](const ApiToken& t) { return t.name == argv[0]; }),
+                           tokens.end());
+                       return CMD_SUCCESS;
+                   });
 
     // ota
     add(CONFIG_NODE, "ota", "Configure OTA defaults\n", [](struct vty* vty, int, const char**) {
@@ -676,17 +697,19 @@ void install_config_nodes() {
             vty->node = kProviderNode;
             return CMD_SUCCESS;
         });
-    add(kProviderNode, "url URL", "The provider's HTTPS endpoint\nURL\n",
-        [](struct vty* vty, int, const char** argv) {
-            current<ProviderConfig>(vty)->url = argv[0];
-            return CMD_SUCCESS;
-        });
-    add(kProviderNode, "secret-file PATH", "File holding the HMAC-SHA256 shared secret\nPath\n",
-        [](struct vty* vty, int, const char** argv) {
-            current<ProviderConfig>(vty)->secret_file = argv[0];
-            return CMD_SUCCESS;
-        });
-    add(kProviderNode, "ca-file PATH",
+    add_start_only(kProviderNode, "url URL", "The provider's HTTPS endpoint\nURL\n",
+                   [](struct vty* vty, int, const char** argv) {
+                       current<ProviderConfig>(vty)->url = argv[0];
+                       return CMD_SUCCESS;
+                   });
+    add_start_only(kProviderNode, "secret-file PATH",
+                   "File holding the HMAC-SHA256 shared secret\nPath\n",
+                   [](struct vty* vty, int, const char** argv) {
+                       current<ProviderConfig>(vty)->secret_file = argv[0];
+                       return CMD_SUCCESS;
+                   });
+    add_start_only(
+        kProviderNode, "ca-file PATH",
         "Trust this CA certificate (PEM) for the provider's HTTPS instead of the system's\nPath\n",
         [](struct vty* vty, int, const char** argv) {
             current<ProviderConfig>(vty)->ca_file = argv[0];
@@ -697,7 +720,8 @@ void install_config_nodes() {
             current<ProviderConfig>(vty)->timeout_ms = static_cast<uint32_t>(atoi(argv[0]));
             return CMD_SUCCESS;
         });
-    add(kProviderNode, "insecure-http",
+    add_start_only(
+        kProviderNode, "insecure-http",
         "Allow an http:// url: the provider's calls and keys then cross the network in clear "
         "(tests only)\n",
         [](struct vty* vty, int, const char**) {
@@ -793,6 +817,7 @@ void install_show_commands() {
 void install_vty(GatewayConfig* config) {
     g_config = config;
     install_config_nodes();
+    vty_auth::install_writer();
     install_show_commands();
 }
 

@@ -3,6 +3,8 @@
 // syntax), opens the store, serves the admin API and the telnet VTY, binds to the SMSC, and
 // runs until SIGTERM.
 #include <csignal>
+#include <fstream>
+#include <iterator>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include "config/vty.hpp"
+#include "config/vty_auth.hpp"
 #include "daemon/daemon.hpp"
 #include "otagw/common/log.hpp"
 #include "otagw/common/osmo.hpp"
@@ -141,6 +144,14 @@ int main(int argc, char** argv) {
                      "ota-gatewayd: config file %s: cannot read it, or a line above is "
                      "wrong\n",
                      config_file.c_str());
+        return 1;
+    }
+    std::ifstream config_in(config_file);
+    const std::string config_text((std::istreambuf_iterator<char>(config_in)),
+                                  std::istreambuf_iterator<char>());
+    if (otagw::Status st = otagw::gateway::vty_auth::arm(config_text); !st) {
+        std::fprintf(stderr, "ota-gatewayd: config file %s: %s\n", config_file.c_str(),
+                     st.error().message.c_str());
         return 1;
     }
     if (otagw::Status st = otagw::gateway::validate_config(g_config); !st) {
