@@ -25,6 +25,13 @@ Daemon::~Daemon() {
 }
 
 Status Daemon::start(void* talloc_ctx) {
+    OTAGW_TRY_STATUS(open());
+    OTAGW_TRY_STATUS(listen(talloc_ctx));
+    log::notice("daemon", "started");
+    return {};
+}
+
+Status Daemon::open() {
     started_at_ = unix_ms();
     // The master key: from its file, else from the environment; its value is never logged.
     auto vault = config_.db.master_key_file.empty()
@@ -92,12 +99,22 @@ Status Daemon::start(void* talloc_ctx) {
         return module_counters();
     };
     api_ = std::make_unique<Api>(*store_, config_.api, hooks);
+    durable_api_ = std::make_unique<DurableHandler>(*api_, *group_);
+    return {};
+}
+
+smpp::MoVerdict Daemon::on_mo(const smpp::Mo& mo) {
+    counters_.inc("daemon:mo:received");
+    // Stopping: not taken, the SMSC delivers it again to the next run.
+    return stopping_ ? smpp::MoVerdict::RetryLater : mo_router_->on_mo(mo);
+}
+
+Status Daemon::listen(void* talloc_ctx) {
     http::ServerOptions http_opts;
     http_opts.max_connections = config_.api.max_connections;
     http_opts.max_per_address = config_.api.max_per_address;
     http_opts.head_timeout_ms = config_.api.head_timeout_s * 1000ull;
     http_opts.body_timeout_ms = config_.api.body_timeout_s * 1000ull;
-    durable_api_ = std::make_unique<DurableHandler>(*api_, *group_);
     http_ = std::make_unique<http::Server>(loop_, *durable_api_, http_opts);
     OTAGW_TRY_STATUS(http_->listen(config_.api.ip, config_.api.port));
     log::notice("api", "listening on " + config_.api.ip + ":" + std::to_string(http_->port()));
@@ -112,9 +129,7 @@ Status Daemon::start(void* talloc_ctx) {
             counters_.inc("daemon:smpp:bind_errors"); // the ESME logs the reason itself
         };
         h.on_mo = [this](const smpp::Mo& mo) {
-            counters_.inc("daemon:mo:received");
-            // Stopping: not taken, the SMSC delivers it again to the next run.
-            return stopping_ ? smpp::MoVerdict::RetryLater : mo_router_->on_mo(mo);
+            return on_mo(mo);
         };
         h.on_receipt = [this](const smpp::Receipt&) {
             counters_.inc("daemon:receipts");
@@ -150,7 +165,6 @@ Status Daemon::start(void* talloc_ctx) {
             },
             signum);
     }
-    log::notice("daemon", "started");
     return {};
 }
 

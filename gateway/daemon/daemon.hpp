@@ -34,6 +34,14 @@ public:
     // Opens the store, syncs the catalog, listens (API, VTY) and binds. An error names what
     // could not start.
     Status start(void* talloc_ctx);
+    // The first half of start(): the store and every module, without a socket (the robustness
+    // harness, fuzz/fuzz_daemon_input.cpp, drives them so).
+    Status open();
+    // The API as the server calls it (answers held until durable).
+    http::Handler& api_handler() { return *durable_api_; }
+    // An MO SMS as the ESME hands it over.
+    smpp::MoVerdict on_mo(const smpp::Mo& mo);
+    db::SqliteStore& store() { return *store_; }
     // Graceful shutdown; the loop ends when everything is closed.
     void shutdown(const char* why);
 
@@ -47,6 +55,7 @@ public:
     std::vector<std::string> show_campaigns() override;
 
 private:
+    Status listen(void* talloc_ctx); // the second half of start()
     Status sync_catalog();
     Json health();
     // The daemon's and the SMPP layer's counters (the API adds its own).

@@ -12,10 +12,11 @@ namespace {
 
 constexpr const char* kLog = "intake";
 
-// The first IE of the UDH is `iei`.
+// The first IE of a UDH that fits in the user data is `iei`. (The ESME hands over only
+// well-formed UDHs; this holds without it.)
 bool udh_leads_with(const smpp::Mo& mo, uint8_t iei) {
     const Bytes& ud = mo.user_data;
-    return mo.udhi && ud.size() >= 3 && ud[0] >= 2 && ud[1] == iei;
+    return mo.udhi && ud.size() >= 3 && ud[0] >= 2 && 1u + ud[0] <= ud.size() && ud[1] == iei;
 }
 
 ReasonCode refusal_code(TextRefusal r) {

@@ -36,7 +36,9 @@ Result<NewRequest> read_secured_request(const smpp::Mo& mo, db::Store& store, Ca
                       "the card has no keyset " + std::to_string(config.ota.kvn));
     const CardKeys keys = card_keys_of(*keyset); // the card secures its requests with a CC
     const Bytes& ud = mo.user_data;
-    auto packet = ota::decode_command_packet(ByteView(ud).subspan(1 + ud[0]), keys.keys);
+    if (ud.empty() || 1u + ud[0] > ud.size())
+        return refuse(ReasonCode::BadRequest, "secured request: its UDH is longer than the SMS");
+    auto packet = ota::decode_command_packet(ByteView(ud).subspan(1u + ud[0]), keys.keys);
     if (!packet)
         return refuse(ReasonCode::BadRequest, "secured request: " + packet.error().message);
     const auto& h = packet->header;
