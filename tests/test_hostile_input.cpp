@@ -396,6 +396,13 @@ std::vector<std::string> sms_requests(size_t c) {
                            msisdn(c) + "' ORDER BY id"));
 }
 
+// Every SMS request of card `c` has finished (a second query while one is in flight would be
+// refused as such).
+bool sms_settled(size_t c) {
+    return sql("SELECT count(*) FROM requests WHERE actor = 'sms:" + msisdn(c) +
+               "' AND state IN ('accepted', 'provider', 'approved', 'sent', 'reconciling')") == "0";
+}
+
 void mo(const std::string& line) {
     const Json sent = sim_control(g->control, line);
     if (!sent.value("ok", false))
@@ -411,18 +418,21 @@ void test_concatenated_mo(void**) {
     const size_t c = 5;
     const std::string transit = std::string(kTransit);
     mo("mo-text " + msisdn(c) + " 4321 QRY" + std::string(200, ' ') + "02");
-    assert_true(eventually([&] { return sms_requests(c).size() == 1; }));
+    assert_true(eventually([&] { return sms_requests(c).size() == 1 && sms_settled(c); }));
     mo("mo-text " + msisdn(c) + " 4321 查询" + std::string(90, ' ') + "02");
-    assert_true(eventually([&] { return sms_requests(c).size() == 2; }));
+    assert_true(eventually([&] { return sms_requests(c).size() == 2 && sms_settled(c); }));
     // E1 0F 80 01 05 4F 0A <transit AID>: query the transit card, cut after 6 octets.
     const std::string tlv = "e10f8001054f0a" + transit;
     const size_t before = sms_requests(c).size();
+    size_t sent = 0;
     for (const std::string& ref : {std::string("0500037f02"), std::string("0608047f0102")}) {
         mo("mo-binary " + msisdn(c) + " 4321 " + ref + "02" + tlv.substr(12) + " udhi");
         mo("mo-binary " + msisdn(c) + " 4321 " + ref + "02" + tlv.substr(12) + " udhi");
         mo("mo-binary " + msisdn(c) + " 4321 " + ref + "01" + tlv.substr(0, 12) + " udhi");
+        sent++;
+        assert_true(
+            eventually([&] { return sms_requests(c).size() == before + sent && sms_settled(c); }));
     }
-    assert_true(eventually([&] { return sms_requests(c).size() == before + 2; }));
     const std::vector<std::string> got = sms_requests(c);
     for (const std::string& r : got)
         if (r != "query " + transit + " -")
