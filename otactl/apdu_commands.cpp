@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// otactl apdu set-status | delete | install | get-status: GlobalPlatform command builders.
+// otactl apdu set-status | delete | install | install-for-load | get-status: GlobalPlatform
+// command builders.
 #include <memory>
 
 #include "cli.hpp"
+#include "otagw/common/tlv.hpp"
 #include "otagw/ota/globalplatform.hpp"
 
 namespace otactl {
@@ -96,6 +98,31 @@ void add_apdu_commands(CLI::App& app) {
         }
         p.make_selectable = in->selectable;
         print_apdu(take(gp::install_for_install(p), params->count() ? "--params" : ""));
+    });
+
+    // ---- install-for-load -----------------------------------------------------------------------
+    struct InstallForLoad {
+        std::string package, sd, hash, params;
+    };
+    auto ifl = std::make_shared<InstallForLoad>();
+    CLI::App* for_load =
+        apdu->add_subcommand("install-for-load", "INSTALL [for load] (GP 2.3 §11.5.2.3.1)");
+    for_load->add_option("--package", ifl->package, "load file (package) AID, hex")->required();
+    for_load->add_option("--sd", ifl->sd, "security domain AID, hex (default: none, empty field)");
+    for_load->add_option("--hash", ifl->hash, "load file data block hash, hex (default: none)");
+    for_load->add_option("--params", ifl->params, "load parameters field, hex (default: none)");
+    for_load->callback([ifl] {
+        gp::InstallForLoad p;
+        p.load_file = aid_option("--package", ifl->package);
+        if (!ifl->sd.empty())
+            p.security_domain = aid_option("--sd", ifl->sd);
+        p.load_file_hash = hex_option("--hash", ifl->hash);
+        p.load_parameters = hex_option("--params", ifl->params);
+        if (p.load_file_hash.size() > 64)
+            usage_error("--hash", "at most 64 bytes (SHA-512)");
+        if (!p.load_parameters.empty() && !tlv::parse_ber_tlvs(p.load_parameters))
+            usage_error("--params", "not well-formed BER-TLV");
+        print_apdu(take(gp::install_for_load(p), "--package"));
     });
 
     // ---- get-status -----------------------------------------------------------------------------

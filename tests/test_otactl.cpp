@@ -187,6 +187,20 @@ void test_apdu_commands(void**) {
     expect({"apdu", "install", "--package", "a0000000871002", "--module", "a000000087100201",
             "--instance", app, "--params", "c900", "--selectable"},
            "pysim-run-install-for-install-and-make-selectable");
+    expect({"apdu", "install-for-load", "--package", "a0000000871002", "--sd", "a000000151000000"},
+           "pysim-run-install-for-load");
+    // Without a security domain, with a hash and load parameters: each an LV field in order.
+    auto load = json_of(run({"apdu", "install-for-load", "--package", "0102030405", "--hash",
+                             "aabbcc", "--params", "ef04c6020100"}));
+    assert_string_equal(load["apdu"].get<std::string>().c_str(),
+                        "80e60200130501020304050003aabbcc06ef04c602010000"
+                        "00");
+    // --params as real tools write it: EF, C9, EA in that order (only a C9 somewhere is needed).
+    auto ordered = json_of(
+        run({"apdu", "install", "--package", "a0000000871002", "--module", "a000000087100201",
+             "--instance", app, "--params", "ef08c7020100c8020100c900ea020102"}));
+    assert_true(ordered["apdu"].get<std::string>().find("10ef08c7020100c8020100c900ea020102") !=
+                std::string::npos);
     // Lock/unlock: P2 '80' / '00' (see globalplatform.hpp for why not pySim's 83/07).
     auto lock = json_of(run({"apdu", "set-status", "--aid", app, "--lock"}));
     assert_string_equal(lock["apdu"].get<std::string>().c_str(), ("80f040800c" + app).c_str());
@@ -269,6 +283,14 @@ void test_bad_input_exits_2_without_keys(void**) {
                         "a000000087100201", "--instance", "a0000000871002ff49ff0589", "--params",
                         "ef00"},
                        "C9");
+    expect_usage_error({"apdu", "install", "--package", "a0000000871002", "--module",
+                        "a000000087100201", "--instance", "a0000000871002ff49ff0589", "--params",
+                        "c905aa"},
+                       "install parameters");
+    expect_usage_error({"apdu", "install-for-load", "--package", "01"}, "--package");
+    expect_usage_error({"apdu", "install-for-load", "--package", "0102030405", "--params", "ef05"},
+                       "--params");
+    expect_usage_error({"apdu", "install-for-load"}, "--package");
     expect_usage_error({"apdu", "get-status", "--scope", "cards"}, "--scope");
     expect_usage_error({"apdu", "install", "--package", "a0000000871002"}, "--module");
 }

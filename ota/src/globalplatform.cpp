@@ -2,6 +2,8 @@
 // GlobalPlatform Card Specification 2.3 command builders and response parsers.
 #include "otagw/ota/globalplatform.hpp"
 
+#include <algorithm>
+
 #include <cstdio>
 
 #include "otagw/common/tlv.hpp"
@@ -165,12 +167,13 @@ Result<Apdu> install_for_install(const InstallForInstall& p) {
     OTAGW_TRY_STATUS(check_aid(p.load_file, what));
     OTAGW_TRY_STATUS(check_aid(p.module, what));
     OTAGW_TRY_STATUS(check_aid(p.instance, what));
-    if (p.install_parameters.empty() || p.install_parameters[0] != 0xc9)
-        return make_error(std::string(what) +
-                          ": install parameters must start with the 'C9' TLV (GP §11.5.2.3.7)");
+    // Well-formed BER-TLV holding a 'C9' (GP §11.5.2.3.7), in any order: tools emit EF, C9, EA.
     auto params = tlv::parse_ber_tlvs(p.install_parameters);
     if (!params)
         return make_error(std::string(what) + ": install parameters: " + params.error().message);
+    if (std::none_of(params->begin(), params->end(), [](const auto& t) { return t.tag == 0xc9; }))
+        return make_error(std::string(what) +
+                          ": install parameters must hold the 'C9' TLV (GP §11.5.2.3.7)");
     Bytes d;
     append_lv(d, p.load_file.bytes());
     append_lv(d, p.module.bytes());
