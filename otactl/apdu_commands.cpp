@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// otactl apdu set-status | delete | install | install-for-load | get-status: GlobalPlatform
-// command builders.
+// otactl apdu set-status | delete | install | install-for-load | load | get-status:
+// GlobalPlatform command builders.
+#include <fstream>
+#include <iterator>
 #include <memory>
 
 #include "cli.hpp"
 #include "otagw/common/tlv.hpp"
+#include "otagw/ota/cap_file.hpp"
 #include "otagw/ota/globalplatform.hpp"
 
 namespace otactl {
@@ -123,6 +126,46 @@ void add_apdu_commands(CLI::App& app) {
         if (!p.load_parameters.empty() && !tlv::parse_ber_tlvs(p.load_parameters))
             usage_error("--params", "not well-formed BER-TLV");
         print_apdu(take(gp::install_for_load(p), "--package"));
+    });
+
+    // ---- load -----------------------------------------------------------------------------------
+    struct Load {
+        std::string cap;
+        size_t block_size = 255;
+        bool with_descriptor = false;
+    };
+    auto ld = std::make_shared<Load>();
+    CLI::App* load = apdu->add_subcommand(
+        "load", "LOAD commands for a CAP file's load file data block (GP 2.3 §11.6)");
+    load->add_option("--cap", ld->cap, "CAP file (a ZIP archive)")->required();
+    load->add_option("--block-size", ld->block_size, "bytes of the block per LOAD (1-255)");
+    load->add_flag("--with-descriptor", ld->with_descriptor,
+                   "append the Descriptor component (left out by default)");
+    load->callback([ld] {
+        std::ifstream file_in(ld->cap, std::ios::binary);
+        if (!file_in)
+            usage_error("--cap", ld->cap + ": cannot open");
+        const Bytes zip((std::istreambuf_iterator<char>(file_in)),
+                        std::istreambuf_iterator<char>());
+        const cap::CapFile file = take(cap::read(zip), "--cap");
+        const Bytes block = file.load_file_data_block(ld->with_descriptor);
+        const auto apdus = take(cap::load_commands(block, ld->block_size), "--block-size");
+        Json applets = Json::array(), imports = Json::array(), hex = Json::array();
+        for (const Aid& a : file.applets)
+            applets.push_back(a.hex());
+        for (const cap::PackageRef& p : file.imports)
+            imports.push_back(
+                {{"aid", p.aid.hex()},
+                 {"version", std::to_string(p.major) + "." + std::to_string(p.minor)}});
+        for (const Apdu& a : apdus)
+            hex.push_back(a.hex());
+        print_json(Json{{"package_aid", file.package.aid.hex()},
+                        {"package_version", std::to_string(file.package.major) + "." +
+                                                std::to_string(file.package.minor)},
+                        {"applets", applets},
+                        {"imports", imports},
+                        {"load_file_size", block.size()},
+                        {"apdus", hex}});
     });
 
     // ---- get-status -----------------------------------------------------------------------------

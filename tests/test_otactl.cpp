@@ -195,6 +195,20 @@ void test_apdu_commands(void**) {
     assert_string_equal(load["apdu"].get<std::string>().c_str(),
                         "80e60200130501020304050003aabbcc06ef04c602010000"
                         "00");
+    // LOAD commands for a real CAP file (GlobalPlatformPro's Empty applet).
+    const std::string cap = OTAGW_TEST_DATA_DIR "/cap/gppro_Empty_0102030405_8d5ac9e2_2.2.1.cap";
+    auto loaded = json_of(run({"apdu", "load", "--cap", cap, "--block-size", "100"}));
+    assert_string_equal(loaded["package_aid"].get<std::string>().c_str(), "0102030405");
+    assert_string_equal(loaded["package_version"].get<std::string>().c_str(), "0.0");
+    assert_string_equal(loaded["applets"][0].get<std::string>().c_str(), "0102030405060708");
+    assert_int_equal(loaded["load_file_size"].get<int>(), 214);
+    assert_int_equal(loaded["apdus"].size(), 3);
+    assert_string_equal(loaded["apdus"][0].get<std::string>().substr(0, 16).c_str(),
+                        "80e8000064c481d3");
+    assert_string_equal(loaded["apdus"][2].get<std::string>().substr(0, 10).c_str(), "80e880020e");
+    auto described = json_of(run({"apdu", "load", "--cap", cap, "--with-descriptor"}));
+    assert_int_equal(described["load_file_size"].get<int>(), 287);
+    assert_int_equal(described["apdus"].size(), 2); // 255 + 32
     // --params as real tools write it: EF, C9, EA in that order (only a C9 somewhere is needed).
     auto ordered = json_of(
         run({"apdu", "install", "--package", "a0000000871002", "--module", "a000000087100201",
@@ -291,6 +305,13 @@ void test_bad_input_exits_2_without_keys(void**) {
     expect_usage_error({"apdu", "install-for-load", "--package", "0102030405", "--params", "ef05"},
                        "--params");
     expect_usage_error({"apdu", "install-for-load"}, "--package");
+    expect_usage_error({"apdu", "load", "--cap", "/nonexistent.cap"}, "cannot open");
+    expect_usage_error({"apdu", "load", "--cap", OTAGW_TEST_DATA_DIR "/gp_apdus.json"},
+                       "not a ZIP archive");
+    expect_usage_error({"apdu", "load", "--cap",
+                        OTAGW_TEST_DATA_DIR "/cap/gppro_Empty_0102030405_8d5ac9e2_2.2.1.cap",
+                        "--block-size", "300"},
+                       "--block-size");
     expect_usage_error({"apdu", "get-status", "--scope", "cards"}, "--scope");
     expect_usage_error({"apdu", "install", "--package", "a0000000871002"}, "--module");
 }
