@@ -415,11 +415,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
         "; refusing to start on a damaged database. To recover: stop, keep the file aside, "
         "restore the last backup, or salvage what is readable with `sqlite3 " +
         options.path + " .recover | sqlite3 NEW.db` and point `db / path` at NEW.db";
-    if (Status st = s->configure(options); !st)
-        return make_error(
-            st.error().message +
-            (sqlite3_errcode(db) == SQLITE_CORRUPT || sqlite3_errcode(db) == SQLITE_NOTADB ? recover
-                                                                                           : ""));
+    if (Status st = s->configure(options); !st) // fail() classified the damage already
+        return make_error(st.error().message + (st.error().code == Errc::Corrupt ? recover : ""));
     if (Status st = s->quick_check(); !st)
         return make_error(st.error().message + recover);
     OTAGW_TRY_STATUS(s->migrate());

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 extern "C" {
@@ -216,13 +217,22 @@ bool says_no_login(std::string_view config_text) {
     return false;
 }
 
-// crypt(3) answers a hash it cannot use with "*0" or "*1".
+// `typed` hashed with the settings of `hash`; nothing when crypt(3) cannot use that hash (it
+// answers "*0" or "*1" then).
+std::optional<std::string> crypt_with(const std::string& typed, const char* hash) {
+    if (!hash || hash[0] != '$')
+        return std::nullopt;
+    auto data = std::make_unique<crypt_data>(); // 32 KiB: not on the stack
+    const char* out = crypt_r(typed.c_str(), hash, data.get());
+    std::optional<std::string> result;
+    if (out && out[0] == '$')
+        result = out;
+    std::memset(data.get(), 0, sizeof(crypt_data));
+    return result;
+}
+
 bool hash_ok(const char* hash) {
-    if (!hash || hash[0] != '$' || std::strlen(hash) > 512)
-        return false;
-    auto data = std::make_unique<crypt_data>();
-    const char* out = crypt_r("", hash, data.get());
-    return out && out[0] == '$';
+    return hash && std::strlen(hash) <= 512 && crypt_with("", hash).has_value();
 }
 
 int write_hashes(struct vty* vty) {
@@ -295,17 +305,13 @@ LineCollector::~LineCollector() {
 }
 
 bool verify(const std::string& typed, const char* hash) {
-    if (!hash || hash[0] != '$')
+    const std::optional<std::string> out = crypt_with(typed, hash);
+    if (!out)
         return false;
-    auto data = std::make_unique<crypt_data>(); // 32 KiB: not on the stack
-    const char* out = crypt_r(typed.c_str(), hash, data.get());
-    if (!out || out[0] != '$')
-        return false;
-    const size_t a = std::strlen(out), b = std::strlen(hash);
-    unsigned char diff = a == b ? 0 : 1;
-    for (size_t i = 0; i < a && i < b; i++)
-        diff |= static_cast<unsigned char>(out[i] ^ hash[i]);
-    std::memset(data.get(), 0, sizeof(crypt_data));
+    const size_t b = std::strlen(hash);
+    unsigned char diff = out->size() == b ? 0 : 1; // compared in constant time
+    for (size_t i = 0; i < out->size() && i < b; i++)
+        diff |= static_cast<unsigned char>((*out)[i] ^ hash[i]);
     return diff == 0;
 }
 

@@ -61,11 +61,10 @@ Status GroupCommit::flush() {
         for (auto& w : ready)
             if (w.failed)
                 w.failed(st.error());
-        watch_storage();
-        return st;
+    } else {
+        for (auto& w : ready)
+            w.action();
     }
-    for (auto& w : ready)
-        w.action();
     watch_storage();
     return st;
 }
