@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "cap_builder.hpp"
 #include "otagw/ota/cap_file.hpp"
 #include "test_support.hpp"
 
@@ -21,30 +22,8 @@ Bytes empty_cap() {
     return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// A ZIP archive in memory holding `entries` (name, content).
-Bytes zip_of(const std::vector<std::pair<std::string, Bytes>>& entries) {
-    zip_error_t err;
-    zip_error_init(&err);
-    zip_source_t* buffer = zip_source_buffer_create(nullptr, 0, 0, &err);
-    zip_source_keep(buffer);
-    zip_t* z = zip_open_from_source(buffer, ZIP_TRUNCATE, &err);
-    assert_non_null(z);
-    for (const auto& [name, content] : entries) {
-        zip_source_t* s = zip_source_buffer_create(content.data(), content.size(), 0, &err);
-        assert_true(zip_file_add(z, name.c_str(), s, ZIP_FL_OVERWRITE) >= 0);
-    }
-    assert_int_equal(zip_close(z), 0);
-    assert_int_equal(zip_source_open(buffer), 0);
-    Bytes out;
-    uint8_t chunk[4096];
-    zip_int64_t n;
-    while ((n = zip_source_read(buffer, chunk, sizeof chunk)) > 0)
-        out.insert(out.end(), chunk, chunk + n);
-    zip_source_close(buffer);
-    zip_source_free(buffer);
-    zip_error_fini(&err);
-    return out;
-}
+namespace built = ::test::cap;
+using built::zip_of;
 
 void test_real_cap(void**) {
     auto cap = cap::read(empty_cap());
@@ -78,6 +57,30 @@ void test_real_cap(void**) {
     assert_string_equal(to_hex(ByteView(with).first(5)).c_str(), "c482011b01");
     assert_true(std::equal(with.end() - 72, with.end(),
                            cap->component(cap::Component::Descriptor).begin()));
+}
+
+// Packages built here: several applets, an Export component (placed between StaticField and
+// ConstantPool), a library without applets.
+void test_built_packages(void**) {
+    built::Package p;
+    p.aid = *parse_hex("f0112233440a");
+    p.applets = {*parse_hex("f0112233440a01"), *parse_hex("f0112233440a02"),
+                 *parse_hex("f0112233440a03")};
+    p.exports = true;
+    auto cap = cap::read(built::archive(p));
+    assert_ok(cap);
+    assert_string_equal(cap->package.aid.hex().c_str(), "f0112233440a");
+    assert_int_equal(cap->package.major, 1);
+    assert_int_equal(cap->applets.size(), 3);
+    assert_string_equal(cap->applets[2].hex().c_str(), "f0112233440a03");
+    assert_false(cap->component(cap::Component::Export).empty());
+    assert_true(cap->load_file_data_block(false) == p.load_file_data_block());
+    p.applets.clear();
+    p.exports = false;
+    cap = cap::read(built::archive(p, "lib"));
+    assert_ok(cap);
+    assert_int_equal(cap->applets.size(), 0);
+    assert_true(cap->load_file_data_block(false) == p.load_file_data_block());
 }
 
 void test_load_blocks(void**) {
@@ -169,6 +172,7 @@ void test_broken_archives(void**) {
 int main() {
     const CMUnitTest tests[] = {
         cmocka_unit_test(test_real_cap),
+        cmocka_unit_test(test_built_packages),
         cmocka_unit_test(test_load_blocks),
         cmocka_unit_test(test_broken_archives),
     };

@@ -3,10 +3,14 @@
 // verify; PoRs build byte for byte where the vector fixes every byte), then driven by the
 // gateway's own codec (ota/) with real scripts: INSTALL, lock, unlock, DELETE, GET STATUS change
 // the registry as a card does, and every security failure leaves it unchanged.
+#include "cap_builder.hpp"
+#include "otagw/common/crypto.hpp"
 #include "otagw/common/tlv.hpp"
+#include "otagw/ota/cap_file.hpp"
 #include "otagw/ota/globalplatform.hpp"
 #include "otagw/ota/ts_102_225.hpp"
 #include "otagw/ota/ts_102_226.hpp"
+#include "otagw/sim/card_state.hpp"
 #include "otagw/sim/ota_card.hpp"
 #include "test_support.hpp"
 
@@ -15,6 +19,8 @@ using test::hex;
 using Json = test::Json;
 
 namespace {
+
+namespace built = ::test::cap;
 
 crypto::BlockAlgo algo_of(const std::string& kic_byte) {
     return kic_byte == "22" ? crypto::BlockAlgo::Aes : crypto::BlockAlgo::TripleDes2Key;
@@ -123,12 +129,17 @@ ota::Aid aid(const char* h) {
     return *ota::Aid::parse(h);
 }
 
-// The load file the simulated card accepts: a C4 block listing its modules as '4F' TLVs.
-std::vector<ota::Apdu> load_script(const char* elf, const char* module) {
-    Bytes content = tlv::ber_tlv(0x4f, hex(module));
+// A package holding `modules` as its applets, loaded in blocks of `block` bytes.
+std::vector<ota::Apdu> load_script(const char* elf, std::vector<const char*> modules,
+                                   size_t block = 64, Bytes hash = {}, Bytes params = {}) {
+    built::Package p;
+    p.aid = hex(elf);
+    for (const char* m : modules)
+        p.applets.push_back(hex(m));
     std::vector<ota::Apdu> s;
-    s.push_back(*ota::gp::install_for_load({aid(elf), aid("a000000151000000"), {}, {}, {}}));
-    auto blocks = ota::gp::load_blocks(content, 8); // range-for would not extend a temporary
+    s.push_back(*ota::gp::install_for_load(
+        {aid(elf), aid("a000000151000000"), std::move(hash), std::move(params), {}}));
+    auto blocks = ota::cap::load_commands(p.load_file_data_block(), block);
     for (auto& b : *blocks)
         s.push_back(b);
     return s;
@@ -147,7 +158,7 @@ void test_scripts_change_the_registry(void**) {
     const char* elf = "f04f5441470102";
     const char* module = "f04f544147010201";
     const char* transit = "f04f5441470102010001";
-    auto r = gw.send(card, load_script(elf, module));
+    auto r = gw.send(card, load_script(elf, {module}));
     assert_int_equal(r.status, 0);
     assert_int_equal(last_sw(r), 0x9000);
     assert_non_null(card.find_load_file(hex(elf)));
@@ -234,6 +245,123 @@ void test_scripts_change_the_registry(void**) {
     assert_int_equal(c->executed, 2);
     assert_int_equal(c->last_sw, 0x6a88);
     assert_int_equal(card.find_app(hex(wallet))->life_cycle, 0x87);
+}
+
+// Loading across scripts: the sequence of blocks, the package read from its components, the
+// hash, memory, and a load left unfinished (kept with the card, dropped by DELETE).
+void test_loading(void**) {
+    sim::Uicc card = make_card();
+    Gateway gw;
+    const char* elf = "f0112233440a";
+    built::Package p;
+    p.aid = hex(elf);
+    p.applets = {hex("f0112233440a01"), hex("f0112233440a02")};
+    p.exports = true;
+    p.method_size = 100;
+    const Bytes block = p.load_file_data_block();
+    auto loads = *ota::cap::load_commands(block, 40);
+    assert_true(loads.size() >= 4);
+    const ota::Apdu install = *ota::gp::install_for_load({aid(elf), std::nullopt, {}, {}, {}});
+    // Script 1: INSTALL [for load] and two blocks; script 2: the rest. The load lasts across.
+    auto r = gw.send(card, {install, loads[0], loads[1]});
+    assert_int_equal(last_sw(r), 0x9000);
+    assert_true(card.loading.has_value());
+    assert_int_equal(card.loading->next_block, 2);
+    // Kept with the card's state (non-volatile).
+    card.imsi = "001010000000001";
+    card.msisdn = "999000000001";
+    auto saved = sim::restore_card(sim::save_card(card));
+    assert_ok(saved);
+    assert_int_equal(saved->loading->next_block, 2);
+    assert_true(saved->loading->data == card.loading->data);
+    // No second load over it.
+    r = gw.send(card, {install});
+    assert_int_equal(last_sw(r), 0x6985);
+    std::vector<ota::Apdu> rest(loads.begin() + 2, loads.end());
+    r = gw.send(card, rest);
+    assert_int_equal(last_sw(r), 0x9000);
+    assert_false(card.loading.has_value());
+    const sim::LoadFile* lf = card.find_load_file(hex(elf));
+    assert_non_null(lf);
+    assert_int_equal(lf->modules.size(), 2);
+    assert_hex_equal(lf->modules[1], "f0112233440a02");
+    assert_int_equal(lf->size, block.size());
+    assert_int_equal(card.memory_used(), block.size());
+    // Install one module; it answers SELECT from the handset.
+    ota::gp::InstallForInstall ins;
+    ins.load_file = aid(elf);
+    ins.module = aid("f0112233440a02");
+    ins.instance = aid("f0112233440a0201");
+    ins.make_selectable = true;
+    r = gw.send(card, {*ota::gp::install_for_install(ins)});
+    assert_int_equal(last_sw(r), 0x9000);
+    {
+        auto selected = card.local(hex("f0112233440a0201"),
+                                   {0x00, 0xa4, 0x04, 0x00, hex("f0112233440a0201"), {}});
+        assert_int_equal(selected.sw, 0x9000);
+        assert_hex_equal(selected.data, "6f0a8408f0112233440a0201"); // FCI: its AID
+    }
+    r = gw.send(card, {ota::gp::delete_object(aid(elf), true)});
+    assert_int_equal(last_sw(r), 0x9000);
+    assert_int_equal(card.memory_used(), 0);
+
+    // Out of sequence: the load is dropped.
+    r = gw.send(card, {install, loads[0], loads[2]});
+    assert_int_equal(last_sw(r), 0x6a86);
+    assert_false(card.loading.has_value());
+    // An unfinished load dropped by DELETE of its AID; then DELETE finds nothing.
+    r = gw.send(card, {install, loads[0]});
+    assert_int_equal(last_sw(r), 0x9000);
+    r = gw.send(card, {ota::gp::delete_object(aid(elf), false)});
+    assert_int_equal(last_sw(r), 0x9000);
+    assert_false(card.loading.has_value());
+    r = gw.send(card, {ota::gp::delete_object(aid(elf), false)});
+    assert_int_equal(last_sw(r), 0x6a88);
+
+    // The hash (SHA-256, then SHA-1, over the C4 value) checked at the last block.
+    const ByteView code = ByteView(block).subspan(3);
+    auto with_hash = [&](Bytes hash) {
+        std::vector<ota::Apdu> s{
+            *ota::gp::install_for_load({aid(elf), std::nullopt, hash, {}, {}})};
+        s.insert(s.end(), loads.begin(), loads.end());
+        return s;
+    };
+    assert_int_equal(block[1], 0x81); // C4 81 LL: the value starts at byte 3
+    auto sha = crypto::sha256(code);
+    r = gw.send(card, with_hash(Bytes(sha.begin(), sha.end())));
+    assert_int_equal(last_sw(r), 0x9000);
+    r = gw.send(card, {ota::gp::delete_object(aid(elf), true)});
+    Bytes wrong(sha.begin(), sha.end());
+    wrong[0] ^= 1;
+    r = gw.send(card, with_hash(wrong));
+    assert_int_equal(last_sw(r), 0x6a80);
+    assert_null(card.find_load_file(hex(elf)));
+    r = gw.send(card, with_hash(crypto::sha1(code)));
+    assert_int_equal(last_sw(r), 0x9000);
+    r = gw.send(card, {ota::gp::delete_object(aid(elf), true)});
+
+    // Memory: a need declared beyond the free memory is refused at once; blocks beyond it
+    // stop the load, which leaves nothing behind.
+    card.memory = 60;
+    r = gw.send(
+        card, {*ota::gp::install_for_load({aid(elf), std::nullopt, {}, hex("ef04c6020400"), {}})});
+    assert_int_equal(last_sw(r), 0x6a84);
+    assert_false(card.loading.has_value());
+    r = gw.send(card, load_script(elf, {"f0112233440a01"}, 40));
+    assert_int_equal(last_sw(r), 0x6a84);
+    assert_false(card.loading.has_value());
+    assert_null(card.find_load_file(hex(elf)));
+    assert_int_equal(card.memory_used(), 0);
+    card.memory = 64 * 1024;
+    // A package other than the one announced is refused at the last block.
+    built::Package other = p;
+    other.aid = hex("f0112233440b");
+    std::vector<ota::Apdu> s{install};
+    auto other_loads = ota::cap::load_commands(other.load_file_data_block(), 200);
+    s.insert(s.end(), other_loads->begin(), other_loads->end());
+    r = gw.send(card, s);
+    assert_int_equal(last_sw(r), 0x6a80);
+    assert_null(card.find_load_file(hex(elf)));
 }
 
 // Counts the registry, keys and counters: a refused packet must leave all of them as they were.
@@ -360,6 +488,7 @@ int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_card_side_vectors),
         cmocka_unit_test(test_scripts_change_the_registry),
+        cmocka_unit_test(test_loading),
         cmocka_unit_test(test_security_failures_leave_the_card_unchanged),
         cmocka_unit_test(test_expanded_script_and_paging),
         cmocka_unit_test(test_put_key_adds_a_keyset),

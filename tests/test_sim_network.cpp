@@ -5,7 +5,9 @@
 // was; handsets send text (English, Chinese) and binary requests; faults (loss, duplicates,
 // delivery-report PoRs) behave as in a real network; the state store keeps counters and
 // registries across a restart and holds each PoR until its card is saved.
+#include "cap_builder.hpp"
 #include "otagw/common/tlv.hpp"
+#include "otagw/ota/cap_file.hpp"
 #include "otagw/ota/globalplatform.hpp"
 #include "otagw/ota/ts_102_225.hpp"
 #include "otagw/ota/ts_102_226.hpp"
@@ -265,16 +267,18 @@ void test_concatenated_command_and_por(void**) {
     CardKeys k(card);
     // A load file big enough for several SMS, then a GET STATUS of load files whose response
     // does not fit one SMS either: expanded format lists every R-APDU.
-    Bytes content;
-    for (uint8_t m = 1; m <= 30; m++) { // 30 modules: 300 bytes
+    ::test::cap::Package package;
+    package.aid = hex("f04f5441470199");
+    for (uint8_t m = 1; m <= 30; m++) { // 30 applets
         Bytes module = hex("f04f5441470199");
         module.push_back(m);
-        tlv::append_ber_tlv(content, 0x4f, module);
+        package.applets.push_back(module);
     }
+    const Bytes content = package.load_file_data_block();
     std::vector<ota::Apdu> script;
     script.push_back(
         *ota::gp::install_for_load({aid("f04f5441470199"), aid("a000000151000000"), {}, {}, {}}));
-    auto blocks = ota::gp::load_blocks(content, 120);
+    auto blocks = ota::cap::load_commands(content, 120);
     for (auto& b : *blocks)
         script.push_back(b);
     ota::gp::GetStatusRequest gs;

@@ -119,6 +119,80 @@ bool read_install_params(ByteView params, ToolkitAccess& out) {
     return true;
 }
 
+// INSTALL [for load]'s load parameters (GP 2.3 §11.5.2.3.7): 'EF' system specific parameters,
+// of which 'C6' (non-volatile code) and 'C8' (non-volatile data) tell the memory the load file
+// will take. Absent: nothing is known before the blocks come.
+bool read_memory_needed(ByteView params, std::optional<uint32_t>& needed) {
+    if (params.empty())
+        return true;
+    auto top = tlv::parse_ber_tlvs(params);
+    if (!top)
+        return false;
+    const tlv::BerTlv* ef = tlv::find_tag(*top, 0xef);
+    if (!ef)
+        return true;
+    auto sys = tlv::parse_ber_tlvs(ef->value);
+    if (!sys)
+        return false;
+    for (const auto& t : *sys) {
+        if (t.tag != 0xc6 && t.tag != 0xc8)
+            continue;
+        if (t.value.empty() || t.value.size() > 4)
+            return false;
+        uint32_t v = 0;
+        for (uint8_t b : t.value)
+            v = v << 8 | b;
+        needed = needed.value_or(0) + v;
+    }
+    return true;
+}
+
+struct Package {
+    Bytes aid;
+    std::vector<Bytes> applets;
+};
+
+// The CAP components of a load file data block, each `tag u1, size u2, info` (JC VM spec 2.2
+// §6.1): the Header first (magic DECAFFED, versions, flags, then package_info: minor, major,
+// AID length, AID; §6.3), the Applet component when there is one (count, then per applet AID
+// length, AID, install method offset; §6.5). Any other component is taken as it is.
+std::optional<Package> read_cap_components(ByteView v) {
+    Package p;
+    size_t pos = 0;
+    bool header = false;
+    while (pos < v.size()) {
+        if (v.size() - pos < 3)
+            return std::nullopt;
+        const uint8_t tag = v[pos];
+        const size_t size = size_t{v[pos + 1]} << 8 | v[pos + 2];
+        if (tag == 0 || tag > 12 || v.size() - pos - 3 < size || header == (tag == 1))
+            return std::nullopt; // an unknown component, cut short, or the Header not first
+        const ByteView info = v.subspan(pos + 3, size);
+        pos += 3 + size;
+        if (tag == 1) {
+            if (size < 10 || load_be32(info.data()) != 0xdecaffed || info[9] < 5 || info[9] > 16 ||
+                size < 10u + info[9])
+                return std::nullopt;
+            p.aid = to_bytes(info.subspan(10, info[9]));
+            header = true;
+        } else if (tag == 3) {
+            if (size < 1)
+                return std::nullopt;
+            size_t at = 1;
+            for (unsigned i = 0; i < info[0]; i++) {
+                if (at >= size || info[at] < 5 || info[at] > 16 || size - at < 3u + info[at])
+                    return std::nullopt;
+                p.applets.push_back(to_bytes(info.subspan(at + 1, info[at])));
+                at += 3u + info[at];
+            }
+            if (at != size)
+                return std::nullopt;
+        }
+    }
+    if (!header)
+        return std::nullopt;
+    return p;
+}
 } // namespace
 
 Keyset* Uicc::keyset(uint8_t kvn) {
@@ -227,9 +301,18 @@ RApdu Uicc::install(const CApdu& apdu, ScriptContext& ctx) {
             return RApdu::status(kSwIncorrectData);
         if (!f2.empty() && !same(f2, isd_aid))
             return RApdu::status(kSwReferencedDataNotFound);
-        if (find_load_file(f1) || find_app(f1))
+        // The hash of the load file data block: SHA-1 or SHA-256 (GP 2.3 §11.5.2.3.3).
+        if (!f3.empty() && f3.size() != 20 && f3.size() != 32)
+            return RApdu::status(kSwIncorrectData);
+        // This card starts no load over an unfinished one: its manager deletes that first.
+        if (find_load_file(f1) || find_app(f1) || loading)
             return RApdu::status(kSwConditions);
-        pending_load_ = PendingLoad{to_bytes(f1), 0, {}};
+        std::optional<uint32_t> needed;
+        if (!read_memory_needed(f4, needed))
+            return RApdu::status(kSwIncorrectData);
+        if (needed && *needed > memory - memory_used())
+            return RApdu::status(kSwNotEnoughMemory);
+        loading = LoadInProgress{to_bytes(f1), 0, to_bytes(f3), {}};
         return RApdu{{0x00}, kSwOk};
     }
     case 0x04:
@@ -304,40 +387,53 @@ RApdu Uicc::install(const CApdu& apdu, ScriptContext& ctx) {
 }
 
 RApdu Uicc::load(const CApdu& apdu) {
-    if (!pending_load_)
+    if (!loading)
         return RApdu::status(kSwConditions); // no INSTALL [for load] before
-    if (apdu.p2 != pending_load_->next_block) {
-        pending_load_.reset();
+    if (apdu.p2 != loading->next_block % 256 || (apdu.p1 & 0x7f) != 0) {
+        loading.reset(); // out of sequence: the load is abandoned
         return RApdu::status(kSwIncorrectP1P2);
     }
-    append(pending_load_->data, apdu.data);
-    pending_load_->next_block++;
+    if (apdu.data.size() > memory - memory_used()) {
+        loading.reset(); // GP 2.3 §11.6.3: not enough memory; the blocks are dropped
+        return RApdu::status(kSwNotEnoughMemory);
+    }
+    append(loading->data, apdu.data);
+    loading->next_block++;
     if (!(apdu.p1 & 0x80))
-        return RApdu::status(kSwOk);
-    // Last block: optional DAP blocks ('E2'), then the load file data block ('C4'). The
-    // simulated load file names its executable modules as a list of '4F' TLVs (our stand-in
-    // for a CAP file).
-    PendingLoad done = std::move(*pending_load_);
-    pending_load_.reset();
-    auto top = tlv::parse_ber_tlvs(done.data);
+        return RApdu{{0x00}, kSwOk};
+    RApdu r = end_load();
+    loading.reset();
+    return r;
+}
+
+RApdu Uicc::end_load() {
+    // Optional DAP blocks ('E2'), then the load file data block ('C4'): the package's CAP
+    // components (JC VM spec 2.2 §6), read for its AID (Header) and applets (Applet).
+    auto top = tlv::parse_ber_tlvs(loading->data);
     if (!top)
         return RApdu::status(kSwIncorrectData);
     const tlv::BerTlv* c4 = tlv::find_tag(*top, 0xc4);
     if (!c4)
         return RApdu::status(kSwIncorrectData);
-    auto inner = tlv::parse_ber_tlvs(c4->value);
-    if (!inner)
-        return RApdu::status(kSwIncorrectData);
-    LoadFile lf{done.aid, {}};
-    for (const auto& t : *inner)
-        if (t.tag == 0x4f && t.value.size() >= 5 && t.value.size() <= 16)
-            lf.modules.push_back(to_bytes(t.value));
-    if (lf.modules.empty())
-        return RApdu::status(kSwIncorrectData);
-    if (load_files.size() >= 16)
-        return RApdu::status(kSwNotEnoughMemory);
-    load_files.push_back(std::move(lf));
+    if (!loading->hash.empty()) {
+        const Bytes got = loading->hash.size() == 20 ? crypto::sha1(c4->value)
+                                                     : to_bytes(crypto::sha256(c4->value));
+        if (!equal_ct(got, loading->hash))
+            return RApdu::status(kSwIncorrectData);
+    }
+    auto package = read_cap_components(c4->value);
+    if (!package || !same(package->aid, loading->aid))
+        return RApdu::status(kSwIncorrectData); // not a package, or another one than announced
+    load_files.push_back(
+        {loading->aid, std::move(package->applets), static_cast<uint32_t>(loading->data.size())});
     return RApdu{{0x00}, kSwOk};
+}
+
+uint32_t Uicc::memory_used() const {
+    uint64_t used = loading ? loading->data.size() : 0;
+    for (const LoadFile& l : load_files)
+        used += l.size;
+    return static_cast<uint32_t>(std::min<uint64_t>(used, memory));
 }
 
 void Uicc::remove_apps(const std::function<bool(const Application&)>& which) {
@@ -361,6 +457,10 @@ RApdu Uicc::delete_object(const CApdu& apdu) {
     const bool related = apdu.p2 & 0x80;
     if (same(aid, isd_aid))
         return RApdu::status(kSwConditions);
+    if (loading && same(loading->aid, aid)) {
+        loading.reset(); // an unfinished load: its blocks are dropped
+        return RApdu{{0x00}, kSwOk};
+    }
     if (Application* app = find_app(aid)) {
         remove_apps([&](const Application& a) { return &a == app; });
         return RApdu{{0x00}, kSwOk};
@@ -692,8 +792,16 @@ RApdu Uicc::to_cardlet(ByteView aid, const CApdu& apdu) {
 
 RApdu Uicc::local(ByteView aid, const CApdu& apdu) {
     Application* app = find_app(aid);
-    if (!app || !app->selectable() || !app->cardlet || card_life_cycle != 0x0f)
+    if (!app || !app->selectable() || card_life_cycle != 0x0f)
         return RApdu::status(kSwNotFound);
+    if (apdu.cla == 0x00 && apdu.ins == 0xa4 && apdu.p1 == 0x04) { // SELECT by AID (7816-4)
+        if (!same(apdu.data, aid))
+            return RApdu::status(kSwNotFound);
+        ScriptContext ignored;
+        return select(apdu, ignored);
+    }
+    if (!app->cardlet) // loaded from a CAP file: no behaviour simulated beyond SELECT
+        return RApdu::status(kSwInsNotSupported);
     return app->cardlet->process(apdu, AppContext{false, app->life_cycle});
 }
 

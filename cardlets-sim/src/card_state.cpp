@@ -9,6 +9,7 @@
 #include "otagw/sim/card_state.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "otagw/common/tlv.hpp"
 
@@ -17,7 +18,7 @@ namespace otagw::sim {
 namespace {
 
 constexpr uint32_t kCard = 0xe1;
-constexpr uint32_t kKeyset = 0xa4, kTar = 0xa5, kLoadFile = 0xa6, kApp = 0xa7;
+constexpr uint32_t kKeyset = 0xa4, kTar = 0xa5, kLoadFile = 0xa6, kApp = 0xa7, kLoading = 0xa8;
 
 void put(Bytes& out, uint32_t tag, std::string_view s) {
     tlv::append_ber_tlv(out, tag, ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
@@ -110,8 +111,36 @@ Status restore_load_file(ByteView v, Uicc& c) {
     for (const auto& t : *items)
         if (t.tag == 0x80)
             lf.modules.emplace_back(t.value.begin(), t.value.end());
+    if (const tlv::BerTlv* size = tlv::find_tag(*items, 0x81)) {
+        if (size->value.size() != 4)
+            return bad("load file size has a wrong length");
+        lf.size = load_be32(size->value.data());
+    }
     c.load_files.push_back(std::move(lf));
     return Status::success();
+}
+
+Status restore_loading(ByteView v, Uicc& c) {
+    auto items = tlv::parse_ber_tlvs(v);
+    if (!items)
+        return bad("load under way: " + items.error().message);
+    auto aid = need(*items, 0x4f, 5, 16, "load under way: aid");
+    auto next = need(*items, 0x80, 2, 2, "load under way: next block");
+    auto hash = need(*items, 0x81, 0, 32, "load under way: hash");
+    auto data = need(*items, 0x82, 0, SIZE_MAX, "load under way: blocks");
+    for (const auto* r : {&aid, &next, &hash, &data})
+        if (!*r)
+            return r->error();
+    c.loading =
+        LoadInProgress{Bytes(aid->begin(), aid->end()), load_be16(next->data()),
+                       Bytes(hash->begin(), hash->end()), Bytes(data->begin(), data->end())};
+    return Status::success();
+}
+
+void put_be32(Bytes& out, uint32_t tag, uint32_t v) {
+    const uint8_t b[4] = {static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16),
+                          static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
+    tlv::append_ber_tlv(out, tag, ByteView(b, 4));
 }
 
 Status restore_app(ByteView v, Uicc& c) {
@@ -152,6 +181,7 @@ Bytes save_card(const Uicc& c) {
     put(body, 0x81, c.imsi);
     put(body, 0x82, c.msisdn);
     put(body, 0x83, c.card_life_cycle);
+    put_be32(body, 0x84, c.memory);
     for (const Keyset& k : c.keysets) {
         Bytes b;
         put(b, 0x80, k.kvn);
@@ -179,6 +209,7 @@ Bytes save_card(const Uicc& c) {
         tlv::append_ber_tlv(b, 0x4f, lf.aid);
         for (const Bytes& m : lf.modules)
             tlv::append_ber_tlv(b, 0x80, m);
+        put_be32(b, 0x81, lf.size);
         tlv::append_ber_tlv(body, kLoadFile, b);
     }
     for (const Application& a : c.apps) {
@@ -192,6 +223,16 @@ Bytes save_card(const Uicc& c) {
         if (a.cardlet)
             tlv::append_ber_tlv(b, 0x85, a.cardlet->save());
         tlv::append_ber_tlv(body, kApp, b);
+    }
+    if (c.loading) {
+        Bytes b;
+        tlv::append_ber_tlv(b, 0x4f, c.loading->aid);
+        Bytes next;
+        append_be16(next, c.loading->next_block);
+        tlv::append_ber_tlv(b, 0x80, next);
+        tlv::append_ber_tlv(b, 0x81, c.loading->hash);
+        tlv::append_ber_tlv(b, 0x82, c.loading->data);
+        tlv::append_ber_tlv(body, kLoading, b);
     }
     return tlv::ber_tlv(kCard, body);
 }
@@ -224,6 +265,14 @@ Result<Uicc> restore_card(ByteView state) {
         case 0x82:
         case 0x83:
             continue;
+        case 0x84:
+            if (t.value.size() != 4)
+                return bad("memory has a wrong length");
+            c.memory = load_be32(t.value.data());
+            continue;
+        case kLoading:
+            st = restore_loading(t.value, c);
+            break;
         case kKeyset:
             st = restore_keyset(t.value, c);
             break;

@@ -20,8 +20,9 @@ struct Verb {
     size_t min_args, max_args;
 };
 constexpr Verb kVerbs[] = {
-    {"card", 1, 1},  {"inbox", 1, 1}, {"mo-text", 3, 3}, {"mo-binary", 3, 4},  {"local", 3, 3},
-    {"stats", 0, 0}, {"fault", 1, 1}, {"export", 1, 1},  {"replay-por", 1, 2},
+    {"card", 1, 1},       {"inbox", 1, 1},       {"mo-text", 3, 3}, {"mo-binary", 3, 4},
+    {"local", 3, 3},      {"stats", 0, 0},       {"fault", 1, 1},   {"export", 1, 1},
+    {"replay-por", 1, 2}, {"card-memory", 2, 2},
 };
 
 std::string verb_list() {
@@ -86,7 +87,7 @@ Json card_json(const Uicc& c) {
         Json modules = Json::array();
         for (const Bytes& m : lf.modules)
             modules.push_back(to_hex(m));
-        load_files.push_back({{"aid", to_hex(lf.aid)}, {"modules", modules}});
+        load_files.push_back({{"aid", to_hex(lf.aid)}, {"modules", modules}, {"size", lf.size}});
     }
     Json apps = Json::array();
     for (const Application& a : c.apps) {
@@ -110,7 +111,13 @@ Json card_json(const Uicc& c) {
                 {"keysets", keysets},
                 {"tars", tars},
                 {"load_files", load_files},
-                {"apps", apps}};
+                {"apps", apps},
+                {"memory", c.memory},
+                {"memory_used", c.memory_used()},
+                {"loading", c.loading ? Json{{"aid", to_hex(c.loading->aid)},
+                                             {"blocks", c.loading->next_block},
+                                             {"bytes", c.loading->data.size()}}
+                                      : Json(nullptr)}};
 }
 
 std::string failure(const std::string& why) {
@@ -397,6 +404,18 @@ void ControlServer::handle(std::string_view line, ReplyFn reply) {
     } else if (verb == "fault") {
         Status st = apply_fault(a[0], net_.faults(), net_.smsc().faults());
         reply(st ? Json{{"ok", true}}.dump() : failure(st.error().message));
+    } else if (verb == "card-memory") {
+        Uicc* c = card_by(a[0]);
+        uint32_t bytes = 0;
+        if (!c)
+            reply(failure("no card with MSISDN or ICCID " + a[0]));
+        else if (!number(std::string_view(a[1]), bytes))
+            reply(failure("card-memory: BYTES is a whole number"));
+        else {
+            c->memory = bytes;
+            reply(Json{{"ok", true}, {"memory", c->memory}, {"memory_used", c->memory_used()}}
+                      .dump());
+        }
     } else if (verb == "export") {
         Status st = export_ ? export_(a[0]) : Status(make_error("export is not available"));
         reply(st ? Json{{"ok", true}, {"path", a[0]}}.dump() : failure(st.error().message));

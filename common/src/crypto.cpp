@@ -3,6 +3,7 @@
 #include "otagw/common/crypto.hpp"
 
 #include <mbedtls/md.h>
+#include <mbedtls/sha1.h>
 #include <mbedtls/sha256.h>
 
 #include <algorithm>
@@ -321,6 +322,12 @@ std::array<uint8_t, 32> hmac_sha256(ByteView key, ByteView message) {
 std::array<uint8_t, 32> sha256(ByteView message) {
     std::array<uint8_t, 32> out{};
     mbedtls_sha256_ret(message.data(), message.size(), out.data(), 0);
+    return out;
+}
+
+Bytes sha1(ByteView message) {
+    Bytes out(20);
+    mbedtls_sha1_ret(message.data(), message.size(), out.data());
     return out;
 }
 

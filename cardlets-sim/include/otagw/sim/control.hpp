@@ -11,6 +11,7 @@
 //   stats                                  counters
 //   fault NAME=VALUE                       changes a fault at run time (see parse_fault)
 //   export PATH                            writes the card inventory file now
+//   card-memory MSISDN|ICCID BYTES         the card's non-volatile memory for load files
 #pragma once
 
 #include <functional>

@@ -42,6 +42,17 @@ struct TarEntry {
 struct LoadFile {
     Bytes aid;
     std::vector<Bytes> modules;
+    uint32_t size = 0; // bytes of its load file data block held in non-volatile memory
+};
+
+// A load under way (GP Card Spec 2.3 §11.6): INSTALL [for load] taken, LOAD blocks arriving.
+// Kept in non-volatile memory across scripts, as an OTA load spans many secured packets; it
+// ends with the last block, an error (the blocks are dropped), or a DELETE of its AID.
+struct LoadInProgress {
+    Bytes aid;
+    uint16_t next_block = 0; // P2 of the block expected next
+    Bytes hash;              // of the load file data block, when INSTALL [for load] gave one
+    Bytes data;              // the blocks so far
 };
 
 struct Application {
@@ -72,6 +83,10 @@ public:
     uint8_t card_life_cycle = 0x0f; // SECURED
     std::vector<LoadFile> load_files;
     std::vector<Application> apps;
+    std::optional<LoadInProgress> loading;
+    // Non-volatile memory for load files; a LOAD beyond it answers 6A84 (not enough memory).
+    uint32_t memory = 64 * 1024;
+    uint32_t memory_used() const;
 
     Keyset* keyset(uint8_t kvn);
     const TarEntry* find_tar(const Tar& tar) const;
@@ -106,12 +121,7 @@ private:
     RApdu get_data(const CApdu& apdu);
     RApdu select(const CApdu& apdu, ScriptContext& ctx);
 
-    struct PendingLoad {
-        Bytes aid;
-        uint8_t next_block = 0;
-        Bytes data;
-    };
-    std::optional<PendingLoad> pending_load_;
+    RApdu end_load(); // the last LOAD block came: the load file registered, or an error
     struct Paging {
         uint8_t scope = 0;
         Bytes request; // the data field of the GET STATUS that started it

@@ -87,5 +87,7 @@ Result<Bytes> key_check_value(BlockAlgo algo, ByteView key);
 // HMAC-SHA256 (RFC 2104, FIPS 180-4): how requests to and from providers are signed.
 std::array<uint8_t, 32> hmac_sha256(ByteView key, ByteView message);
 std::array<uint8_t, 32> sha256(ByteView message);
+// SHA-1: for GlobalPlatform's load file data block hash only (GP 2.3 §11.5.2.3.3), never a MAC.
+Bytes sha1(ByteView message);
 
 } // namespace otagw::crypto
