@@ -82,6 +82,18 @@ inline void test_card_round_trip(void**) {
     auto files = ok(s->card_load_files(id));
     assert_int_equal(files.size(), 1);
     assert_int_equal(files[0].modules.size(), 1);
+    // A load, then a DELETE with related objects, as the card told them.
+    files.push_back({"0102030405", {"0102030405060708", "0102030405060709"}});
+    assert_ok(s->set_card_load_files(id, files));
+    auto loaded = ok(s->card_load_files(id));
+    assert_int_equal(loaded.size(), 2);
+    assert_string_equal(loaded[1].aid.c_str(), "0102030405");
+    assert_int_equal(loaded[1].modules.size(), 2);
+    files.erase(files.begin());
+    assert_ok(s->set_card_load_files(id, files));
+    assert_int_equal(ok(s->card_load_files(id)).size(), 1);
+    assert_int_equal(ok(s->card_tars(id)).size(), 2); // the card's other contents stay
+    assert_error_contains(s->set_card_load_files(id + 1000, files), "no card");
     auto apps = ok(s->card_apps(id));
     assert_int_equal(apps.size(), 1);
     assert_int_equal(*apps[0].life_cycle, 0x07);

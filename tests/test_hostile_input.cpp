@@ -400,7 +400,8 @@ std::vector<std::string> sms_requests(size_t c) {
 // refused as such).
 bool sms_settled(size_t c) {
     return sql("SELECT count(*) FROM requests WHERE actor = 'sms:" + msisdn(c) +
-               "' AND state IN ('accepted', 'provider', 'approved', 'sent', 'reconciling')") == "0";
+               "' AND state IN ('accepted', 'provider', 'approved', 'loading', 'sent', "
+               "'reconciling')") == "0";
 }
 
 void mo(const std::string& line) {

@@ -8,13 +8,16 @@
 #include <map>
 #include <set>
 
+#include "cap_builder.hpp"
 #include "otagw/common/tlv.hpp"
+#include "otagw/ota/cap_file.hpp"
 #include "otagw/ota/globalplatform.hpp"
 #include "otagw/ota/ts_102_225.hpp"
 #include "otagw/ota/ts_102_226.hpp"
 #include "otagw/ota/ts_31_115.hpp"
 #include "otagw/sim/ota_card.hpp"
 #include "otagw/sim/population.hpp"
+#include "requests/cap_loads.hpp"
 #include "requests/operations.hpp"
 #include "requests/por_reader.hpp"
 #include "requests/request_data.hpp"
@@ -49,7 +52,17 @@ std::string describe(const Action& a) {
     case ActionKind::AskProvider:
         return "ask provider";
     case ActionKind::SendPacket:
-        return a.phase == Phase::Audit ? "send audit" : "send operation";
+        switch (a.phase) {
+        case Phase::Audit:
+            return "send audit";
+        case Phase::Load:
+            return "send load " + std::to_string(a.index);
+        case Phase::Clean:
+            return "send clean";
+        case Phase::Operation:
+            break;
+        }
+        return "send operation";
     case ActionKind::StartTimer:
         return std::string("start ") + timer_name(a.timer) + " " + std::to_string(a.ms);
     case ActionKind::StopTimer:
@@ -81,12 +94,14 @@ struct Harness {
     ota::Tar tar{0, 0, 0};
     uint64_t counter = 0; // the gateway's counter for keyset 1
     db::Application app;
+    const CapLoad* cap = nullptr; // an install that loads this CAP
     RequestContext ctx;
     struct Packet {
         int64_t id;
         uint64_t counter;
         Phase phase;
         Bytes packet; // CPL..end
+        uint32_t index = 0;
     };
     std::vector<Packet> packets;
     int64_t next_message_id = 100;
@@ -140,7 +155,7 @@ struct Harness {
         narrative.push_back(describe(a));
         switch (a.kind) {
         case ActionKind::SendPacket:
-            return send(a.phase);
+            return send(a.phase, a.index);
         case ActionKind::StartTimer:
             timers[a.timer] = clock.now_ms() + a.ms;
             return;
@@ -162,13 +177,11 @@ struct Harness {
         }
     }
 
-    std::vector<ota::Apdu> script(Phase phase) {
-        OperationInput in{ctx.data.personalisation};
-        return operation_script(phase == Phase::Audit ? Operation::Query : ctx.operation, app, in)
-            .value();
+    std::vector<ota::Apdu> script(Phase phase, uint32_t index = 0) {
+        return packet_script(ctx, app, cap, phase, index).value();
     }
 
-    void send(Phase phase) {
+    void send(Phase phase, uint32_t index = 0) {
         if (not_sent) {
             Event e(EventKind::NotSent);
             e.reason = *not_sent;
@@ -182,12 +195,12 @@ struct Harness {
         h.kic = h.kid = 0x12;
         h.tar = tar;
         h.counter = ++counter;
-        Packet p{next_message_id++, h.counter, phase, {}};
-        assert_ok(
-            ota::build_command_packet(h, keys, ota::ram::compact_script(script(phase)), p.packet));
+        Packet p{next_message_id++, h.counter, phase, {}, index};
+        assert_ok(ota::build_command_packet(h, keys, ota::ram::compact_script(script(phase, index)),
+                                            p.packet));
         packets.push_back(p);
         Event e(EventKind::Queued);
-        e.packet = {p.id, p.counter, phase, clock.now_ms()};
+        e.packet = {p.id, p.counter, phase, clock.now_ms(), index};
         feed(e);
     }
 
@@ -213,7 +226,7 @@ struct Harness {
         const SentPacket* p = answered_packet(ctx.data, *decoded);
         if (!p)
             return false;
-        feed(por_event(*p, *decoded, script(p->phase), app.aid));
+        feed(por_event(*p, *decoded, script(p->phase, p->index), app.aid));
         return true;
     }
 
@@ -250,9 +263,9 @@ struct Harness {
 
 #define assert_told(h, expected)                                                                   \
     do {                                                                                           \
-        const std::string told_ = (h).told();                                                      \
-        if (told_ != (expected))                                                                   \
-            fail_msg("actions:\n  %s\nexpected:\n  %s", told_.c_str(), expected);                  \
+        const std::string told_ = (h).told(), expected_ = (expected);                              \
+        if (told_ != expected_)                                                                    \
+            fail_msg("actions:\n  %s\nexpected:\n  %s", told_.c_str(), expected_.c_str());         \
     } while (0)
 
 sim::Application& sim_app(Harness& h, const char* aid) {
@@ -814,7 +827,10 @@ void test_working_data_round_trip(void**) {
     d.resyncs = 1;
     d.audits = 3;
     d.outstanding = {{10, 1, Phase::Operation, 1700000000000},
-                     {11, 2, Phase::Audit, 1700000003000}};
+                     {11, 2, Phase::Audit, 1700000003000},
+                     {12, 3, Phase::Load, 1700000004000, 17},
+                     {13, 4, Phase::Clean, 1700000005000}};
+    d.load = LoadProgress{18, 40, 90, 1, true, false};
     d.sent_counter = 2;
     d.learned_counter = 1;
     d.known_state = {AppState::Unknown};
@@ -835,6 +851,15 @@ void test_working_data_round_trip(void**) {
                         "caf\xc3\xa9 \xef\xbf\xbd"); // invalid UTF-8 replaced
     assert_int_equal(back->outstanding.at(1).phase == Phase::Audit, 1);
     assert_int_equal(*back->card_refusal, 0x6985);
+    assert_true(back->outstanding.at(2).phase == Phase::Load);
+    assert_int_equal(back->outstanding.at(2).index, 17);
+    assert_true(back->outstanding.at(3).phase == Phase::Clean);
+    assert_int_equal(back->load->next, 18);
+    assert_int_equal(back->load->blocks_done, 40);
+    assert_true(back->load->started && !back->load->loaded);
+    assert_error_contains(decode_request_data(R"({"v":2,"packets":[[1,2,"load:x",3]]})"),
+                          "packets");
+    assert_error_contains(decode_request_data(R"({"v":2,"load":{"started":1}})"), "load");
     // Wrong types are errors naming the field, not defaults.
     assert_error_contains(decode_request_data(R"({"v":2,"sends":"two"})"), "sends");
     assert_error_contains(decode_request_data(R"({"v":2,"packets":[[1,2,"x",3]]})"), "packets");
@@ -855,6 +880,182 @@ void test_reasons_round_trip(void**) {
     assert_false(Reason::parse("card_refused_xyz").has_value());
     assert_true(transient(ReasonCode::PorLost));
     assert_false(transient(ReasonCode::CardRefused));
+}
+
+// ---- installing from a CAP file ----------------------------------------------------------------
+
+const char* kLoyalty = "f0112233440a0101"; // an applet of a package no card holds yet
+
+// A package of three applets loaded in packets of one SMS each: several packets.
+const CapLoad& loyalty_cap() {
+    static const CapLoad cap = [] {
+        ::test::cap::Package p;
+        p.aid = hex("f0112233440a");
+        p.applets = {hex("f0112233440a01"), hex("f0112233440a02"), hex("f0112233440a03")};
+        p.exports = true;
+        p.method_size = 300;
+        CapLoad c;
+        c.path = "loyalty.cap";
+        c.cap = ota::cap::read(::test::cap::archive(p)).value();
+        c.load_file_data_block = c.cap.load_file_data_block(false);
+        OtaConfig one_sms;
+        one_sms.max_segments = 1;
+        one_sms.load_hash = OtaConfig::LoadHash::Sha256;
+        c.packets = plan_load(c.cap.package.aid, c.load_file_data_block, one_sms).value();
+        return c;
+    }();
+    return cap;
+}
+
+struct Install : Harness {
+    Install() : Harness(Operation::Install, kLoyalty) {
+        app.name = "loyalty";
+        app.code = "07";
+        app.tar = "c00007";
+        app.load_file_aid = "f0112233440a";
+        app.module_aid = "f0112233440a01";
+        cap = &loyalty_cap();
+        ctx.load_plan = cap->blocks_per_packet();
+        ctx.data.load = LoadProgress{};
+        ctx.data.from_state = ctx.data.known_state = {AppState::Absent};
+    }
+    size_t load_packets() const { return cap->packets.size(); }
+    // The load's packets go and come back, from packet `from`.
+    void load_from(size_t from) {
+        for (size_t i = from; i < load_packets(); i++) {
+            assert_true(last().phase == Phase::Load);
+            assert_int_equal(last().index, i);
+            round_trip(last());
+        }
+    }
+};
+
+void test_install_loads_the_cap(void**) {
+    Install h;
+    assert_true(h.load_packets() >= 4);
+    h.feed(Event(EventKind::Start));
+    assert_told(h, "send load 0; record pending:install @1");
+    assert_string_equal(request_state_name(h.ctx.state), "loading");
+    h.round_trip(h.last());
+    assert_told(h, "start por-timeout 3000; stop por-timeout; send load 1");
+    assert_int_equal(h.ctx.data.load->blocks_done, h.cap->packets[0].blocks);
+    assert_true(h.card->loading.has_value()); // the card holds the load so far
+    h.load_from(1);
+    const std::string told = h.told();
+    const std::string pending = "record pending:install @" + std::to_string(h.load_packets() + 1);
+    if (!told.ends_with("count ota:load_done; audit app.load; send operation; " + pending))
+        fail_msg("actions: %s", told.c_str());
+    assert_string_equal(request_state_name(h.ctx.state), "sent");
+    assert_int_equal(h.ctx.data.load->blocks_done, h.ctx.load_blocks());
+    assert_true(h.ctx.data.load->loaded);
+    h.round_trip(h.last());
+    assert_told(h, "start por-timeout 3000; record active @" +
+                       std::to_string(h.load_packets() + 1) + "; stop por-timeout; finish done");
+    assert_string_equal(card_app_state(h, kLoyalty).c_str(), "selectable");
+    assert_false(h.card->loading.has_value());
+    assert_int_equal(h.card->find_load_file(hex("f0112233440a"))->modules.size(), 3);
+}
+
+// A PoR lost in the middle: the card is read (no load file yet), the unfinished load deleted,
+// the load started again; an older audit's answer meanwhile changes nothing.
+void test_interrupted_load_is_cleaned_and_restarted(void**) {
+    Install h;
+    h.feed(Event(EventKind::Start));
+    h.round_trip(h.last());
+    h.submitted(h.last());
+    (void)h.run_on_card(h.last()); // packet 2 ran; its PoR is lost
+    h.told();
+    h.feed(Event(EventKind::Resume)); // and the daemon restarted
+    assert_told(h, "start por-timeout 3000");
+    h.advance(3000);
+    assert_told(h, "count por:timeout; audit por.timeout; send audit");
+    assert_string_equal(request_state_name(h.ctx.state), "reconciling");
+    const auto first_audit = h.last();
+    h.submitted(first_audit); // its PoR is slow
+    h.advance(3000);
+    h.told();
+    h.round_trip(h.last()); // the second audit: no load file on the card
+    assert_told(h, "start por-timeout 3000; record absent @4; stop por-timeout; send clean; "
+                   "record pending:install @5");
+    assert_string_equal(request_state_name(h.ctx.state), "loading");
+    assert_true(h.por(h.run_on_card(first_audit))); // the first audit's answer, late
+    assert_told(h, "count por:stale; audit por.stale");
+    assert_true(h.card->loading.has_value());
+    h.round_trip(h.last()); // the clean-up
+    assert_told(h, "start por-timeout 3000; stop por-timeout; count ota:load_restart; audit "
+                   "app.load_restart; send load 0");
+    assert_false(h.card->loading.has_value()); // the half-loaded file is gone
+    h.load_from(0);
+    h.round_trip(h.last());
+    assert_string_equal(request_state_name(h.ctx.state), "done");
+    assert_string_equal(card_app_state(h, kLoyalty).c_str(), "selectable");
+    assert_int_equal(h.ctx.data.load->restarts, 1);
+}
+
+// The card holds the load file already (the inventory did not know): INSTALL [for load] is
+// refused, the audit finds the load file, the install goes on without loading.
+void test_load_file_already_there(void**) {
+    Install h;
+    {
+        Install other; // an earlier load, by the same keys
+        other.card = h.card;
+        other.feed(Event(EventKind::Start));
+        other.load_from(0);
+    }
+    assert_non_null(h.card->find_load_file(hex("f0112233440a")));
+    h.counter = 100; // beyond the counters the earlier load used
+    h.feed(Event(EventKind::Start));
+    h.round_trip(h.last());
+    assert_told(h, "send load 0; record pending:install @101; start por-timeout 3000; stop "
+                   "por-timeout; send audit");
+    h.round_trip(h.last());
+    assert_told(h, "start por-timeout 3000; record absent @102; stop por-timeout; count "
+                   "ota:resent_after_audit; send operation; record pending:install @103");
+    assert_true(h.ctx.data.load->loaded);
+    h.round_trip(h.last());
+    assert_string_equal(request_state_name(h.ctx.state), "done");
+}
+
+// Memory: refused at INSTALL [for load] (nothing loaded), or at a LOAD (what the card kept is
+// deleted, then the request fails with the card's word).
+void test_card_memory_full(void**) {
+    Install at_once;
+    at_once.card->memory = 100;
+    at_once.feed(Event(EventKind::Start));
+    at_once.round_trip(at_once.last());
+    assert_string_equal(at_once.ctx.reason.name().c_str(), "card_refused_6a84");
+    assert_false(at_once.card->loading.has_value());
+
+    Install later;
+    later.feed(Event(EventKind::Start));
+    later.round_trip(later.last());
+    later.card->memory = later.card->memory_used() + 10; // something else took the memory
+    later.told();
+    later.round_trip(later.last());
+    assert_told(later, "start por-timeout 3000; stop por-timeout; send clean");
+    later.round_trip(later.last());
+    assert_told(later, "start por-timeout 3000; stop por-timeout; record absent @3; finish failed");
+    assert_string_equal(later.ctx.reason.name().c_str(), "card_refused_6a84");
+    assert_false(later.card->loading.has_value());
+    assert_null(later.card->find_load_file(hex("f0112233440a")));
+}
+
+// What fails during a load: no packet made, the SMSC refusing one.
+void test_load_not_sent_or_refused(void**) {
+    Install no_keyset;
+    no_keyset.feed(Event(EventKind::Start));
+    no_keyset.not_sent = Reason::of(ReasonCode::NoKeyset);
+    no_keyset.round_trip(no_keyset.last());
+    assert_string_equal(no_keyset.ctx.reason.name().c_str(), "no_keyset");
+
+    Install refused;
+    refused.feed(Event(EventKind::Start));
+    refused.round_trip(refused.last());
+    Event e(EventKind::SubmitFailed);
+    e.message_id = refused.last().id;
+    e.message = "ESME_RTHROTTLED";
+    refused.feed(e);
+    assert_string_equal(refused.ctx.reason.name().c_str(), "smsc_refused");
 }
 
 // ---- the table ----------------------------------------------------------------------------------
@@ -913,6 +1114,11 @@ int main() {
         cmocka_unit_test(test_failures_while_reconciling),
         cmocka_unit_test(test_audit_refused_and_resynchronised),
         cmocka_unit_test(test_resume_in_every_unfinished_state),
+        cmocka_unit_test(test_install_loads_the_cap),
+        cmocka_unit_test(test_interrupted_load_is_cleaned_and_restarted),
+        cmocka_unit_test(test_load_file_already_there),
+        cmocka_unit_test(test_card_memory_full),
+        cmocka_unit_test(test_load_not_sent_or_refused),
         cmocka_unit_test(test_working_data_round_trip),
         cmocka_unit_test(test_reasons_round_trip),
         cmocka_unit_test(test_table_is_well_formed),

@@ -194,6 +194,7 @@ bool Network::chance(double p) {
 
 void Network::on_mt(const smpp::MtMessage& mt) {
     counters_.inc("sim:mt:received");
+    counters_.inc("sim:mt:bytes", mt.sm.user_data().size()); // TP-UD, UDH included
     Uicc* card = cards_.by_msisdn(mt.sm.dest.addr);
     if (!card) {
         counters_.inc("sim:mt:unknown_destination");
@@ -359,6 +360,7 @@ void Network::send_por(uint32_t idx, const smpp::MtMessage& mt, const PorOutcome
             continue;
         }
         counters_.inc("sim:por:sent");
+        counters_.inc("sim:por:bytes", ud.size());
         recent_pors_.push_back({idx, sm, mt.system_id});
         if (recent_pors_.size() > 4096)
             recent_pors_.pop_front();

@@ -212,7 +212,8 @@ constexpr const char* kRequestColumns =
     "detail, created_at, updated_at";
 constexpr const char* kFinished = "('done', 'refused', 'failed')";
 // Every other state a request can be in (store.hpp): the restart's scan uses the state index.
-constexpr const char* kUnfinished = "('accepted', 'provider', 'approved', 'sent', 'reconciling')";
+constexpr const char* kUnfinished =
+    "('accepted', 'provider', 'approved', 'loading', 'sent', 'reconciling')";
 
 Request request_from(const Use& u) {
     Request r;
@@ -337,7 +338,7 @@ struct SqliteStore::Statements {
     Stmt count_cards, set_card_status;
     Stmt keysets, ota_keyset, next_counter, packet_keys, step_counter, raise_counter,
         accept_card_counter;
-    Stmt card_contents, card_apps;
+    Stmt card_contents, card_apps, set_card_load_files;
     Stmt put_application, applications, application_by_aid, application_by_code;
     Stmt append_audit, audit_last, audit_after;
     Stmt set_request_detail, set_request, put_callback, delete_callback, pending_callbacks;
@@ -472,6 +473,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
         {&t.accept_card_counter, "UPDATE keysets SET card_counter = ?3 WHERE card_id = ?1 AND "
                                  "kvn = ?2 AND card_counter < ?3"},
         {&t.card_contents, "SELECT tars, load_files FROM cards WHERE id = ?1"},
+        {&t.set_card_load_files, "UPDATE cards SET load_files = ?2 WHERE id = ?1"},
         {&t.card_apps, "SELECT aid, life_cycle, state, coalesce(load_file_aid, ''), "
                        "coalesce(module_aid, ''), updated_at, kvn, counter FROM card_apps WHERE "
                        "card_id = ?1 ORDER BY aid"},
@@ -1110,6 +1112,16 @@ Result<std::vector<LoadFile>> SqliteStore::card_load_files(int64_t card_id) {
     if (!text)
         return text.take_error();
     return decode_load_files(text->second);
+}
+
+Status SqliteStore::set_card_load_files(int64_t card_id, const std::vector<LoadFile>& files) {
+    Use u(st_->set_card_load_files);
+    u.integer(card_id).text(encode_load_files(files));
+    if (u.step() != SQLITE_DONE)
+        return fail("card id " + std::to_string(card_id) + ": storing its load files");
+    if (sqlite3_changes(db_) == 0)
+        return make_error("no card with id " + std::to_string(card_id), Errc::NotFound);
+    return {};
 }
 
 Result<std::vector<CardApp>> SqliteStore::card_apps(int64_t card_id) {

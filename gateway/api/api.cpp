@@ -394,7 +394,13 @@ Json request_json(const db::Request& r) {
     Json app_state = nullptr;
     if (data && data->card_state)
         app_state = data->card_state->name();
-    return Json{
+    Json load = nullptr; // an install loading its CAP file: how far it got
+    if (data && data->load)
+        load = Json{{"blocks_done", data->load->blocks_done},
+                    {"blocks", data->load->blocks},
+                    {"restarts", data->load->restarts},
+                    {"loaded", data->load->loaded}};
+    Json out = Json{
         {"id", r.id},
         {"state", r.state},
         {"reason", r.reason.empty() ? Json(nullptr) : Json(r.reason)},
@@ -414,6 +420,9 @@ Json request_json(const db::Request& r) {
                                 : Json(r.idempotency_key.substr(r.idempotency_key.find(':') + 1))},
         {"created_at", r.created_at},
         {"updated_at", r.updated_at}};
+    if (!load.is_null())
+        out["load"] = std::move(load);
+    return out;
 }
 
 http::Response Api::create_request(const http::Request& r, const std::string& who) {

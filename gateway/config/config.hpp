@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,11 @@ struct OtaConfig {
     uint32_t callback_tries = 20; // then the result is given up (logged, audited)
     // The timers the config names (written back even at their default, so a config round-trips).
     std::vector<std::string> timers_given;
+    // Loading a CAP file: a secured packet fills at most this many concatenated SMS
+    // (TS 23.040 §9.2.3.24.1), and INSTALL [for load] carries the load file data block's hash
+    // (GP 2.3 §11.5.2.3.3) when the cards want one.
+    uint32_t max_segments = 4;
+    enum class LoadHash : uint8_t { None, Sha1, Sha256 } load_hash = LoadHash::None;
 };
 
 struct ProviderConfig {
@@ -93,6 +99,9 @@ struct GatewayConfig {
     OtaConfig ota;
     RequestsConfig requests;
     std::vector<db::Application> applications;
+    // The CAP file of an application installed by loading it (`application NAME / cap FILE`),
+    // by application name.
+    std::map<std::string, std::string> cap_files;
     std::vector<ProviderConfig> providers;
 };
 

@@ -14,6 +14,7 @@
 #include "config/vty_auth.hpp"
 #include "otagw/common/bytes.hpp"
 #include "otagw/common/osmo.hpp"
+#include "requests/cap_loads.hpp"
 
 namespace otagw::gateway {
 
@@ -210,6 +211,11 @@ int write_ota(struct vty* vty) {
     for (const TimerDef& t : timer_defs())
         if (timer_written(o, t))
             vty_out(vty, " timer %s %lld%s", t.name, static_cast<long long>(t.get(o)), NL);
+    if (o.max_segments != OtaConfig{}.max_segments)
+        vty_out(vty, " max-segments %u%s", o.max_segments, NL);
+    if (o.load_hash != OtaConfig::LoadHash::None)
+        vty_out(vty, " load-hash %s%s",
+                o.load_hash == OtaConfig::LoadHash::Sha1 ? "sha1" : "sha256", NL);
     return CMD_SUCCESS;
 }
 
@@ -244,6 +250,8 @@ int write_applications(struct vty* vty) {
             vty_out(vty, " module %s%s", a.module_aid.c_str(), NL);
         if (!a.install_params.empty())
             vty_out(vty, " install-params %s%s", a.install_params.c_str(), NL);
+        if (auto cap = g_config->cap_files.find(a.name); cap != g_config->cap_files.end())
+            vty_out(vty, " cap %s%s", cap->second.c_str(), NL);
         if (!a.tar.empty())
             vty_out(vty, " tar %s%s", a.tar.c_str(), NL);
         vty_out(vty, " msl %02x%s", a.msl, NL);
@@ -514,6 +522,22 @@ void install_config_nodes() {
             g_config->ota.rc = argv[0][3] == '1' ? RcType::Crc16 : RcType::Crc32;
             return CMD_SUCCESS;
         });
+    add(kOtaNode, "max-segments <1-16>",
+        "Concatenated SMS a secured packet of a CAP load may fill\nSegments\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->ota.max_segments = static_cast<uint32_t>(atoi(argv[0]));
+            return CMD_SUCCESS;
+        });
+    add(kOtaNode, "load-hash (none|sha1|sha256)",
+        "Hash of the load file data block in INSTALL [for load] (GP 2.3 §11.5.2.3.3)\nNo "
+        "hash\nSHA-1\nSHA-256\n",
+        [](struct vty*, int, const char** argv) {
+            const std::string h = argv[0];
+            g_config->ota.load_hash = h == "sha1"     ? OtaConfig::LoadHash::Sha1
+                                      : h == "sha256" ? OtaConfig::LoadHash::Sha256
+                                                      : OtaConfig::LoadHash::None;
+            return CMD_SUCCESS;
+        });
     add(kOtaNode, "kvn <1-15>", "Key version number of the keyset used by default\nKVN\n",
         [](struct vty*, int, const char** argv) {
             g_config->ota.kvn = static_cast<uint8_t>(atoi(argv[0]));
@@ -581,9 +605,10 @@ void install_config_nodes() {
             g_config->requests.ranges.push_back(p);
             return CMD_SUCCESS;
         });
-    add(kRequestsNode, "keyword LANGUAGE (activate|suspend|resume|terminate|query) WORD",
+    add(kRequestsNode, "keyword LANGUAGE (activate|suspend|resume|terminate|query|install) WORD",
         "A keyword of the text grammar\nLanguage of the replies, e.g. en, zh\nActivate\nSuspend\n"
-        "Resume\nTerminate\nQuery\nThe word (any script, no space)\n",
+        "Resume\nTerminate\nQuery\nInstall (none by default)\nThe word (any script, no "
+        "space)\n",
         [](struct vty*, int, const char** argv) {
             auto& sets = g_config->requests.keywords;
             auto it = std::find_if(sets.begin(), sets.end(),
@@ -624,6 +649,7 @@ void install_config_nodes() {
                                    [&](const auto& a) { return a.name == argv[0]; });
             if (it == apps.end())
                 return warn(vty, std::string("no application named ") + argv[0]);
+            g_config->cap_files.erase(it->name);
             apps.erase(it);
             return CMD_SUCCESS;
         });
@@ -666,6 +692,17 @@ void install_config_nodes() {
             if (!hex_ok(argv[0], 0, 255))
                 return warn(vty, "install-params: hex, at most 255 bytes");
             current<db::Application>(vty)->install_params = lower(argv[0]);
+            return CMD_SUCCESS;
+        });
+    add(kApplicationNode, "cap FILE",
+        "The application's CAP file, loaded onto cards that lack its load file\nPath\n",
+        [](struct vty* vty, int, const char** argv) {
+            g_config->cap_files[current<db::Application>(vty)->name] = argv[0];
+            return CMD_SUCCESS;
+        });
+    add(kApplicationNode, "no cap", NO_STR "The application's CAP file\n",
+        [](struct vty* vty, int, const char**) {
+            g_config->cap_files.erase(current<db::Application>(vty)->name);
             return CMD_SUCCESS;
         });
     add(kApplicationNode, "tar HEX",
@@ -842,6 +879,12 @@ Status validate_config(const GatewayConfig& c) {
             return make_error("application " + a.name + ": provider " + a.provider +
                               " is not configured");
     }
+    for (const auto& [name, path] : c.cap_files)
+        if (std::none_of(c.applications.begin(), c.applications.end(),
+                         [&](const db::Application& a) { return a.name == name; }))
+            return make_error("cap " + path + " names no application " + name);
+    CapLoads caps; // each CAP file read and checked against its catalog entry
+    OTAGW_TRY_STATUS(caps.read(c));
     for (const auto& p : c.providers)
         if (!p.url.starts_with("https://") && !p.insecure_http)
             return make_error("provider " + p.name + ": url " + p.url +

@@ -68,11 +68,13 @@ Status Daemon::open() {
     transactions_->set_durable(
         [this](std::function<void()> action) { group_->after_flush(std::move(action)); });
     catalog_ = std::make_unique<Catalog>(*store_);
+    OTAGW_TRY_STATUS(caps_.read(config_));
     providers_ = std::make_unique<Providers>(loop_, curl_.get(), config_.providers);
     callbacks_ = std::make_unique<ResultCallbacks>(loop_, *store_, *providers_, config_.ota,
                                                    provider_counters_);
-    pipeline_ = std::make_unique<RequestPipeline>(loop_, *store_, *transactions_, *catalog_,
-                                                  config_, *providers_, *callbacks_, *vault_);
+    pipeline_ =
+        std::make_unique<RequestPipeline>(loop_, *store_, *transactions_, *catalog_, config_,
+                                          *providers_, *callbacks_, *vault_, caps_);
     mo_router_ = std::make_unique<MoRouter>(*pipeline_, *store_, *catalog_, config_);
     campaigns_ = std::make_unique<CampaignEngine>(loop_, *store_, *pipeline_, config_);
     pipeline_->set_on_finished([this](const db::Request& r, const RequestContext& ctx) {

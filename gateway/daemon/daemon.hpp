@@ -22,6 +22,7 @@
 #include "otagw/http/curl_client.hpp"
 #include "otagw/http/http.hpp"
 #include "otagw/smpp/esme.hpp"
+#include "requests/cap_loads.hpp"
 #include "requests/request_pipeline.hpp"
 
 namespace otagw::gateway {
@@ -73,6 +74,7 @@ private:
     std::unique_ptr<http::CurlClient> curl_;
     std::unique_ptr<Transactions> transactions_;
     std::unique_ptr<Catalog> catalog_;
+    CapLoads caps_;
     std::unique_ptr<Providers> providers_;
     std::unique_ptr<ResultCallbacks> callbacks_;
     std::unique_ptr<RequestPipeline> pipeline_;

@@ -26,7 +26,11 @@ Result<CardAnswer> read_card_answer(ByteView por_data, size_t script_length, con
                           " of " + std::to_string(script_length) + " commands");
     const bool last_ran = a.executed == script_length;
     const uint16_t sw = compact->last_sw;
-    if (last_ran && (sw == kSwOk || sw == kSwNotFound)) {
+    if (last.ins != ota::gp::kInsGetStatus && last_ran && sw == kSwOk) {
+        a.completed = true; // a script without a closing GET STATUS (a load's): it all ran
+        return a;
+    }
+    if (last.ins == ota::gp::kInsGetStatus && last_ran && (sw == kSwOk || sw == kSwNotFound)) {
         a.completed = true;
         a.registry_known = true;
         if (sw == kSwNotFound)

@@ -26,7 +26,8 @@ struct CardAnswer {
     std::optional<uint8_t> life_cycle;
     bool registry_known = false; // the closing GET STATUS answered
 };
-// `script_length` commands, the last of them `last` (a GET STATUS of `aid_hex`).
+// `script_length` commands, the last of them `last`: a GET STATUS of `aid_hex`, whose answer is
+// read; or another command (a load's packet): completed when it ran with 9000.
 Result<CardAnswer> read_card_answer(ByteView por_data, size_t script_length, const ota::Apdu& last,
                                     std::string_view aid_hex);
 

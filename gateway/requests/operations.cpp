@@ -3,6 +3,7 @@
 
 #include "otagw/ota/globalplatform.hpp"
 #include "otagw/ota/ts_102_226.hpp"
+#include "requests/cap_loads.hpp"
 
 namespace otagw::gateway {
 
@@ -94,6 +95,41 @@ Result<std::vector<Apdu>> operation_script(Operation op, const db::Application& 
     OTAGW_TRY_ASSIGN(get, gp::get_status(status));
     script.push_back(std::move(get));
     return script;
+}
+
+// The script a packet carries: the operation's; the audit's GET STATUS (of the load file first,
+// when the install loads a CAP: the compact answer stops at its 6A88 when there is none); packet
+// `index` of the load; the clean-up's DELETE of an unfinished load (GP 2.3 §11.2).
+Result<std::vector<ota::Apdu>> packet_script(const RequestContext& ctx, const db::Application& app,
+                                             const CapLoad* cap, Phase phase, uint32_t index) {
+    if ((phase == Phase::Load || phase == Phase::Clean) && !cap)
+        return make_error("application " + app.name + " has no CAP file to load");
+    switch (phase) {
+    case Phase::Load:
+        if (index >= cap->packets.size())
+            return make_error("the load of " + cap->path + " has no packet " +
+                              std::to_string(index + 1));
+        return cap->packets[index].script;
+    case Phase::Clean:
+        return std::vector<ota::Apdu>{ota::gp::delete_object(cap->cap.package.aid, false)};
+    case Phase::Audit: {
+        std::vector<ota::Apdu> script;
+        OTAGW_TRY_ASSIGN(script, operation_script(Operation::Query, app, {}));
+        if (ctx.loads() && cap) {
+            ota::gp::GetStatusRequest elf;
+            elf.scope = ota::gp::StatusScope::LoadFiles;
+            elf.aid_filter.assign(cap->cap.package.aid.bytes().begin(),
+                                  cap->cap.package.aid.bytes().end());
+            ota::Apdu get;
+            OTAGW_TRY_ASSIGN(get, ota::gp::get_status(elf));
+            script.insert(script.begin(), std::move(get));
+        }
+        return script;
+    }
+    case Phase::Operation:
+        break;
+    }
+    return operation_script(ctx.operation, app, OperationInput{ctx.data.personalisation});
 }
 
 } // namespace otagw::gateway

@@ -13,6 +13,7 @@
 #include "otagw/db/store.hpp"
 #include "otagw/ota/apdu.hpp"
 #include "requests/card_app.hpp"
+#include "requests/request_fsm.hpp"
 
 namespace otagw::gateway {
 
@@ -26,5 +27,14 @@ struct OperationInput {
 // The script for `op` on `app`, GET STATUS of the application last.
 Result<std::vector<ota::Apdu>> operation_script(Operation op, const db::Application& app,
                                                 const OperationInput& input);
+
+struct CapLoad;
+
+// The script a packet of `phase` carries for the request `ctx`: the operation's; the audit's
+// GET STATUS (of the load file first when the install loads `cap`: the compact answer stops at
+// its 6A88 when there is none); packet `index` of the load; the clean-up's DELETE of an
+// unfinished load (GP 2.3 §11.2).
+Result<std::vector<ota::Apdu>> packet_script(const RequestContext& ctx, const db::Application& app,
+                                             const CapLoad* cap, Phase phase, uint32_t index);
 
 } // namespace otagw::gateway

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "requests/request_data.hpp"
 
+#include <charconv>
+
 #include <nlohmann/json.hpp>
 
 #include "otagw/common/text.hpp"
@@ -22,7 +24,8 @@ constexpr const char* kClearPerso = "perso";   // read only: written by schema 6
 constexpr const char* kSends = "sends";
 constexpr const char* kResyncs = "resyncs";
 constexpr const char* kAudits = "audits";
-constexpr const char* kPackets = "packets"; // [[message id, counter, "op"|"audit", sent_at], ...]
+// [[message id, counter, "op"|"audit"|"load:N"|"clean", sent_at], ...]
+constexpr const char* kPackets = "packets";
 constexpr const char* kSentCounter = "sent_counter";
 constexpr const char* kLearned = "learned";
 constexpr const char* kKnown = "known";
@@ -32,6 +35,8 @@ constexpr const char* kCardState = "state";
 constexpr const char* kPorStatus = "por_status";
 constexpr const char* kRefusal = "refusal"; // SW, 4 hex digits
 constexpr const char* kMessage = "message";
+// {"next": N, "blocks_done": N, "blocks": N, "restarts": N, "started": bool, "loaded": bool}
+constexpr const char* kLoad = "load";
 
 class Writer {
 public:
@@ -108,8 +113,36 @@ private:
     const Json& j_;
 };
 
-const char* phase_name(Phase p) {
-    return p == Phase::Audit ? "audit" : "op";
+std::string phase_name(const SentPacket& p) {
+    switch (p.phase) {
+    case Phase::Audit:
+        return "audit";
+    case Phase::Load:
+        return "load:" + std::to_string(p.index);
+    case Phase::Clean:
+        return "clean";
+    case Phase::Operation:
+        break;
+    }
+    return "op";
+}
+
+bool parse_phase(std::string_view name, SentPacket& p) {
+    if (name == "op" || name == "audit" || name == "clean") {
+        p.phase = name == "op" ? Phase::Operation : name == "audit" ? Phase::Audit : Phase::Clean;
+        return true;
+    }
+    if (!name.starts_with("load:"))
+        return false;
+    const std::string_view digits = name.substr(5);
+    uint32_t index = 0;
+    auto r = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+    if (digits.empty() || r.ec != std::errc() || r.ptr != digits.data() + digits.size() ||
+        index > 0xffff)
+        return false;
+    p.phase = Phase::Load;
+    p.index = index;
+    return true;
 }
 
 } // namespace
@@ -137,7 +170,7 @@ std::string encode_request_data(const RequestData& d) {
             if (list.size() > 1)
                 list += ",";
             list.append("[").append(std::to_string(p.message_id)).append(",");
-            list.append(std::to_string(p.counter)).append(",\"").append(phase_name(p.phase));
+            list.append(std::to_string(p.counter)).append(",\"").append(phase_name(p));
             list.append("\",").append(std::to_string(p.sent_at)).append("]");
         }
         w.raw(kPackets, list + "]");
@@ -159,6 +192,16 @@ std::string encode_request_data(const RequestData& d) {
         w.text(kRefusal, to_hex(ByteView(sw, 2)));
     }
     w.text(kMessage, d.message);
+    if (d.load) {
+        const LoadProgress& l = *d.load;
+        std::string load = "{\"next\":" + std::to_string(l.next) +
+                           ",\"blocks_done\":" + std::to_string(l.blocks_done) +
+                           ",\"blocks\":" + std::to_string(l.blocks) +
+                           ",\"restarts\":" + std::to_string(l.restarts) +
+                           ",\"started\":" + (l.started ? "true" : "false") +
+                           ",\"loaded\":" + (l.loaded ? "true" : "false") + "}";
+        w.raw(kLoad, load);
+    }
     return w.done();
 }
 
@@ -209,10 +252,8 @@ Result<RequestData> decode_request_data(std::string_view text) {
             SentPacket s;
             s.message_id = p[0].get<int64_t>();
             s.counter = p[1].get<uint64_t>();
-            const std::string phase = p[2].get<std::string>();
-            if (phase != "op" && phase != "audit")
-                return Reader::wrong(kPackets, "a list with phases op or audit");
-            s.phase = phase == "audit" ? Phase::Audit : Phase::Operation;
+            if (!parse_phase(p[2].get<std::string>(), s))
+                return Reader::wrong(kPackets, "a list with phases op, audit, load:N or clean");
             s.sent_at = p[3].get<int64_t>();
             d.outstanding.push_back(s);
         }
@@ -253,6 +294,23 @@ Result<RequestData> decode_request_data(std::string_view text) {
         d.card_refusal = static_cast<uint16_t>((*sw)[0] << 8 | (*sw)[1]);
     }
     OTAGW_TRY_STATUS(r.text(kMessage, d.message));
+    if (const Json* load = r.get(kLoad)) {
+        if (!load->is_object())
+            return Reader::wrong(kLoad, "an object");
+        const Reader lr(*load);
+        LoadProgress l;
+        OTAGW_TRY_STATUS(lr.number("next", l.next));
+        OTAGW_TRY_STATUS(lr.number("blocks_done", l.blocks_done));
+        OTAGW_TRY_STATUS(lr.number("blocks", l.blocks));
+        OTAGW_TRY_STATUS(lr.number("restarts", l.restarts));
+        for (auto [key, field] : {std::pair{"started", &l.started}, std::pair{"loaded", &l.loaded}})
+            if (const Json* b = lr.get(key)) {
+                if (!b->is_boolean())
+                    return Reader::wrong(kLoad, "an object whose started and loaded are booleans");
+                *field = b->get<bool>();
+            }
+        d.load = l;
+    }
     return d;
 }
 

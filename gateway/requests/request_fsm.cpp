@@ -11,7 +11,8 @@ namespace otagw::gateway {
 namespace {
 
 constexpr std::array<const char*, kRequestStateCount> kStateNames = {
-    "accepted", "provider", "approved", "sent", "reconciling", "done", "refused", "failed"};
+    "accepted", "provider", "approved", "sent",   "reconciling",
+    "done",     "refused",  "failed",   "loading"};
 
 constexpr std::array<const char*, kEventKindCount> kEventNames = {"start",
                                                                   "resume",
@@ -70,6 +71,7 @@ constexpr ReasonName kReasonNames[] = {
     {ReasonCode::CardState, "card_state_"},
     {ReasonCode::BadCardAnswer, "bad_card_answer"},
     {ReasonCode::PorLost, "por_lost"},
+    {ReasonCode::LoadInterrupted, "load_interrupted"},
     {ReasonCode::Cancelled, "cancelled"},
 };
 
@@ -193,6 +195,7 @@ bool transient(ReasonCode code) {
     case ReasonCode::NoSmsc:
     case ReasonCode::CannotSend:
     case ReasonCode::PorLost:
+    case ReasonCode::LoadInterrupted:
     case ReasonCode::ProviderTimeout:
     case ReasonCode::ProviderUnavailable:
     case ReasonCode::InFlight:
@@ -235,10 +238,22 @@ struct Step {
         a.timer = t;
         act(std::move(a));
     }
-    void send(Phase phase) {
+    void send(Phase phase, uint32_t index = 0) {
         Action a(ActionKind::SendPacket);
         a.phase = phase;
+        a.index = index;
         act(std::move(a));
+    }
+    LoadProgress& load() {
+        if (!d.load)
+            d.load.emplace();
+        return *d.load;
+    }
+    // The operation itself, or first the load of its CAP file when the card lacks it.
+    void begin_operation() {
+        if (ctx.loads() && !load().loaded)
+            return send(Phase::Load, load().next);
+        send(Phase::Operation);
     }
     void record(CardAppState state, std::optional<uint8_t> life_cycle, uint64_t counter) {
         Action a(ActionKind::RecordCardState);
@@ -357,7 +372,7 @@ void resynchronise(Step& s, const SentPacket& p, const CardPor& por) {
     s.d.resyncs++;
     s.count("ota:counter_resync");
     s.stop_timer(RequestTimer::Por);
-    s.send(p.phase);
+    s.send(p.phase, p.index);
 }
 
 // A PoR with an error status for the current packet: the card did not run the script.
@@ -405,6 +420,8 @@ void after_audit(Step& s, CardAppState state) {
     s.finish(Outcome::Failed, Reason::card_state(state));
 }
 
+void load_file_absent(Step& s);
+
 // A PoR with status 00: the script's answer, for packet `p` of its phase.
 void apply_answer(Step& s, const SentPacket& p, const CardPor& por) {
     const Operation op = s.ctx.operation;
@@ -424,7 +441,16 @@ void apply_answer(Step& s, const SentPacket& p, const CardPor& por) {
         return s.finish(Outcome::Failed, Reason::of(ReasonCode::BadCardAnswer));
     }
     const CardAnswer& a = *por.answer;
+    if (s.ctx.loads() && p.phase == Phase::Audit && a.failed_command == 0 && !a.completed &&
+        a.failed_sw == 0x6a88) {
+        // The audit's first GET STATUS (of the load file) found nothing.
+        s.learn(p, s.d.from_state, s.d.known_life_cycle);
+        s.stop_timer(RequestTimer::Por);
+        return load_file_absent(s);
+    }
     if (a.registry_known) {
+        if (s.ctx.loads() && p.phase == Phase::Audit)
+            s.load().loaded = true; // the audit's first GET STATUS found the load file
         const CardAppState state = state_from_registry(a.life_cycle, op);
         s.learn(p, state, a.life_cycle);
         s.stop_timer(RequestTimer::Por);
@@ -453,13 +479,96 @@ void apply_answer(Step& s, const SentPacket& p, const CardPor& por) {
     s.finish(Outcome::Failed, Reason::card_refused(a.failed_sw));
 }
 
+// The card does not hold the CAP's load file (an audit said so): whatever an interrupted load
+// left is deleted first (DELETE of the package's AID drops an unfinished load; GP 2.3 §11.2),
+// then the load starts again from its first packet.
+void load_file_absent(Step& s) {
+    LoadProgress& l = s.load();
+    l.loaded = false;
+    l.next = 0;
+    l.blocks_done = 0;
+    s.dirty();
+    s.send(Phase::Clean);
+}
+
+// A PoR with status 00 for packet `p.index` of the load.
+void apply_load_answer(Step& s, const SentPacket& p, const CardPor& por) {
+    s.stop_timer(RequestTimer::Por);
+    LoadProgress& l = s.load();
+    if (!por.answer) { // what the card did is not known: read it
+        s.d.message = por.answer_error;
+        if (s.d.audits < s.limits.max_audits)
+            return s.send(Phase::Audit);
+        return s.finish(Outcome::Failed, Reason::of(ReasonCode::BadCardAnswer));
+    }
+    const CardAnswer& a = *por.answer;
+    const auto& plan = s.ctx.load_plan;
+    if (a.completed) {
+        l.blocks_done += p.index < plan.size() ? plan[p.index] : 0;
+        l.next = p.index + 1;
+        s.dirty();
+        if (l.next < plan.size())
+            return s.send(Phase::Load, l.next);
+        l.loaded = true;
+        s.count("ota:load_done");
+        s.audit("app.load", s.request() + ": load file loaded (" +
+                                std::to_string(s.ctx.load_blocks()) + " LOAD blocks in " +
+                                std::to_string(plan.size()) + " packets)");
+        return s.send(Phase::Operation);
+    }
+    s.d.message = "the card answered " + hex4(a.failed_sw) + " to command " +
+                  std::to_string(a.failed_command + 1) + " of load packet " +
+                  std::to_string(p.index + 1) + " of " + std::to_string(plan.size());
+    s.dirty();
+    if (p.index == 0 && a.failed_command == 0) { // INSTALL [for load] refused: nothing loaded
+        if (a.failed_sw == 0x6a84)               // not enough memory (GP 2.3 §11.5.3.2)
+            return s.finish(Outcome::Failed, Reason::card_refused(a.failed_sw));
+        // The load file may be there already, or an unfinished load: read the card.
+        if (s.d.audits < s.limits.max_audits)
+            return s.send(Phase::Audit);
+        return s.finish(Outcome::Failed, Reason::card_refused(a.failed_sw));
+    }
+    // A LOAD refused (memory full, out of sequence...): what the card kept is deleted, then the
+    // request fails with the card's refusal.
+    s.d.card_refusal = a.failed_sw;
+    s.send(Phase::Clean);
+}
+
+// A PoR with status 00 for the clean-up: 9000 the unfinished load is gone, 6A88 there was none.
+void apply_clean_answer(Step& s, const CardPor& por) {
+    s.stop_timer(RequestTimer::Por);
+    LoadProgress& l = s.load();
+    const bool clean = por.answer && (por.answer->completed || (por.answer->failed_command == 0 &&
+                                                                por.answer->failed_sw == 0x6a88));
+    if (!clean)
+        return s.finish(Outcome::Failed,
+                        por.answer ? Reason::card_refused(por.answer->failed_sw)
+                                   : Reason::of(ReasonCode::BadCardAnswer),
+                        por.answer ? "the card refused to delete an unfinished load"
+                                   : por.answer_error);
+    l.started = false;
+    l.next = 0;
+    l.blocks_done = 0;
+    s.dirty();
+    if (s.d.card_refusal)
+        return s.finish(Outcome::Failed, Reason::card_refused(*s.d.card_refusal));
+    if (l.restarts >= s.limits.max_load_restarts)
+        return s.finish(Outcome::Failed, Reason::of(ReasonCode::LoadInterrupted),
+                        "the load was interrupted " + std::to_string(l.restarts + 1) + " times");
+    l.restarts++;
+    s.count("ota:load_restart");
+    s.audit("app.load_restart",
+            s.request() + ": no load file on the card; an unfinished load deleted, loading again");
+    s.send(Phase::Load, 0);
+}
+
 // ---- rows ----
 
 void on_start(Step& s, const Event&) {
     if (s.ctx.asks_provider)
         s.ask_provider();
     else
-        s.send(Phase::Operation);
+        s.begin_operation();
 }
 
 void on_resume_provider(Step& s, const Event&) {
@@ -467,7 +576,7 @@ void on_resume_provider(Step& s, const Event&) {
 }
 
 void on_resume_approved(Step& s, const Event&) {
-    s.send(Phase::Operation);
+    s.begin_operation();
 }
 
 void on_resume_waiting(Step& s, const Event&) {
@@ -482,7 +591,7 @@ void on_approved(Step& s, const Event& e) {
     s.d.personalisation = e.personalisation;
     s.move(RequestState::Approved);
     s.dirty();
-    s.send(Phase::Operation);
+    s.begin_operation();
 }
 
 void on_vetoed(Step& s, const Event& e) {
@@ -511,6 +620,17 @@ void on_queued(Step& s, const Event& e) {
     if (e.packet.phase == Phase::Audit) {
         d.audits++;
         s.move(RequestState::Reconciling);
+        return;
+    }
+    if (e.packet.phase == Phase::Load || e.packet.phase == Phase::Clean) {
+        if (e.packet.phase == Phase::Load)
+            s.load().started = true;
+        s.move(RequestState::Loading);
+        if (!d.pending_recorded) {
+            d.pending_recorded = true;
+            s.record(CardAppState::pending_of(s.ctx.operation), d.known_life_cycle,
+                     e.packet.counter);
+        }
         return;
     }
     d.sends++;
@@ -566,6 +686,10 @@ void on_awaited_answer(Step& s, const Event& e) {
         return;
     switch (e.por.status) {
     case ota::PorStatus::Ok:
+        if (p->phase == Phase::Load)
+            return apply_load_answer(s, *p, e.por);
+        if (p->phase == Phase::Clean)
+            return apply_clean_answer(s, e.por);
         return apply_answer(s, *p, e.por);
     case ota::PorStatus::CounterLow:
     case ota::PorStatus::CounterHigh:
@@ -583,8 +707,9 @@ void on_awaited_answer(Step& s, const Event& e) {
 // security errors of an older copy are left to the audit.
 void on_late_operation_por(Step& s, const Event& e) {
     auto p = take_packet(s, e.por, nullptr);
-    if (p && e.por.status == ota::PorStatus::Ok)
+    if (p && p->phase == Phase::Operation && e.por.status == ota::PorStatus::Ok)
         apply_answer(s, *p, e.por);
+    // A load packet's late answer: the audit out decides where the load stands.
 }
 
 // An older audit's answer after the operation was sent again: its state is learnt if it is
@@ -607,14 +732,15 @@ using E = EventKind;
 
 constexpr uint16_t kEnds = states_mask({S::Done, S::Failed});
 constexpr uint16_t kFails = states_mask({S::Failed});
+constexpr uint16_t kSending = states_mask({S::Sent, S::Loading});
 
 const Transition kTable[] = {
     {S::Accepted, E::Start, on_start, "ask the provider; without one, send the operation",
      states_mask({S::Provider})},
     {S::Accepted, E::Resume, on_start, "ask the provider; without one, send the operation",
      states_mask({S::Provider})},
-    {S::Accepted, E::Queued, on_queued, "the operation's packet is written",
-     states_mask({S::Sent})},
+    {S::Accepted, E::Queued, on_queued, "the operation's packet, or the load's first, is written",
+     kSending},
     {S::Accepted, E::NotSent, on_not_sent, "no packet could be made", kFails},
     {S::Accepted, E::Cancel, on_cancel, "withdrawn", kFails},
 
@@ -628,8 +754,8 @@ const Transition kTable[] = {
     {S::Provider, E::Cancel, on_cancel, "withdrawn", kFails},
 
     {S::Approved, E::Resume, on_resume_approved, "send the operation", 0},
-    {S::Approved, E::Queued, on_queued, "the operation's packet is written",
-     states_mask({S::Sent})},
+    {S::Approved, E::Queued, on_queued, "the operation's packet, or the load's first, is written",
+     kSending},
     {S::Approved, E::NotSent, on_not_sent, "no packet could be made", kFails},
     {S::Approved, E::Cancel, on_cancel, "withdrawn", kFails},
 
@@ -648,18 +774,40 @@ const Transition kTable[] = {
 
     {S::Reconciling, E::Resume, on_resume_waiting, "wait out the PoR's time", 0},
     {S::Reconciling, E::Queued, on_queued,
-     "the operation's packet is written again, or another audit's", states_mask({S::Sent})},
+     "the operation's packet is written again, another audit's, or a load's clean-up", kSending},
     {S::Reconciling, E::NotSent, on_not_sent, "no packet could be made", kFails},
     {S::Reconciling, E::Submitted, on_submitted, "the PoR's time runs", 0},
     {S::Reconciling, E::SubmitFailed, on_submit_failed, "the SMSC refused it", kFails},
     {S::Reconciling, E::Por, on_late_operation_por,
      "the operation's late answer, applied in counter order", kEnds},
     {S::Reconciling, E::AuditAnswer, on_awaited_answer,
-     "what the card reads back decides; never run: the operation again", kEnds},
+     "what the card reads back decides; never run: the operation again; no load file: clean up "
+     "and load again",
+     kEnds},
     {S::Reconciling, E::PorTimeout, on_por_timeout, "read the card again, or give up", kFails},
+
+    {S::Loading, E::Resume, on_resume_waiting, "wait out the PoR's time", 0},
+    {S::Loading, E::Queued, on_queued,
+     "the load's next packet is written, or the install once loaded, or an audit",
+     states_mask({S::Sent, S::Reconciling})},
+    {S::Loading, E::NotSent, on_not_sent, "no packet could be made", kFails},
+    {S::Loading, E::Submitted, on_submitted, "the PoR's time runs", 0},
+    {S::Loading, E::SubmitFailed, on_submit_failed, "the SMSC refused it", kFails},
+    {S::Loading, E::Por, on_awaited_answer,
+     "a block confirmed: the next packet, or the install; a refusal: clean up, then fail", kFails},
+    {S::Loading, E::AuditAnswer, on_audit_answer_while_sent, "an older audit's answer: learnt", 0},
+    {S::Loading, E::PorTimeout, on_por_timeout, "read the card: where does the load stand?",
+     kFails},
 };
 
 } // namespace
+
+uint32_t RequestContext::load_blocks() const {
+    uint32_t n = 0;
+    for (uint16_t b : load_plan)
+        n += b;
+    return n;
+}
 
 std::span<const Transition> request_transitions() {
     return kTable;

@@ -10,6 +10,9 @@
 //   accepted     checked and recorded; nothing asked or sent yet
 //   provider     the application's provider is asked for its decision (timer provider-timeout)
 //   approved     the provider approved (with personalisation data): the operation is to be sent
+//   loading      an install that loads its CAP file first: the load's packets go one at a time,
+//                each confirmed by its PoR before the next (progress: blocks confirmed / total);
+//                a load found interrupted is deleted from the card and started again
 //   sent         the operation's packet is on its way or at the card, the application
 //                pending:<op>; its PoR is awaited (timer por-timeout, from the SMSC's ack)
 //   reconciling  the card is read (GET STATUS): a PoR was lost, or a refusal is in doubt
@@ -50,8 +53,9 @@ enum class RequestState : uint8_t {
     Done,
     Refused,
     Failed,
+    Loading,
 };
-constexpr size_t kRequestStateCount = 8;
+constexpr size_t kRequestStateCount = 9;
 const char* request_state_name(RequestState s); // "accepted", ...
 std::optional<RequestState> request_state_named(std::string_view name);
 bool is_final(RequestState s);
@@ -105,6 +109,7 @@ enum class ReasonCode : uint8_t {
     CardState,   // the card reports another state than the one aimed at: card_state_<state>
     BadCardAnswer,
     PorLost,
+    LoadInterrupted, // a CAP's load was interrupted more often than max-load-restarts
     // the operator
     Cancelled,
 };
@@ -131,7 +136,10 @@ bool transient(ReasonCode code);
 
 // ---- Working data ---------------------------------------------------------------------------
 
-enum class Phase : uint8_t { Operation, Audit };
+// What a packet carries: the operation's script; the audit (GET STATUS: of the load file, then
+// of the application, when the install loads a CAP); one packet of a CAP's load (INSTALL
+// [for load] and LOAD blocks); the clean-up (DELETE of an unfinished load).
+enum class Phase : uint8_t { Operation, Audit, Load, Clean };
 
 // A packet sent for the request, until its PoR comes.
 struct SentPacket {
@@ -139,6 +147,17 @@ struct SentPacket {
     uint64_t counter = 0;
     Phase phase = Phase::Operation;
     int64_t sent_at = 0; // Unix ms, when it was committed
+    uint32_t index = 0;  // Phase::Load: which packet of the load
+};
+
+// How far an install that loads a CAP file got (GP 2.3 §11.6: INSTALL [for load], LOAD...).
+struct LoadProgress {
+    uint32_t next = 0;        // the load packet to send next
+    uint32_t blocks_done = 0; // LOAD blocks the card confirmed...
+    uint32_t blocks = 0;      // ...of these (the shell's plan)
+    uint32_t restarts = 0;    // loads started again from the first packet
+    bool started = false;     // an INSTALL [for load] may have reached the card
+    bool loaded = false;      // the card holds the load file (it said so, or the last block ran)
 };
 
 // What a request needs to go on, after a restart too (serialised in request_data.cpp).
@@ -168,6 +187,7 @@ struct RequestData {
     std::optional<uint8_t> por_status;      // of the last PoR applied
     std::optional<uint16_t> card_refusal;   // the SW that stopped the operation (in doubt)
     std::string message;                    // the reason in words
+    std::optional<LoadProgress> load;       // an install that loads its CAP file
 };
 
 // One request as the state machine sees it.
@@ -176,6 +196,11 @@ struct RequestContext {
     Operation operation = Operation::Query;
     uint8_t kvn = 1;            // the keyset its packets use
     bool asks_provider = false; // the application has a provider and the operation is no query
+    // An install that loads a CAP file: LOAD blocks in each of the load's packets (the shell's
+    // plan, the same at every start); empty otherwise.
+    std::vector<uint16_t> load_plan;
+    bool loads() const { return !load_plan.empty(); }
+    uint32_t load_blocks() const;
     RequestState state = RequestState::Accepted;
     Reason reason;
     RequestData data;
@@ -252,6 +277,7 @@ struct Action {
 
     ActionKind kind = ActionKind::Count;
     Phase phase = Phase::Operation;
+    uint32_t index = 0; // SendPacket of Phase::Load: which packet
     RequestTimer timer = RequestTimer::Por;
     int64_t ms = 0;
     CardAppState card_state;
@@ -270,6 +296,7 @@ struct RequestLimits {
     uint32_t max_resyncs = 2;           // counter resynchronisations per request
     uint32_t max_sends = 3;             // sends of the operation itself (after audits)
     uint32_t max_audits = 3;            // audits without an answer before giving up
+    uint32_t max_load_restarts = 3;     // loads of a CAP started again after an interruption
     uint64_t max_resync_jump = 1000000; // how far a clear counter-low PoR may move our counter
 };
 

@@ -6,6 +6,7 @@
 #include "intake/msisdn.hpp"
 #include "intake/replies.hpp"
 #include "otagw/common/log.hpp"
+#include "otagw/ota/globalplatform.hpp"
 #include "otagw/ota/ts_102_226.hpp"
 #include "otagw/ota/ts_31_115.hpp"
 #include "requests/operations.hpp"
@@ -38,13 +39,6 @@ Event not_sent(ReasonCode code, std::string message) {
     return e;
 }
 
-// The script a packet of `phase` carries: the operation's, or the audit's GET STATUS.
-Result<std::vector<ota::Apdu>> script_of(const RequestContext& ctx, const db::Application& app,
-                                         Phase phase) {
-    return operation_script(phase == Phase::Audit ? Operation::Query : ctx.operation, app,
-                            OperationInput{ctx.data.personalisation});
-}
-
 } // namespace
 
 Result<RequestContext> request_context(const db::Request& row) {
@@ -66,6 +60,7 @@ Result<RequestContext> request_context(const db::Request& row) {
 struct RequestPipeline::Live {
     db::Request row; // as stored (state, reason and detail follow the machine)
     db::Application app;
+    const CapLoad* cap = nullptr; // the application's CAP file, for an install that loads it
     RequestContext ctx;
     bool stored = false; // the row is written (else submit() writes it once, at the end)
     bool dirty = false;  // to be written
@@ -82,9 +77,10 @@ struct RequestPipeline::Live {
 RequestPipeline::RequestPipeline(uv_loop_t* loop, db::Store& store, Transactions& transactions,
                                  Catalog& catalog, const GatewayConfig& config,
                                  Providers& providers, ResultCallbacks& callbacks,
-                                 const db::KeyVault& vault, const Clock& clock)
+                                 const db::KeyVault& vault, const CapLoads& caps,
+                                 const Clock& clock)
     : loop_(loop), store_(store), transactions_(transactions), catalog_(catalog), config_(config),
-      providers_(providers), callbacks_(callbacks), vault_(vault), clock_(clock),
+      providers_(providers), callbacks_(callbacks), vault_(vault), caps_(caps), clock_(clock),
       fsm_(config.ota.limits, clock), latency_(loop, counters_) {}
 
 RequestPipeline::~RequestPipeline() {
@@ -177,6 +173,7 @@ Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
         l.ctx = c.ctx;
         l.stored = write_first;
         l.ended_in_submit = true;
+        plan_load(l);
         live_[l.ctx.id] = std::move(owned);
         live_by_card_[l.row.card_id].push_back(l.ctx.id);
         l.queue.push_back(Event(EventKind::Start));
@@ -312,7 +309,7 @@ void RequestPipeline::execute(Live& l, const Action& a) {
     case ActionKind::AskProvider:
         return ask_provider(l);
     case ActionKind::SendPacket:
-        return send_packet(l, a.phase);
+        return send_packet(l, a.phase, a.index);
     case ActionKind::StartTimer:
         return start_timer(l, a.timer, a.ms);
     case ActionKind::StopTimer:
@@ -384,10 +381,46 @@ void RequestPipeline::ask_provider(Live& l) {
     });
 }
 
-void RequestPipeline::send_packet(Live& l, Phase phase) {
+void RequestPipeline::plan_load(Live& l) {
+    l.cap = l.ctx.operation == Operation::Install ? caps_.of(l.app.name) : nullptr;
+    if (!l.cap)
+        return;
+    l.ctx.load_plan = l.cap->blocks_per_packet();
+    if (l.ctx.data.load) {
+        l.ctx.data.load->blocks = l.ctx.load_blocks();
+        return; // resumed: its progress is stored
+    }
+    LoadProgress progress;
+    progress.blocks = l.ctx.load_blocks();
+    // The inventory may know the card holds the load file already (another application of the
+    // package, or a load that ended): then no load. Wrong, the card refuses INSTALL [for
+    // install] and an audit tells.
+    if (auto files = store_.card_load_files(l.row.card_id))
+        progress.loaded = std::any_of(files->begin(), files->end(), [&](const db::LoadFile& f) {
+            return f.aid == l.cap->cap.package.aid.hex();
+        });
+    l.ctx.data.load = progress;
+}
+
+// The load file the card now holds (with the modules its CAP declares), in the inventory.
+void RequestPipeline::record_load_file(Live& l) {
+    auto files = store_.card_load_files(l.row.card_id);
+    if (!files)
+        return fail_quietly("load files", files.error());
+    const std::string aid = l.cap->cap.package.aid.hex();
+    std::erase_if(*files, [&](const db::LoadFile& f) { return f.aid == aid; });
+    db::LoadFile f{aid, {}};
+    for (const auto& m : l.cap->cap.applets)
+        f.modules.push_back(m.hex());
+    files->push_back(std::move(f));
+    if (Status st = store_.set_card_load_files(l.row.card_id, *files); !st)
+        fail_quietly("load files", st.error());
+}
+
+void RequestPipeline::send_packet(Live& l, Phase phase, uint32_t index) {
     if (!esme_)
         return l.queue.push_back(not_sent(ReasonCode::NoSmsc, "no SMSC bind is configured"));
-    auto script = script_of(l.ctx, l.app, phase);
+    auto script = packet_script(l.ctx, l.app, l.cap, phase, index);
     if (!script)
         return l.queue.push_back(not_sent(ReasonCode::BadCatalogEntry, script.error().message));
     // The counter and the packet are committed before the packet leaves (DESIGN.md §4).
@@ -429,9 +462,12 @@ void RequestPipeline::send_packet(Live& l, Phase phase) {
         m.id = *id + static_cast<int64_t>(l.unwritten.size());
         l.unwritten.push_back(m);
     }
-    counters_.inc(phase == Phase::Audit ? "ota:audit_sent" : "ota:sent");
+    counters_.inc(phase == Phase::Audit   ? "ota:audit_sent"
+                  : phase == Phase::Load  ? "ota:load_sent"
+                  : phase == Phase::Clean ? "ota:clean_sent"
+                                          : "ota:sent");
     Event queued(EventKind::Queued);
-    queued.packet = {m.id, m.counter, phase, clock_.now_ms()};
+    queued.packet = {m.id, m.counter, phase, clock_.now_ms(), index};
     l.queue.push_back(std::move(queued));
     // Its PoR is matched from now on.
     senders_[l.row.msisdn] = {l.row.card_id, l.ctx.data.iccid};
@@ -505,6 +541,8 @@ void RequestPipeline::finish(Live& l, Outcome outcome) {
         if (Status st = store_row(l); !st)
             fail_quietly("request " + std::to_string(l.ctx.id), st.error());
     latency_.forget(l.ctx.id);
+    if (l.cap && l.ctx.data.load && l.ctx.data.load->loaded)
+        record_load_file(l);
     const std::string state = outcome_name(outcome);
     const std::string reason = l.ctx.reason.name();
     const std::string& message = l.ctx.data.message;
@@ -724,7 +762,7 @@ void RequestPipeline::por_from(const db::Card& card, const smpp::Mo& mo) {
         !st)
         fail_quietly("PoR", st.error());
     std::vector<ota::Apdu> script;
-    if (auto s = script_of(owner->ctx, owner->app, p.phase))
+    if (auto s = packet_script(owner->ctx, owner->app, owner->cap, p.phase, p.index))
         script = std::move(*s);
     run(*owner, por_event(p, *por, script, owner->app.aid));
 }
@@ -767,10 +805,15 @@ void RequestPipeline::late_por(const db::Card& card, const ota::DecodedResponse&
                                [&](const SentPacket& p) { return p.message_id == m.id; });
     if (packet == data->outstanding.end())
         return;
+    if (packet->phase == Phase::Load || packet->phase == Phase::Clean)
+        return; // a load's packet tells nothing of the application
     RequestContext ctx;
     ctx.operation = *op;
     ctx.data = *data;
-    auto script = script_of(ctx, **app, packet->phase);
+    const CapLoad* cap = *op == Operation::Install ? caps_.of((*app)->name) : nullptr;
+    if (cap)
+        ctx.load_plan = cap->blocks_per_packet();
+    auto script = packet_script(ctx, **app, cap, packet->phase, packet->index);
     if (!script)
         return;
     auto answer = read_card_answer(por.data, script->size(), script->back(), (*app)->aid);
@@ -824,6 +867,7 @@ Result<RequestPipeline::Live*> RequestPipeline::load(const db::Request& row) {
     l.ctx = std::move(ctx);
     l.ctx.kvn = config_.ota.kvn;
     l.ctx.asks_provider = !app->provider.empty() && l.ctx.operation != Operation::Query;
+    plan_load(l);
     if (RequestData& d = l.ctx.data; !d.sealed_personalisation.empty()) {
         auto opened = vault_.open(d.sealed_personalisation, personalisation_aad(row.id));
         if (!opened)
@@ -866,7 +910,8 @@ Status RequestPipeline::resume() {
             resumed++;
             const int64_t id = row.id;
             const bool waiting = (*l)->ctx.state == RequestState::Sent ||
-                                 (*l)->ctx.state == RequestState::Reconciling;
+                                 (*l)->ctx.state == RequestState::Reconciling ||
+                                 (*l)->ctx.state == RequestState::Loading;
             if (waiting) { // it may have reached the card: its timer only
                 OTAGW_TRY_STATUS(transactions_.in_one([&] { run(**l, Event(EventKind::Resume)); }));
                 continue;
@@ -893,10 +938,16 @@ Status RequestPipeline::resume() {
 
 std::vector<std::string> RequestPipeline::show() const {
     std::vector<std::string> out;
-    for (const auto& [id, l] : live_)
+    for (const auto& [id, l] : live_) {
+        std::string progress;
+        if (l->ctx.loads() && l->ctx.data.load)
+            progress = ", load blocks " + std::to_string(l->ctx.data.load->blocks_done) + "/" +
+                       std::to_string(l->ctx.load_blocks());
         out.push_back("request " + std::to_string(id) + " " + request_state_name(l->ctx.state) +
                       " (ICCID " + l->ctx.data.iccid + ", " + l->app.name + ", " +
-                      std::to_string(l->ctx.data.outstanding.size()) + " packets waiting)");
+                      std::to_string(l->ctx.data.outstanding.size()) + " packets waiting" +
+                      progress + ")");
+    }
     if (out.empty())
         out.push_back("No request in flight");
     return out;

@@ -29,6 +29,7 @@
 #include "otagw/smpp/esme.hpp"
 #include "provider/providers.hpp"
 #include "provider/result_callbacks.hpp"
+#include "requests/cap_loads.hpp"
 #include "requests/card_keys.hpp"
 #include "requests/catalog.hpp"
 #include "requests/latency.hpp"
@@ -53,7 +54,8 @@ public:
     // `vault` seals the provider's personalisation data in the stored working data.
     RequestPipeline(uv_loop_t* loop, db::Store& store, Transactions& transactions, Catalog& catalog,
                     const GatewayConfig& config, Providers& providers, ResultCallbacks& callbacks,
-                    const db::KeyVault& vault, const Clock& clock = SystemClock::instance());
+                    const db::KeyVault& vault, const CapLoads& caps,
+                    const Clock& clock = SystemClock::instance());
     ~RequestPipeline();
 
     void set_esme(smpp::Esme* esme) { esme_ = esme; }
@@ -95,7 +97,10 @@ private:
     void settle(Live& l);
     void execute(Live& l, const Action& a);
     void ask_provider(Live& l);
-    void send_packet(Live& l, Phase phase);
+    void send_packet(Live& l, Phase phase, uint32_t index);
+    // An install of an application with a CAP file loads it first unless the card holds it.
+    void plan_load(Live& l);
+    void record_load_file(Live& l);
     void start_timer(Live& l, RequestTimer timer, int64_t ms);
     void record_card_state(Live& l, const Action& a);
     void finish(Live& l, Outcome outcome);
@@ -123,6 +128,7 @@ private:
     Providers& providers_;
     ResultCallbacks& callbacks_;
     const db::KeyVault& vault_;
+    const CapLoads& caps_;
     const Clock& clock_;
     RequestFsm fsm_;
     smpp::Esme* esme_ = nullptr;

@@ -84,6 +84,7 @@ public:
 
     Result<std::vector<CardTar>> card_tars(int64_t card_id) override;
     Result<std::vector<LoadFile>> card_load_files(int64_t card_id) override;
+    Status set_card_load_files(int64_t card_id, const std::vector<LoadFile>& files) override;
     Result<std::vector<CardApp>> card_apps(int64_t card_id) override;
     Status put_card_app(int64_t card_id, const CardApp& app) override;
 

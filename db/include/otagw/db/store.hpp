@@ -103,8 +103,8 @@ struct CardFilter {
 
 enum class PutOutcome { Inserted, Unchanged };
 
-// An application request. Unfinished states: accepted, provider, approved, sent, reconciling;
-// finished: done, refused, failed.
+// An application request. Unfinished states: accepted, provider, approved, loading, sent,
+// reconciling; finished: done, refused, failed.
 struct Request {
     int64_t id = 0;
     std::string idempotency_key; // empty: none
@@ -264,6 +264,8 @@ public:
     // ---- card contents ----
     virtual Result<std::vector<CardTar>> card_tars(int64_t card_id) = 0;
     virtual Result<std::vector<LoadFile>> card_load_files(int64_t card_id) = 0;
+    // The card's load files as the card last told (a load, a DELETE with related objects).
+    virtual Status set_card_load_files(int64_t card_id, const std::vector<LoadFile>& files) = 0;
     virtual Result<std::vector<CardApp>> card_apps(int64_t card_id) = 0;
     virtual Status put_card_app(int64_t card_id, const CardApp& app) = 0; // insert or replace
 
