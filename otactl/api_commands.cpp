@@ -346,7 +346,8 @@ int inventory_import(const ApiOptions& o, const std::string& file, bool skip_bad
 
 struct RequestArgs {
     std::string msisdn, iccid, app, aid, op, language, key;
-    double wait = -1; // seconds; < 0: do not wait
+    bool related = false; // terminate: DELETE of the load file with its related objects
+    double wait = -1;     // seconds; < 0: do not wait
 };
 
 bool finished(const Json& r) {
@@ -402,6 +403,8 @@ int request_create(const ApiOptions& o, const RequestArgs& a) {
         body["aid"] = a.aid;
     if (!a.language.empty())
         body["language"] = a.language;
+    if (a.related)
+        body["related"] = true;
     http::ClientRequest req{"POST", "/v1/requests", {}, body.dump(), {}};
     req.headers.emplace_back("Content-Type", "application/json");
     if (!a.key.empty())
@@ -548,6 +551,9 @@ void add_api_commands(CLI::App& app, int& exit_code) {
         create->add_option("--op", a->op, "activate, suspend, resume, terminate, query or install")
             ->required();
         create->add_option("--language", a->language, "of the reply SMS: en (default) or zh");
+        create->add_flag("--related", a->related,
+                         "terminate: delete the application's load file with its related objects "
+                         "(every instance of the package; GP 2.3 §11.2.2.1)");
         create->add_option("--idempotency-key", a->key,
                            "the same key again returns the first request instead of a new one");
         create->add_option("--wait", a->wait, "wait up to this many seconds for the outcome")

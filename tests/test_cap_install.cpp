@@ -10,6 +10,7 @@
 //  - kill -9 of the daemon in the middle of the load, at several points: resumed, installed;
 //  - a card without the memory: failed card_refused_6a84, nothing on the card;
 //  - a campaign: installed on every card that lacks it, skipped on those that have it;
+//  - DELETE of the load file with its related objects: gone from the card and the inventory;
 //  - no card ever saw a counter twice (no PoR status 02).
 #include "gatewayd_harness.hpp"
 
@@ -272,6 +273,31 @@ void test_campaign_installs_where_missing(void**) {
     assert_int_equal(stats["counters"].value("sim:por:status:02", 0), 0);
 }
 
+// DELETE of the load file with its related objects: the applet and the package leave the card
+// and the inventory; installed again afterwards, the package is loaded again.
+void test_delete_with_related_objects(void**) {
+    const size_t c = 6;
+    assert_installed(c);
+    auto deleted = otactl("request create --msisdn " + msisdn(c) +
+                          " --app 09 --op terminate --related --wait 30");
+    if (deleted.status != 0)
+        fail_msg("terminate --related: %s%s", deleted.out.c_str(), deleted.err.c_str());
+    assert_nothing_loaded(c);
+    assert_string_equal(gateway_app_state(iccid(c), kEmptyApplet).c_str(), "terminated");
+    const Json view = api("GET", "/v1/cards/" + iccid(c)).json();
+    for (const auto& f : view["load_files"])
+        assert_false(f["aid"] == kEmptyPackage);
+    // related only with terminate, refused with what is wrong
+    const Json bad = post_request(
+        {{"msisdn", msisdn(c)}, {"app", "09"}, {"operation", "query"}, {"related", true}});
+    assert_int_equal(bad["http_status"].get<int>(), 400);
+    // Installed again: loaded again (the inventory no longer lists the package).
+    const Json again = wait_request(install(c)["id"], 30, *g->daemon);
+    assert_string_equal(again["state"].get<std::string>().c_str(), "done");
+    assert_true(again["load"]["blocks_done"].get<int>() > 0);
+    assert_installed(c);
+}
+
 } // namespace
 
 int main() {
@@ -282,6 +308,7 @@ int main() {
         cmocka_unit_test(test_kill_9_in_the_middle),
         cmocka_unit_test(test_card_memory_full),
         cmocka_unit_test(test_campaign_installs_where_missing),
+        cmocka_unit_test(test_delete_with_related_objects),
     };
     return test::run_in_temp_dir("otagw-cap-install", g_dir, tests, setup, teardown);
 }

@@ -40,7 +40,6 @@ sim::Uicc make_card() {
     c.tars.push_back({{0, 0, 0}, sim::TarKind::Isd, {}, 0x16});
     const auto* wallet = sim::find_module_by_name("canteen-wallet");
     c.preinstall(*wallet, wallet->instance, 0x03);
-    c.load_files.push_back({wallet->load_file, {wallet->module}});
     return c;
 }
 
@@ -145,6 +144,22 @@ void test_canteen_flows_on_a_card(void**) {
     assert_true(r.answer.completed);
     assert_string_equal(r.state.c_str(), "active");
     assert_int_equal(*card_life_cycle(card), 0x07);
+
+    // Terminate with related objects: DELETE of the load file, P2 80 (GP 2.3 §11.2.2.1): the
+    // package and every instance of it go.
+    OperationInput related;
+    related.related = true;
+    auto script = operation_script(Operation::Terminate, canteen(), related);
+    assert_ok(script);
+    assert_string_equal((*script)[0].hex().c_str(), "80e40080094f07f04f544147010100");
+    r = run(card, Operation::Terminate, 7, related);
+    assert_true(r.answer.completed);
+    assert_string_equal(r.state.c_str(), "terminated");
+    assert_null(card.find_load_file(hex("f04f5441470101")));
+    db::Application no_elf = canteen();
+    no_elf.load_file_aid.clear();
+    assert_error_contains(operation_script(Operation::Terminate, no_elf, related),
+                          "names no load file");
 }
 
 void test_refused_command_is_reported(void**) {

@@ -446,6 +446,11 @@ http::Response Api::create_request(const http::Request& r, const std::string& wh
             return error(400, std::string("body: ") + key + " must be a string (at most 64)");
         *field = body[key].get<std::string>();
     }
+    if (body.contains("related")) {
+        if (!body["related"].is_boolean())
+            return error(400, "body: related must be true or false");
+        n.related = body["related"].get<bool>();
+    }
     if (n.source.empty())
         n.source = "api";
     if (n.source != "api" && n.source != "otactl" && n.source != "provider")

@@ -18,6 +18,10 @@ Result<CheckedRequest> check_request(const NewRequest& n, db::Store& store, Cata
         return make_error("give the card by msisdn or iccid", Errc::Invalid);
     if (n.app_code.empty() && n.app_aid.empty() && !refused_already)
         return make_error("give the application by its code (app) or its AID (aid)", Errc::Invalid);
+    if (n.related && op != Operation::Terminate)
+        return make_error("related: only a terminate deletes the load file with its related "
+                          "objects",
+                          Errc::Invalid);
 
     CheckedRequest c;
     db::Request& r = c.row;
@@ -34,6 +38,7 @@ Result<CheckedRequest> check_request(const NewRequest& n, db::Store& store, Cata
     d.app_code = n.app_code;
     d.campaign_id = n.campaign_id;
     d.campaign_seq = n.campaign_seq;
+    d.related = n.related;
     Reason reason = n.refusal;
     std::string message = n.refusal_message;
     auto refuse = [&](ReasonCode code, std::string why) {
@@ -98,6 +103,9 @@ Result<CheckedRequest> check_request(const NewRequest& n, db::Store& store, Cata
                        (n.app_aid.empty() ? "with code " + n.app_code : "with AID " + n.app_aid) +
                        " in the catalog");
     }
+    if (app && n.related && app->load_file_aid.empty())
+        refuse(ReasonCode::BadRequest,
+               "application " + app->name + " names no load file to delete with it");
     if (app) {
         r.app_aid = app->aid;
         d.app_code = app->code;

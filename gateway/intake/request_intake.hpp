@@ -28,6 +28,7 @@ struct NewRequest {
     std::string app_aid;  // the instance AID
     std::string operation;
     std::string language = "en"; // of the reply SMS
+    bool related = false;        // terminate: DELETE of the load file with its related objects
     Reason refusal;              // already refused at intake (an SMS that is no request)
     std::string refusal_message;
     int64_t campaign_id = 0; // a campaign's target (source "campaign"): no reply SMS, bulk lane

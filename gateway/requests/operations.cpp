@@ -83,7 +83,16 @@ Result<std::vector<Apdu>> operation_script(Operation op, const db::Application& 
         script.push_back(gp::set_application_lock(*instance, op == Operation::Suspend));
         break;
     case Operation::Terminate:
-        script.push_back(gp::delete_object(*instance, false));
+        if (input.related) { // the package and every instance of it (GP 2.3 §11.2.2.1)
+            if (app.load_file_aid.empty())
+                return make_error("catalog: application " + app.name +
+                                  " names no load file to delete");
+            Aid load_file;
+            OTAGW_TRY_ASSIGN(load_file, aid_of(app.load_file_aid, "load-file"));
+            script.push_back(gp::delete_object(load_file, true));
+        } else {
+            script.push_back(gp::delete_object(*instance, false));
+        }
         break;
     case Operation::Query:
         break;
@@ -129,7 +138,8 @@ Result<std::vector<ota::Apdu>> packet_script(const RequestContext& ctx, const db
     case Phase::Operation:
         break;
     }
-    return operation_script(ctx.operation, app, OperationInput{ctx.data.personalisation});
+    return operation_script(ctx.operation, app,
+                            OperationInput{ctx.data.personalisation, ctx.data.related});
 }
 
 } // namespace otagw::gateway

@@ -22,6 +22,8 @@ struct OperationInput {
     // activate: the personalisation data for STORE DATA, DGI-formatted (GP §11.11.2.1), as the
     // provider returned it; empty sends no STORE DATA.
     Bytes personalisation;
+    // terminate: DELETE of the load file with its related objects instead of the instance.
+    bool related = false;
 };
 
 // The script for `op` on `app`, GET STATUS of the application last.

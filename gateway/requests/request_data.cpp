@@ -35,6 +35,7 @@ constexpr const char* kCardState = "state";
 constexpr const char* kPorStatus = "por_status";
 constexpr const char* kRefusal = "refusal"; // SW, 4 hex digits
 constexpr const char* kMessage = "message";
+constexpr const char* kRelated = "related"; // true: DELETE of the load file and related
 // {"next": N, "blocks_done": N, "blocks": N, "restarts": N, "started": bool, "loaded": bool}
 constexpr const char* kLoad = "load";
 
@@ -161,6 +162,8 @@ std::string encode_request_data(const RequestData& d) {
     }
     if (!d.sealed_personalisation.empty())
         w.text(kPerso, to_hex(d.sealed_personalisation));
+    if (d.related)
+        w.raw(kRelated, "true");
     w.number(kSends, d.sends);
     w.number(kResyncs, d.resyncs);
     w.number(kAudits, d.audits);
@@ -238,6 +241,11 @@ Result<RequestData> decode_request_data(std::string_view text) {
         if (!bytes)
             return Reader::wrong(key, "hex");
         *field = std::move(*bytes);
+    }
+    if (const Json* rel = r.get(kRelated)) {
+        if (!rel->is_boolean())
+            return Reader::wrong(kRelated, "true or false");
+        d.related = rel->get<bool>();
     }
     OTAGW_TRY_STATUS(r.number(kSends, d.sends));
     OTAGW_TRY_STATUS(r.number(kResyncs, d.resyncs));

@@ -167,6 +167,9 @@ struct RequestData {
     std::string app_code, app_name;
     CardAppState from_state; // the application's state when the request was accepted
     int64_t campaign_id = 0, campaign_seq = 0;
+    // terminate: DELETE of the application's load file with its related objects (GP 2.3
+    // §11.2.2.1, P2 b8): every instance of the package goes, and the package.
+    bool related = false;
     // From the provider: DGI-coded personalisation for STORE DATA (activate). Secret: kept in
     // memory, stored only sealed (the shell seals it under the master key), dropped when the
     // request ends.

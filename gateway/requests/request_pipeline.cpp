@@ -417,6 +417,37 @@ void RequestPipeline::record_load_file(Live& l) {
         fail_quietly("load files", st.error());
 }
 
+void RequestPipeline::forget_load_file(Live& l) {
+    const std::string& elf = l.app.load_file_aid;
+    auto files = store_.card_load_files(l.row.card_id);
+    if (!files)
+        return fail_quietly("load files", files.error());
+    std::erase_if(*files, [&](const db::LoadFile& f) { return f.aid == elf; });
+    if (Status st = store_.set_card_load_files(l.row.card_id, *files); !st)
+        return fail_quietly("load files", st.error());
+    auto apps = store_.card_apps(l.row.card_id);
+    if (!apps)
+        return fail_quietly("card applications", apps.error());
+    for (db::CardApp a : *apps) {
+        if (a.aid == l.app.aid || a.load_file_aid != elf || a.state == "absent" ||
+            a.state == "terminated")
+            continue;
+        a.state = CardAppState{AppState::Terminated}.name();
+        a.life_cycle.reset();
+        a.updated_at = clock_.now_ms();
+        a.kvn = l.ctx.kvn;
+        a.counter = l.ctx.data.learned_counter;
+        if (Status st = store_.put_card_app(l.row.card_id, a); !st)
+            return fail_quietly("card application state", st.error());
+        audit("daemon", "app.state", subject(l),
+              a.aid + " is terminated: deleted with load file " + elf + " (request " +
+                  std::to_string(l.ctx.id) + ")");
+    }
+    audit("daemon", "app.load_file_deleted", subject(l),
+          "load file " + elf + " deleted with its related objects (request " +
+              std::to_string(l.ctx.id) + ")");
+}
+
 void RequestPipeline::send_packet(Live& l, Phase phase, uint32_t index) {
     if (!esme_)
         return l.queue.push_back(not_sent(ReasonCode::NoSmsc, "no SMSC bind is configured"));
@@ -543,6 +574,8 @@ void RequestPipeline::finish(Live& l, Outcome outcome) {
     latency_.forget(l.ctx.id);
     if (l.cap && l.ctx.data.load && l.ctx.data.load->loaded)
         record_load_file(l);
+    if (outcome == Outcome::Done && l.ctx.operation == Operation::Terminate && l.ctx.data.related)
+        forget_load_file(l);
     const std::string state = outcome_name(outcome);
     const std::string reason = l.ctx.reason.name();
     const std::string& message = l.ctx.data.message;

@@ -101,6 +101,8 @@ private:
     // An install of an application with a CAP file loads it first unless the card holds it.
     void plan_load(Live& l);
     void record_load_file(Live& l);
+    // A terminate with related objects done: the load file and its other instances are gone.
+    void forget_load_file(Live& l);
     void start_timer(Live& l, RequestTimer timer, int64_t ms);
     void record_card_state(Live& l, const Action& a);
     void finish(Live& l, Outcome outcome);
