@@ -879,10 +879,10 @@ Status validate_config(const GatewayConfig& c) {
             return make_error("application " + a.name + ": provider " + a.provider +
                               " is not configured");
     }
-    for (const auto& [name, path] : c.cap_files)
+    for (const auto& cap : c.cap_files)
         if (std::none_of(c.applications.begin(), c.applications.end(),
-                         [&](const db::Application& a) { return a.name == name; }))
-            return make_error("cap " + path + " names no application " + name);
+                         [&](const db::Application& a) { return a.name == cap.first; }))
+            return make_error("cap " + cap.second + " names no application " + cap.first);
     CapLoads caps; // each CAP file read and checked against its catalog entry
     OTAGW_TRY_STATUS(caps.read(c));
     for (const auto& p : c.providers)

@@ -151,15 +151,15 @@ Result<CapLoad> read_cap_load(const db::Application& app, const std::string& pat
 
 Status CapLoads::read(const GatewayConfig& config) {
     loads_.clear();
-    for (const auto& [name, path] : config.cap_files) {
+    for (const auto& cap : config.cap_files) {
         auto app = std::find_if(config.applications.begin(), config.applications.end(),
-                                [&](const db::Application& a) { return a.name == name; });
+                                [&](const db::Application& a) { return a.name == cap.first; });
         if (app == config.applications.end())
             continue; // removed with its application
-        auto load = read_cap_load(*app, path, config.ota);
+        auto load = read_cap_load(*app, cap.second, config.ota);
         if (!load)
             return load.take_error();
-        loads_.emplace(name, std::move(*load));
+        loads_.emplace(cap.first, std::move(*load));
     }
     return {};
 }
