@@ -1016,6 +1016,25 @@ void test_load_file_already_there(void**) {
     assert_string_equal(request_state_name(h.ctx.state), "done");
 }
 
+// The inventory says the card holds the load file, the card says not (INSTALL [for install]
+// answers 6A88): the load goes first after all.
+void test_inventory_wrong_about_the_load_file(void**) {
+    Install h;
+    h.ctx.data.load->loaded = true; // as the shell sets it from the inventory
+    h.feed(Event(EventKind::Start));
+    assert_told(h, "send operation; record pending:install @1");
+    h.round_trip(h.last());
+    assert_told(h, "start por-timeout 3000; count ota:load_file_missing; record absent @1; stop "
+                   "por-timeout; send clean; record pending:install @2");
+    h.round_trip(h.last());
+    assert_told(h, "start por-timeout 3000; stop por-timeout; count ota:load_restart; audit "
+                   "app.load_restart; send load 0");
+    h.load_from(0);
+    h.round_trip(h.last());
+    assert_string_equal(request_state_name(h.ctx.state), "done");
+    assert_string_equal(card_app_state(h, kLoyalty).c_str(), "selectable");
+}
+
 // Memory: refused at INSTALL [for load] (nothing loaded), or at a LOAD (what the card kept is
 // deleted, then the request fails with the card's word).
 void test_card_memory_full(void**) {
@@ -1117,6 +1136,7 @@ int main() {
         cmocka_unit_test(test_install_loads_the_cap),
         cmocka_unit_test(test_interrupted_load_is_cleaned_and_restarted),
         cmocka_unit_test(test_load_file_already_there),
+        cmocka_unit_test(test_inventory_wrong_about_the_load_file),
         cmocka_unit_test(test_card_memory_full),
         cmocka_unit_test(test_load_not_sent_or_refused),
         cmocka_unit_test(test_working_data_round_trip),

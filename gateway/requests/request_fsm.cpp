@@ -460,6 +460,15 @@ void apply_answer(Step& s, const SentPacket& p, const CardPor& por) {
             return s.finish(Outcome::Done, {});
         return s.finish(Outcome::Failed, Reason::card_state(state));
     }
+    if (s.ctx.loads() && p.phase == Phase::Operation && a.failed_command == 0 &&
+        a.failed_sw == 0x6a88) {
+        // INSTALL [for install] finds no load file (GP 2.3 §11.5.3.2): the inventory said the
+        // card held it, the card says not. Load it (after deleting what a load may have left).
+        s.count("ota:load_file_missing");
+        s.learn(p, s.d.from_state, s.d.known_life_cycle);
+        s.stop_timer(RequestTimer::Por);
+        return load_file_absent(s);
+    }
     // The card stopped the script at a command.
     s.d.message = "the card answered " + hex4(a.failed_sw) + " to command " +
                   std::to_string(a.failed_command + 1) + " of " + std::to_string(a.script_length);
@@ -760,8 +769,10 @@ const Transition kTable[] = {
     {S::Approved, E::Cancel, on_cancel, "withdrawn", kFails},
 
     {S::Sent, E::Resume, on_resume_waiting, "wait out the PoR's time", 0},
-    {S::Sent, E::Queued, on_queued, "the audit's packet is written, or the operation's again",
-     states_mask({S::Reconciling})},
+    {S::Sent, E::Queued, on_queued,
+     "the audit's packet is written, the operation's again, or a load's clean-up (the card has "
+     "no load file after all)",
+     states_mask({S::Reconciling, S::Loading})},
     {S::Sent, E::NotSent, on_not_sent, "no packet could be made", kFails},
     {S::Sent, E::Submitted, on_submitted, "the PoR's time runs", 0},
     {S::Sent, E::SubmitFailed, on_submit_failed, "the SMSC refused it", kFails},
