@@ -930,6 +930,68 @@ struct Install : Harness {
     }
 };
 
+// The plan: every packet's script within max-segments SMS, INSTALL [for load] first, the LOAD
+// blocks numbered from 0 in order, P1 80 on the last only, their data the load file data block
+// exactly; a package beyond 256 blocks is refused with why.
+void test_load_plan(void**) {
+    const CapLoad& cap = loyalty_cap();
+    for (uint32_t segments : {1u, 2u, 4u, 8u}) {
+        OtaConfig ota;
+        ota.max_segments = segments;
+        auto packets = plan_load(cap.cap.package.aid, cap.load_file_data_block, ota);
+        assert_ok(packets);
+        Bytes joined;
+        unsigned number = 0;
+        for (size_t i = 0; i < packets->size(); i++) {
+            const auto& script = (*packets)[i].script;
+            size_t bytes = 0;
+            for (const auto& a : script)
+                bytes += a.encode().size();
+            assert_true(bytes <= script_capacity(segments));
+            // Secured as the daemon does (AES, CC, ciphered, counter): within the SMS allowed.
+            ota::CommandHeader h;
+            h.spi = *ota::Spi::parse("1639");
+            h.kic = h.kid = 0x12;
+            h.counter = 0xffffffffff;
+            const Bytes key(16, 0x5a);
+            Bytes packet;
+            assert_ok(ota::build_command_packet(h, ota::OtaKeys::create(0x12, key, 0x12, key),
+                                                ota::ram::compact_script(script), packet));
+            auto sms = ota::sms::segment_command_packet(packet, 1);
+            assert_ok(sms);
+            assert_true(sms->size() <= segments);
+            for (size_t j = 0; j < script.size(); j++) {
+                if (i == 0 && j == 0) {
+                    assert_int_equal(script[0].ins, 0xe6);
+                    assert_int_equal(script[0].p1, 0x02); // [for load]
+                    continue;
+                }
+                assert_int_equal(script[j].ins, 0xe8);
+                assert_int_equal(script[j].p2, number++);
+                const bool last = i + 1 == packets->size() && j + 1 == script.size();
+                assert_int_equal(script[j].p1, last ? 0x80 : 0x00);
+                append(joined, script[j].data);
+            }
+        }
+        assert_true(joined == cap.load_file_data_block);
+    }
+    assert_int_equal(script_capacity(1), 90);
+    assert_int_equal(script_capacity(4), 487);
+    // 256 blocks of at most 255 bytes: a package of 70 000 bytes does not fit.
+    ::test::cap::Package big;
+    big.aid = hex("f0112233440b");
+    big.applets = {hex("f0112233440b01")};
+    big.method_size = 70000;
+    OtaConfig ota;
+    ota.max_segments = 16;
+    assert_error_contains(
+        plan_load(*ota::Aid::parse("f0112233440b"), big.load_file_data_block(), ota),
+        "needs more than 256 LOAD blocks");
+    ota.max_segments = 1;
+    ota.load_hash = OtaConfig::LoadHash::Sha256; // INSTALL [for load] still fits one SMS
+    assert_ok(plan_load(cap.cap.package.aid, cap.load_file_data_block, ota));
+}
+
 void test_install_loads_the_cap(void**) {
     Install h;
     assert_true(h.load_packets() >= 4);
@@ -1133,6 +1195,7 @@ int main() {
         cmocka_unit_test(test_failures_while_reconciling),
         cmocka_unit_test(test_audit_refused_and_resynchronised),
         cmocka_unit_test(test_resume_in_every_unfinished_state),
+        cmocka_unit_test(test_load_plan),
         cmocka_unit_test(test_install_loads_the_cap),
         cmocka_unit_test(test_interrupted_load_is_cleaned_and_restarted),
         cmocka_unit_test(test_load_file_already_there),
