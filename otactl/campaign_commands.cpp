@@ -378,7 +378,9 @@ void add_campaign_commands(CLI::App& app, const std::shared_ptr<ApiOptions>& o, 
                   "nothing created then)");
     auto a = std::make_shared<CreateArgs>();
     create->add_option("--name", a->name, "a unique name")->required();
-    create->add_option("--op", a->op, "install, lock, unlock, delete, audit or activate")
+    create
+        ->add_option("--op", a->op,
+                     "install, lock, unlock, delete, delete-package, audit or activate")
         ->required();
     create->add_option("--aid", a->aid, "the application's instance AID, hex")->required();
     create->add_option("--targets", a->targets,

@@ -12,7 +12,8 @@
 //    card_refused_6a84, nothing on the card;
 //  - a campaign over 10 000 cards: installed on every card that lacks it, skipped on those that
 //    have it; the cards and the gateway agree card by card;
-//  - DELETE of the load file with its related objects: gone from the card and the inventory;
+//  - DELETE of the load file with its related objects, by a request and by a campaign: gone
+//    from the card and the inventory;
 //  - no card ever saw a counter twice (no PoR status 02).
 #include <set>
 #include <sstream>
@@ -329,6 +330,31 @@ void test_campaign_installs_where_missing(void**) {
     assert_int_equal(stats["counters"].value("sim:por:status:02", 0), 0);
 }
 
+// A campaign deleting the package from cards 100-199: gone from those cards and from the
+// gateway's inventory, still on the others; the cards and the gateway agree.
+void test_campaign_deletes_the_package(void**) {
+    std::ofstream targets(g_dir + "/delete.txt");
+    for (size_t c = 100; c < 200; c++)
+        targets << iccid(c) << "\n";
+    targets.close();
+    auto created = otactl("campaign create --name empty-gone --op delete-package --aid " +
+                          std::string(kEmptyApplet) + " --targets delete.txt --start");
+    if (created.status != 0)
+        fail_msg("campaign: %s%s", created.out.c_str(), created.err.c_str());
+    auto followed = otactl("campaign status empty-gone --follow --interval 1");
+    if (followed.status != 0)
+        fail_msg("campaign: %s%s", followed.out.c_str(), followed.err.c_str());
+    const Json status = api("GET", "/v1/campaigns/empty-gone").json();
+    assert_int_equal(status["counts"].value("succeeded", 0), 100);
+    const auto cards = installed_on_cards(), gateway = installed_in_gateway();
+    assert_int_equal(cards.size(), g->cards.size() - 1 - 100);
+    assert_true(cards == gateway);
+    for (size_t c = 100; c < 200; c += 33) {
+        assert_nothing_loaded(c);
+        assert_string_equal(gateway_app_state(iccid(c), kEmptyApplet).c_str(), "terminated");
+    }
+}
+
 // DELETE of the load file with its related objects: the applet and the package leave the card
 // and the inventory; installed again afterwards, the package is loaded again.
 void test_delete_with_related_objects(void**) {
@@ -364,6 +390,7 @@ int main() {
         cmocka_unit_test(test_kill_9_in_the_middle),
         cmocka_unit_test(test_card_memory_full),
         cmocka_unit_test(test_campaign_installs_where_missing),
+        cmocka_unit_test(test_campaign_deletes_the_package),
         cmocka_unit_test(test_delete_with_related_objects),
     };
     return test::run_in_temp_dir("otagw-cap-install", g_dir, tests, setup, teardown);

@@ -705,6 +705,7 @@ void CampaignEngine::launch(Run& run, db::CampaignTarget t, bool audit_first) {
     n.iccid = t.iccid;
     n.app_aid = run.c.app_aid;
     n.operation = operation_name(audit_first ? Operation::Query : run.op);
+    n.related = !audit_first && run.c.operation == kDeletePackage;
     n.campaign_id = run.c.id;
     n.campaign_seq = t.seq;
     TargetFacts facts = facts_of(run, t);

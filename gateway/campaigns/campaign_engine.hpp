@@ -42,7 +42,7 @@ namespace otagw::gateway {
 // A campaign as the operator asks for it.
 struct CampaignSpec {
     std::string name;
-    std::string operation; // install, lock, unlock, delete, audit, activate
+    std::string operation; // install, lock, unlock, delete, delete-package, audit, activate
     std::string aid;       // the application's instance AID (hex)
     std::string targets;   // the target file's text, or
     std::string targets_name;

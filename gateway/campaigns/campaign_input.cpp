@@ -51,7 +51,7 @@ std::optional<Operation> campaign_operation(std::string_view name) {
         return Operation::Suspend;
     if (name == "unlock")
         return Operation::Resume;
-    if (name == "delete")
+    if (name == "delete" || name == kDeletePackage)
         return Operation::Terminate;
     if (name == "audit")
         return Operation::Query;

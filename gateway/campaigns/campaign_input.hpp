@@ -15,7 +15,11 @@ namespace otagw::gateway {
 
 // install, lock (suspend), unlock (resume), delete (terminate), audit (query), activate.
 std::optional<Operation> campaign_operation(std::string_view name);
-constexpr const char* kCampaignOperations = "install, lock, unlock, delete, audit or activate";
+constexpr const char* kCampaignOperations =
+    "install, lock, unlock, delete, delete-package, audit or activate";
+// delete-package: DELETE of the application's load file with its related objects (a terminate
+// with related, GP 2.3 §11.2.2.1).
+constexpr const char* kDeletePackage = "delete-package";
 
 // One card named by a target file line.
 struct TargetRef {

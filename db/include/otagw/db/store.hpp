@@ -157,7 +157,7 @@ struct ProviderCallback {
 struct Campaign {
     int64_t id = 0;
     std::string name;
-    std::string operation; // install, lock, unlock, delete, audit, activate
+    std::string operation; // install, lock, unlock, delete, delete-package, audit, activate
     std::string app_aid;
     std::string selection; // "file <name>" or "filter <expression>"
     double rate = 0;       // targets started per second; 0: no limit
