@@ -262,8 +262,8 @@ void test_bad_target_file_is_reported_line_by_line(void**) {
     r = otactl("campaign create --name x --op reboot --aid " + std::string(kTransit) +
                " --filter app=02");
     assert_int_equal(r.status, 1);
-    assert_true(r.err.find("op: 'reboot' is not install, lock, unlock, delete, audit or "
-                           "activate") != std::string::npos);
+    assert_true(r.err.find("op: 'reboot' is not install, lock, unlock, delete, delete-package, "
+                           "audit or activate") != std::string::npos);
     r = otactl("campaign create --name x --op lock --aid " + std::string(kTransit) +
                " --filter colour=red");
     assert_true(r.err.find("filter: unknown key 'colour'") != std::string::npos);
