@@ -122,7 +122,7 @@ bool read_install_params(ByteView params, ToolkitAccess& out) {
 // INSTALL [for load]'s load parameters (GP 2.3 §11.5.2.3.7): 'EF' system specific parameters,
 // of which 'C6' (non-volatile code) and 'C8' (non-volatile data) tell the memory the load file
 // will take. Absent: nothing is known before the blocks come.
-bool read_memory_needed(ByteView params, std::optional<uint32_t>& needed) {
+bool read_memory_needed(ByteView params, std::optional<uint64_t>& needed) {
     if (params.empty())
         return true;
     auto top = tlv::parse_ber_tlvs(params);
@@ -142,7 +142,7 @@ bool read_memory_needed(ByteView params, std::optional<uint32_t>& needed) {
         uint32_t v = 0;
         for (uint8_t b : t.value)
             v = v << 8 | b;
-        needed = needed.value_or(0) + v;
+        needed = needed.value_or(0) + v; // a few u32 in one APDU: no overflow in 64 bits
     }
     return true;
 }
@@ -307,7 +307,7 @@ RApdu Uicc::install(const CApdu& apdu, ScriptContext& ctx) {
         // This card starts no load over an unfinished one: its manager deletes that first.
         if (find_load_file(f1) || find_app(f1) || loading)
             return RApdu::status(kSwConditions);
-        std::optional<uint32_t> needed;
+        std::optional<uint64_t> needed;
         if (!read_memory_needed(f4, needed))
             return RApdu::status(kSwIncorrectData);
         if (needed && *needed > memory - memory_used())
