@@ -200,6 +200,17 @@ void test_lost_por_in_the_middle(void**) {
     assert_true(sim_control(g->control, "fault latency=300").value("ok", false));
     const Json r = install(c);
     wait_loading(r["id"], 1);
+    // The operator sees the progress in the VTY.
+    {
+        Vty vty;
+        std::string shown;
+        for (const auto& line : vty.run("show requests"))
+            shown += line + "\n";
+        const std::string want = "request " + std::to_string(r["id"].get<int64_t>()) + " loading";
+        if (shown.find(want) == std::string::npos ||
+            shown.find(", load blocks ") == std::string::npos)
+            fail_msg("show requests:\n%s", shown.c_str());
+    }
     // Every PoR is lost for a while: the one of packet 2 (or 3), and the first audit's.
     assert_true(sim_control(g->control, "fault mo-loss=1").value("ok", false));
     assert_true(eventually(
