@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "otagw/ota/cap_file.hpp"
+#include "otagw/ota/globalplatform.hpp"
 
 using namespace otagw;
 using namespace otagw::ota;
@@ -16,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const Bytes block = cap->load_file_data_block(descriptor);
         if (block.empty() || block[0] != 0xc4)
             std::abort();
-        auto apdus = cap::load_commands(block, 1 + size % 255);
+        auto apdus = gp::load_commands(block, 1 + size % 255);
         if (!apdus)
             continue;
         Bytes joined;

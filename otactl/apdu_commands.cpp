@@ -149,7 +149,7 @@ void add_apdu_commands(CLI::App& app) {
                         std::istreambuf_iterator<char>());
         const cap::CapFile file = take(cap::read(zip), "--cap");
         const Bytes block = file.load_file_data_block(ld->with_descriptor);
-        const auto apdus = take(cap::load_commands(block, ld->block_size), "--block-size");
+        const auto apdus = take(gp::load_commands(block, ld->block_size), "--block-size");
         Json applets = Json::array(), imports = Json::array(), hex = Json::array();
         for (const Aid& a : file.applets)
             applets.push_back(a.hex());

@@ -9,6 +9,7 @@
 
 #include "cap_builder.hpp"
 #include "otagw/ota/cap_file.hpp"
+#include "otagw/ota/globalplatform.hpp"
 #include "test_support.hpp"
 
 using namespace otagw;
@@ -86,7 +87,7 @@ void test_built_packages(void**) {
 void test_load_blocks(void**) {
     const Bytes block = cap::read(empty_cap())->load_file_data_block(false);
     for (size_t size : {1u, 16u, 100u, 107u, 213u, 214u, 255u}) {
-        auto apdus = cap::load_commands(block, size);
+        auto apdus = gp::load_commands(block, size);
         assert_ok(apdus);
         const size_t count = (214 + size - 1) / size;
         assert_int_equal(apdus->size(), count);
@@ -103,12 +104,12 @@ void test_load_blocks(void**) {
         }
         assert_true(joined == block);
     }
-    auto three = cap::load_commands(block, 100);
+    auto three = gp::load_commands(block, 100);
     assert_string_equal((*three)[2].hex().substr(0, 12).c_str(), "80e880020e0c");
-    assert_error_contains(cap::load_commands(block, 0), "block size 0 is not 1 to 255");
-    assert_error_contains(cap::load_commands(block, 256), "block size 256");
+    assert_error_contains(gp::load_commands(block, 0), "block size 0 is not 1 to 255");
+    assert_error_contains(gp::load_commands(block, 256), "block size 256");
     // 287 one-byte blocks: P2 cannot number them.
-    assert_error_contains(cap::load_commands(cap::read(empty_cap())->load_file_data_block(true), 1),
+    assert_error_contains(gp::load_commands(cap::read(empty_cap())->load_file_data_block(true), 1),
                           "287 blocks");
 }
 

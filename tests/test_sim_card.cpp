@@ -139,7 +139,7 @@ std::vector<ota::Apdu> load_script(const char* elf, std::vector<const char*> mod
     std::vector<ota::Apdu> s;
     s.push_back(*ota::gp::install_for_load(
         {aid(elf), aid("a000000151000000"), std::move(hash), std::move(params), {}}));
-    auto blocks = ota::cap::load_commands(p.load_file_data_block(), block);
+    auto blocks = ota::gp::load_commands(p.load_file_data_block(), block);
     for (auto& b : *blocks)
         s.push_back(b);
     return s;
@@ -259,7 +259,7 @@ void test_loading(void**) {
     p.exports = true;
     p.method_size = 100;
     const Bytes block = p.load_file_data_block();
-    auto loads = *ota::cap::load_commands(block, 40);
+    auto loads = *ota::gp::load_commands(block, 40);
     assert_true(loads.size() >= 4);
     const ota::Apdu install = *ota::gp::install_for_load({aid(elf), std::nullopt, {}, {}, {}});
     // Script 1: INSTALL [for load] and two blocks; script 2: the rest. The load lasts across.
@@ -357,7 +357,7 @@ void test_loading(void**) {
     built::Package other = p;
     other.aid = hex("f0112233440b");
     std::vector<ota::Apdu> s{install};
-    auto other_loads = ota::cap::load_commands(other.load_file_data_block(), 200);
+    auto other_loads = ota::gp::load_commands(other.load_file_data_block(), 200);
     s.insert(s.end(), other_loads->begin(), other_loads->end());
     r = gw.send(card, s);
     assert_int_equal(last_sw(r), 0x6a80);

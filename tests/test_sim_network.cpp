@@ -278,7 +278,7 @@ void test_concatenated_command_and_por(void**) {
     std::vector<ota::Apdu> script;
     script.push_back(
         *ota::gp::install_for_load({aid("f04f5441470199"), aid("a000000151000000"), {}, {}, {}}));
-    auto blocks = ota::cap::load_commands(content, 120);
+    auto blocks = ota::gp::load_commands(content, 120);
     for (auto& b : *blocks)
         script.push_back(b);
     ota::gp::GetStatusRequest gs;

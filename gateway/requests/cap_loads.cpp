@@ -97,18 +97,11 @@ Result<std::vector<LoadPacket>> plan_load(const ota::Aid& package, ByteView bloc
         if (number > 255)
             return make_error("the load file data block of " + std::to_string(block.size()) +
                               " bytes needs more than 256 LOAD blocks");
-        const bool last = offset + n == block.size();
-        ota::Apdu load{ota::gp::kClaGp,
-                       ota::gp::kInsLoad,
-                       static_cast<uint8_t>(last ? 0x80 : 0x00),
-                       static_cast<uint8_t>(number),
-                       Bytes(block.begin() + static_cast<long>(offset),
-                             block.begin() + static_cast<long>(offset + n)),
-                       std::nullopt};
+        packets.back().script.push_back(ota::gp::load_command(
+            static_cast<uint8_t>(number), offset + n == block.size(), block.subspan(offset, n)));
         used += 5 + n;
         offset += n;
         number++;
-        packets.back().script.push_back(std::move(load));
         packets.back().blocks++;
     }
     return packets;

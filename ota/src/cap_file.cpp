@@ -181,27 +181,4 @@ Bytes CapFile::load_file_data_block(bool with_descriptor) const {
     return tlv::ber_tlv(0xc4, body);
 }
 
-Result<std::vector<Apdu>> load_commands(ByteView block, size_t block_size) {
-    if (block_size < 1 || block_size > 255)
-        return make_error("LOAD: block size " + std::to_string(block_size) + " is not 1 to 255");
-    const size_t count = (block.size() + block_size - 1) / block_size;
-    if (count == 0 || count > 256)
-        return make_error("LOAD: " + std::to_string(count) +
-                          " blocks; P2 numbers at most 256 (GP 2.3 §11.6.2.2): a larger block "
-                          "size is needed");
-    std::vector<Apdu> out;
-    for (size_t i = 0; i < count; i++) {
-        const ByteView part =
-            block.subspan(i * block_size, std::min(block_size, block.size() - i * block_size));
-        Apdu a;
-        a.cla = 0x80;
-        a.ins = 0xe8;
-        a.p1 = i + 1 == count ? 0x80 : 0x00;
-        a.p2 = static_cast<uint8_t>(i);
-        a.data.assign(part.begin(), part.end());
-        out.push_back(std::move(a));
-    }
-    return out;
-}
-
 } // namespace otagw::ota::cap

@@ -241,18 +241,36 @@ Result<std::vector<Apdu>> load_blocks(ByteView load_file, size_t max_block_size,
         return make_error("LOAD: load file too large");
     Bytes stream(dap_blocks.begin(), dap_blocks.end());
     tlv::append_ber_tlv(stream, 0xc4, load_file);
-    size_t count = (stream.size() + max_block_size - 1) / max_block_size;
-    if (count > 256)
+    std::vector<Apdu> out;
+    OTAGW_TRY_ASSIGN(out, load_commands(stream, max_block_size));
+    for (Apdu& a : out)
+        a.le = 0x00;
+    return out;
+}
+
+Apdu load_command(uint8_t number, bool last, ByteView block) {
+    return Apdu{kClaGp,
+                kInsLoad,
+                static_cast<uint8_t>(last ? 0x80 : 0x00),
+                number,
+                Bytes(block.begin(), block.end()),
+                std::nullopt};
+}
+
+Result<std::vector<Apdu>> load_commands(ByteView data, size_t block_size) {
+    if (block_size < 1 || block_size > kMaxShortData)
+        return make_error("LOAD: block size " + std::to_string(block_size) + " is not 1 to 255");
+    const size_t count = (data.size() + block_size - 1) / block_size;
+    if (count == 0 || count > 256)
         return make_error("LOAD: " + std::to_string(count) +
-                          " blocks needed, P2 numbers at most 256; use a larger block size");
+                          " blocks; P2 numbers at most 256 (GP 2.3 §11.6.2.2): a larger block "
+                          "size is needed");
     std::vector<Apdu> out;
     out.reserve(count);
     for (size_t i = 0; i < count; i++) {
-        size_t off = i * max_block_size;
-        size_t n = std::min(max_block_size, stream.size() - off);
-        uint8_t p1 = (i + 1 == count) ? 0x80 : 0x00; // §11.6.2.1: b8 = last block
-        out.push_back(Apdu{kClaGp, kInsLoad, p1, static_cast<uint8_t>(i),
-                           Bytes(stream.begin() + off, stream.begin() + off + n), 0x00});
+        const size_t off = i * block_size;
+        out.push_back(load_command(static_cast<uint8_t>(i), i + 1 == count,
+                                   data.subspan(off, std::min(block_size, data.size() - off))));
     }
     return out;
 }

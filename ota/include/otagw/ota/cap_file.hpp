@@ -3,7 +3,8 @@
 // package's components, each `tag u1, size u2, info[size]`. Read from the archive's bytes (no
 // file I/O here; libzip inflates), with the facts a load needs: package AID and version, applet
 // AIDs, imported packages; and the GlobalPlatform load file data block and LOAD commands made
-// from it (GP 2.3 §11.6). A broken or non-CAP archive gives an error naming what is wrong.
+// from it (GP 2.3 §11.6; the LOAD commands: gp::load_commands). A broken or non-CAP archive gives
+// an error naming what is wrong.
 #pragma once
 
 #include <array>
@@ -57,10 +58,5 @@ struct CapFile {
 
 // The archive's bytes; at most 8 MiB uncompressed in all (a CAP is kilobytes).
 Result<CapFile> read(ByteView zip);
-
-// LOAD commands for a load file data block: blocks of exactly `block_size` bytes (1-255; the
-// last one shorter), `80 E8 P1 P2 Lc data`, P1 '80' on the last block and '00' before, P2 the
-// block number from 0 (at most 256 blocks).
-Result<std::vector<Apdu>> load_commands(ByteView load_file_data_block, size_t block_size);
 
 } // namespace otagw::ota::cap

@@ -122,8 +122,15 @@ struct InstallParameters {
     Result<Bytes> encode() const;
 };
 
-// ---- LOAD (§11.6): the load file wrapped in 'C4' and cut into numbered blocks -------------------
-// `dap_blocks` (E2 TLVs) precede the C4 object when present. At most 256 blocks.
+// ---- LOAD (§11.6) -------------------------------------------------------------------------------
+// One block: `80 E8 P1 P2 Lc data`, P1 '80' on the last block and '00' before (§11.6.2.1), P2
+// the block number (§11.6.2.2). No Le.
+Apdu load_command(uint8_t number, bool last, ByteView block);
+// A load file data block ('C4' TLV, after DAP blocks if any) cut into LOAD commands of exactly
+// `block_size` bytes (1-255; the last one shorter), numbered from 0; at most 256 blocks.
+Result<std::vector<Apdu>> load_commands(ByteView data, size_t block_size);
+// The load file wrapped in 'C4' (after `dap_blocks`, E2 TLVs, when present) and cut as above,
+// each command with Le '00'.
 Result<std::vector<Apdu>> load_blocks(ByteView load_file, size_t max_block_size,
                                       ByteView dap_blocks = {});
 
