@@ -420,7 +420,7 @@ void after_audit(Step& s, CardAppState state) {
     s.finish(Outcome::Failed, Reason::card_state(state));
 }
 
-void load_file_absent(Step& s);
+void load_file_absent(Step& s, const SentPacket& p);
 
 // A PoR with status 00: the script's answer, for packet `p` of its phase.
 void apply_answer(Step& s, const SentPacket& p, const CardPor& por) {
@@ -444,9 +444,7 @@ void apply_answer(Step& s, const SentPacket& p, const CardPor& por) {
     if (s.ctx.loads() && p.phase == Phase::Audit && a.failed_command == 0 && !a.completed &&
         a.failed_sw == 0x6a88) {
         // The audit's first GET STATUS (of the load file) found nothing.
-        s.learn(p, s.d.from_state, s.d.known_life_cycle);
-        s.stop_timer(RequestTimer::Por);
-        return load_file_absent(s);
+        return load_file_absent(s, p);
     }
     if (a.registry_known) {
         if (s.ctx.loads() && p.phase == Phase::Audit)
@@ -465,9 +463,7 @@ void apply_answer(Step& s, const SentPacket& p, const CardPor& por) {
         // INSTALL [for install] finds no load file (GP 2.3 §11.5.3.2): the inventory said the
         // card held it, the card says not. Load it (after deleting what a load may have left).
         s.count("ota:load_file_missing");
-        s.learn(p, s.d.from_state, s.d.known_life_cycle);
-        s.stop_timer(RequestTimer::Por);
-        return load_file_absent(s);
+        return load_file_absent(s, p);
     }
     // The card stopped the script at a command.
     s.d.message = "the card answered " + hex4(a.failed_sw) + " to command " +
@@ -488,10 +484,12 @@ void apply_answer(Step& s, const SentPacket& p, const CardPor& por) {
     s.finish(Outcome::Failed, Reason::card_refused(a.failed_sw));
 }
 
-// The card does not hold the CAP's load file (an audit said so): whatever an interrupted load
-// left is deleted first (DELETE of the package's AID drops an unfinished load; GP 2.3 §11.2),
-// then the load starts again from its first packet.
-void load_file_absent(Step& s) {
+// The card does not hold the CAP's load file (the answer to packet `p` said so), nor so the
+// application: whatever an interrupted load left is deleted first (DELETE of the package's AID
+// drops an unfinished load; GP 2.3 §11.2), then the load starts again from its first packet.
+void load_file_absent(Step& s, const SentPacket& p) {
+    s.learn(p, s.d.from_state, s.d.known_life_cycle);
+    s.stop_timer(RequestTimer::Por);
     LoadProgress& l = s.load();
     l.loaded = false;
     l.next = 0;
