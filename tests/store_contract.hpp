@@ -38,6 +38,15 @@ inline db::CardImage sample_card(int n) {
     k2.kid = test::hex("404142434445464748494a4b4c4d4e4f");
     k2.kik = test::hex("505152535455565758595a5b5c5d5e5f");
     c.keysets = {k1, k2};
+    db::PskKeyset p;
+    p.kvn = 0x40;
+    p.kid = 0x01;
+    p.identity = Bytes(num.begin(), num.end());
+    p.identity.insert(p.identity.begin(), {'c', 'a', 'r', 'd', '-'});
+    p.psk = test::hex("606162636465666768696a6b6c6d6e6f");
+    p.dek_algorithm = "aes128";
+    p.dek = test::hex("707172737475767778797a7b7c7d7e7f");
+    c.psk_keysets = {p};
     c.tars = {{"000000", "isd", 0x12, ""}, {"c00001", "app", 0x12, "f04f5441470101010001"}};
     c.load_files = {{"f04f5441470101", {"f04f544147010101"}}};
     c.apps = {{"f04f5441470101010001", 0x07, "active", "f04f5441470101", "f04f544147010101", 0}};
@@ -129,6 +138,59 @@ inline void test_reimport_and_conflicts(void**) {
     assert_false(ok(s->card_by_iccid(broken.card.iccid)).has_value());
     assert_true(ok(s->card_by_iccid(sample_card(6).card.iccid)).has_value());
     assert_int_equal(ok(s->count_cards()), 2);
+}
+
+// SCP81 keysets: kept with the card, found by PSK identity (the PSK opened, the DEK not), an
+// identity held by another card refused with its name and nothing of that card kept.
+inline void test_scp81_keysets(void**) {
+    auto s = g_open(true);
+    auto card = sample_card(1);
+    db::PskKeyset second = card.psk_keysets[0];
+    second.kvn = 0x41;
+    second.kid = 0x11;
+    second.identity = test::hex("00ff0180");
+    second.psk = test::hex("8081828384858687888990919293949596979899a0a1a2a3a4a5a6a7a8a9aaab");
+    second.dek_algorithm = "3des2";
+    second.dek = test::hex("b0b1b2b3b4b5b6b7b8b9babbbcbdbebf");
+    card.psk_keysets.push_back(second);
+    assert_ok(s->put_card(card));
+    assert_ok(s->put_card(sample_card(2)));
+    s = g_open(false);
+    const int64_t id = ok(s->card_by_iccid(card.card.iccid))->id;
+    auto keysets = ok(s->psk_keysets(id));
+    assert_int_equal(keysets.size(), 2);
+    assert_int_equal(keysets[0].kvn, 0x40);
+    assert_int_equal(keysets[0].kid, 0x01);
+    assert_hex_equal(keysets[0].identity, to_hex(card.psk_keysets[0].identity));
+    assert_hex_equal(keysets[0].psk, "606162636465666768696a6b6c6d6e6f");
+    assert_hex_equal(keysets[0].dek, "707172737475767778797a7b7c7d7e7f");
+    assert_int_equal(keysets[1].kvn, 0x41);
+    assert_string_equal(keysets[1].dek_algorithm.c_str(), "3des2");
+    assert_int_equal(keysets[1].psk.size(), 32);
+    auto owner = ok(s->psk_owner(test::hex("00ff0180")));
+    assert_true(owner.has_value());
+    assert_int_equal(owner->card_id, id);
+    assert_string_equal(owner->iccid.c_str(), card.card.iccid.c_str());
+    assert_int_equal(owner->keyset.kvn, 0x41);
+    assert_int_equal(owner->keyset.kid, 0x11);
+    assert_hex_equal(owner->keyset.psk, to_hex(second.psk));
+    assert_true(owner->keyset.dek.empty());
+    auto two = ok(s->psk_owner(sample_card(2).psk_keysets[0].identity));
+    assert_true(two.has_value());
+    assert_string_equal(two->iccid.c_str(), sample_card(2).card.iccid.c_str());
+    assert_false(ok(s->psk_owner(test::hex("00ff01"))).has_value()); // a prefix is no match
+    assert_false(ok(s->psk_owner(ByteView())).has_value());
+    // A card without SCP81 keysets has none.
+    auto plain = sample_card(3);
+    plain.psk_keysets.clear();
+    assert_ok(s->put_card(plain));
+    assert_int_equal(ok(s->psk_keysets(ok(s->card_by_iccid(plain.card.iccid))->id)).size(), 0);
+    // Another card claiming card 1's identity: refused, named, and nothing of it kept.
+    auto thief = sample_card(4);
+    thief.psk_keysets[0].identity = card.psk_keysets[0].identity;
+    const std::string named = "its PSK identity already belongs to card " + card.card.iccid;
+    assert_error_contains(s->put_card(thief), named.c_str());
+    assert_false(ok(s->card_by_iccid(thief.card.iccid)).has_value());
 }
 
 inline void test_transactions(void**) {
@@ -506,6 +568,7 @@ inline void test_ota_messages_and_pors(void**) {
 inline const CMUnitTest kTests[] = {
     cmocka_unit_test(test_card_round_trip),
     cmocka_unit_test(test_reimport_and_conflicts),
+    cmocka_unit_test(test_scp81_keysets),
     cmocka_unit_test(test_transactions),
     cmocka_unit_test(test_counters),
     cmocka_unit_test(test_listing_and_filters),

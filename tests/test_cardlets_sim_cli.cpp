@@ -205,7 +205,7 @@ void test_simulator_process(void**) {
     auto p = start("cardlets-sim");
     assert_true(p->wait_log("\"event\":\"ready\""));
     const auto card = first_card(g_dir + "/inventory.csv");
-    assert_int_equal(card.size(), 7);
+    assert_int_equal(card.size(), 8); // format 2: with the SCP81 keysets
     const std::string msisdn = card[2];
     // keysets: "1:aes128:KIC:KID:KIK:0;2:..."
     std::vector<std::string> ks;

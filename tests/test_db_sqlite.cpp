@@ -126,6 +126,12 @@ void test_keys_never_in_clear(void**) {
             assert_true(everything.find(raw) == std::string::npos);
             assert_true(everything.find(to_hex(*key)) == std::string::npos);
         }
+    for (const auto& k : card.psk_keysets)
+        for (const Bytes* key : {&k.psk, &k.dek}) {
+            const std::string raw(key->begin(), key->end());
+            assert_true(everything.find(raw) == std::string::npos);
+            assert_true(everything.find(to_hex(*key)) == std::string::npos);
+        }
     const int64_t id1 = s->card_by_iccid(card.card.iccid)->value().id;
     const int64_t id2 = s->card_by_iccid(contract::sample_card(2).card.iccid)->value().id;
     s.reset();

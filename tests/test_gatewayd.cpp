@@ -52,20 +52,23 @@ std::vector<std::vector<std::string>> inventory_cards(const std::string& path) {
 }
 
 // Every key of the inventory file, in hex.
+// Every key of the file: KIc, KID, KIK of the OTA keysets; PSK and DEK of the SCP81 ones.
 std::set<std::string> inventory_keys(const std::string& path) {
     std::set<std::string> keys;
     for (const auto& card : inventory_cards(path)) {
-        std::stringstream ks(card[3]);
-        std::string entry;
-        while (std::getline(ks, entry, ';')) {
-            std::vector<std::string> p;
-            std::stringstream es(entry);
-            std::string x;
-            while (std::getline(es, x, ':'))
-                p.push_back(x);
-            keys.insert(p[2]);
-            keys.insert(p[3]);
-            keys.insert(p[4]);
+        for (const auto& [column, parts] :
+             {std::pair{3, std::vector{2, 3, 4}}, std::pair{7, std::vector{3, 5}}}) {
+            std::stringstream ks(card.at(column));
+            std::string entry;
+            while (std::getline(ks, entry, ';')) {
+                std::vector<std::string> p;
+                std::stringstream es(entry);
+                std::string x;
+                while (std::getline(es, x, ':'))
+                    p.push_back(x);
+                for (int i : parts)
+                    keys.insert(p.at(i));
+            }
         }
     }
     return keys;
@@ -375,6 +378,8 @@ void test_bad_inventory_is_reported_line_by_line(void**) {
     assert_true(r.out.find("line 6, field iccid: the Luhn check digit is wrong") !=
                 std::string::npos);
     assert_true(r.out.find("line 56, field iccid: same iccid as line 7") != std::string::npos);
+    assert_true(r.out.find("line 56, field scp81_keysets: same PSK identity as line 7") !=
+                std::string::npos);
     assert_true(r.out.find("nothing imported") != std::string::npos);
     auto skip = otactl("inventory import --skip-bad --json bad.csv");
     assert_int_equal(skip.status, 1);
@@ -385,7 +390,7 @@ void test_bad_inventory_is_reported_line_by_line(void**) {
 
 void test_no_key_in_clear(void**) {
     const auto keys = inventory_keys(g_dir + "/inventory.csv");
-    assert_int_equal(keys.size(), 50 * 6);
+    assert_int_equal(keys.size(), 50 * 8);
     std::string everything;
     for (const char* f : {"ota-gateway.db", "ota-gateway.db-wal"})
         everything += interop::read_file(g_dir + "/" + f);

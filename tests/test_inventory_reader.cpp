@@ -64,6 +64,13 @@ void test_simulator_export_reads_back(void**) {
             assert_hex_equal(got.keysets[1].kik, to_hex(want.keysets[1].kik));
             assert_int_equal(got.tars.size(), want.tars.size());
             assert_int_equal(got.apps.size(), want.apps.size());
+            assert_int_equal(got.psk_keysets.size(), 1);
+            assert_int_equal(got.psk_keysets[0].kvn, 0x40);
+            assert_int_equal(got.psk_keysets[0].kid, 0x01);
+            assert_hex_equal(got.psk_keysets[0].identity, to_hex(want.psk_keysets[0].identity));
+            assert_hex_equal(got.psk_keysets[0].psk, to_hex(want.psk_keysets[0].psk));
+            assert_hex_equal(got.psk_keysets[0].dek, to_hex(want.psk_keysets[0].dek));
+            assert_string_equal(got.psk_keysets[0].dek_algorithm.c_str(), "aes128");
         }
     }
 }
@@ -140,16 +147,100 @@ void test_every_rule_names_line_and_field(void**) {
                         "line 4, field keysets: entry 2: KVN 1 appears twice");
 }
 
+const std::string kHead2 = "# ota-gateway card inventory v2\n"
+                           "iccid,imsi,msisdn,keysets,tars,load_files,apps,scp81_keysets\n";
+const std::string kScp81 =
+    "40:01:38393838323939303030303030303030303136:"
+    "0f1e2d3c4b5a69788796a5b4c3d2e1f0:aes128:00112233445566778899aabbccddeeff";
+
+// Format 2: format 1 and the SCP81 keysets column, which may be empty.
+void test_format_2(void**) {
+    // (The reader takes a line at a time: duplicates across lines are the importer's to find.)
+    Read r = read(kHead2 + kCard + "," + kScp81 + ";41:11:6964:" + std::string(64, 'a') +
+                      ":3des2:" + std::string(32, 'b') + "\n" + kCard + ",\n",
+                  9);
+    assert_int_equal(r.issues.size(), 0);
+    assert_int_equal(r.cards.size(), 2);
+    const auto& k = r.cards[0].psk_keysets;
+    assert_int_equal(k.size(), 2);
+    assert_int_equal(k[0].kvn, 0x40);
+    assert_int_equal(k[0].kid, 0x01);
+    assert_hex_equal(k[0].identity, "38393838323939303030303030303030303136");
+    assert_hex_equal(k[0].psk, "0f1e2d3c4b5a69788796a5b4c3d2e1f0");
+    assert_string_equal(k[0].dek_algorithm.c_str(), "aes128");
+    assert_hex_equal(k[0].dek, "00112233445566778899aabbccddeeff");
+    assert_int_equal(k[1].kvn, 0x41);
+    assert_int_equal(k[1].kid, 0x11);
+    assert_int_equal(k[1].psk.size(), 32);
+    assert_string_equal(k[1].dek_algorithm.c_str(), "3des2");
+    assert_int_equal(r.cards[1].psk_keysets.size(), 0);
+    // A format 1 file reads as before: no SCP81 keysets.
+    Read v1 = read(kHead + kCard + "\n", 64);
+    assert_int_equal(v1.issues.size(), 0);
+    assert_int_equal(v1.cards.at(0).psk_keysets.size(), 0);
+
+    struct Case {
+        std::string entry, message;
+    };
+    const Case cases[] = {
+        {"3f:01:6964:" + std::string(32, 'a') + ":aes128:" + std::string(32, 'b'),
+         "entry 1: kvn must be 1 byte of hex, 40 to 4f"},
+        {"40:7f:6964:" + std::string(32, 'a') + ":aes128:" + std::string(32, 'b'),
+         "entry 1: kid must be 1 byte of hex, 01 to 7e (the DEK takes kid + 1)"},
+        {"40:01::" + std::string(32, 'a') + ":aes128:" + std::string(32, 'b'),
+         "entry 1: identity must be 1 to 128 bytes of hex"},
+        {"40:01:6964:" + std::string(66, 'a') + ":aes128:" + std::string(32, 'b'),
+         "entry 1: psk must be 16 to 32 bytes of hex"},
+        {"40:01:6964:" + std::string(30, 'a') + ":aes128:" + std::string(32, 'b'),
+         "entry 1: psk must be 16 to 32 bytes of hex"},
+        {"40:01:6964:" + std::string(32, 'a') + ":rc4:" + std::string(32, 'b'),
+         "entry 1: unknown DEK algorithm (des, 3des2, 3des3, aes128, aes192, aes256)"},
+        {"40:01:6964:" + std::string(32, 'a') + ":aes256:" + std::string(32, 'b'),
+         "entry 1: dek must be 32 bytes of hex for aes256"},
+        {"40:01:6964:" + std::string(32, 'a') + ":aes128",
+         "entry 1: expected kvn:kid:identity:psk:dek_algo:dek (6 parts), got 5"},
+        {kScp81 + ";" + kScp81, "entry 2: KVN 40 appears twice"},
+        {kScp81 + ";41" + kScp81.substr(2), "entry 2: the PSK identity appears twice"},
+    };
+    for (const Case& c : cases) {
+        Read bad = read(kHead2 + kCard + "," + c.entry + "\n", 50);
+        assert_int_equal(bad.cards.size(), 0);
+        assert_int_equal(bad.issues.size(), 1);
+        assert_string_equal(bad.issues[0].c_str(),
+                            ("line 3, field scp81_keysets: " + c.message).c_str());
+        assert_true(bad.issues[0].find("aaaa") == std::string::npos); // no key quoted
+    }
+    // Eight fields in a format 1 file, seven in a format 2 file.
+    assert_string_equal(
+        read(kHead + kCard + "," + kScp81 + "\n", 64).issues.at(0).c_str(),
+        "line 4: expected 7 fields (iccid,imsi,msisdn,keysets,tars,load_files,apps), "
+        "got 8");
+    assert_string_equal(read(kHead2 + kCard + "\n", 64).issues.at(0).c_str(),
+                        "line 3: expected 8 fields (iccid,imsi,msisdn,keysets,tars,load_files,apps,"
+                        "scp81_keysets), got 7");
+}
+
 void test_file_structure(void**) {
     assert_string_equal(read("", 10).issues.at(0).c_str(), "line 0: the file is empty");
     assert_string_equal(read("iccid,imsi\n", 10).issues.at(0).c_str(),
-                        "line 1: not a card inventory file: line 1 must be \"# ota-gateway card "
-                        "inventory v1\"");
+                        "line 1: not a card inventory file of a known format: line 1 must be "
+                        "\"# ota-gateway card inventory v1\" or \"# ota-gateway card inventory "
+                        "v2\"");
+    assert_true(read("# ota-gateway card inventory v3\n", 10).issues.at(0).find("known format") !=
+                std::string::npos);
     Read no_header = read("# ota-gateway card inventory v1\n" + kCard + "\n", 10);
     assert_int_equal(no_header.cards.size(), 0);
     assert_string_equal(no_header.issues.at(0).c_str(),
-                        "line 2: the column header must be \"iccid,imsi,msisdn,keysets,tars,"
-                        "load_files,apps\"");
+                        "line 2: the column header of format 1 must be \"iccid,imsi,msisdn,"
+                        "keysets,tars,load_files,apps\"");
+    // A format 2 file with the header of format 1.
+    assert_string_equal(
+        read("# ota-gateway card inventory v2\niccid,imsi,msisdn,keysets,tars,load_files,apps\n",
+             10)
+            .issues.at(0)
+            .c_str(),
+        "line 2: the column header of format 2 must be \"iccid,imsi,msisdn,keysets,tars,"
+        "load_files,apps,scp81_keysets\"");
     // A line too long is one issue; the reader goes on with the next line.
     Read longer = read(kHead + std::string(70000, 'x') + "\n" + kCard, 1000);
     assert_int_equal(longer.cards.size(), 1);
@@ -178,6 +269,7 @@ int main() {
         cmocka_unit_test(test_simulator_export_reads_back),
         cmocka_unit_test(test_one_card_in_detail),
         cmocka_unit_test(test_every_rule_names_line_and_field),
+        cmocka_unit_test(test_format_2),
         cmocka_unit_test(test_file_structure),
         cmocka_unit_test(test_duplicates),
     };

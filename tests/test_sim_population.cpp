@@ -86,7 +86,7 @@ void test_inventory_round_trip(void**) {
     sim::write_inventory(file, all(p), {"issuer: test"});
     const std::string text = file.str();
     assert_int_equal(
-        text.rfind("# ota-gateway card inventory v1\n# issuer: test\niccid,imsi,msisdn,", 0), 0);
+        text.rfind("# ota-gateway card inventory v2\n# issuer: test\niccid,imsi,msisdn,", 0), 0);
     auto back = sim::read_inventory(file);
     assert_ok(back);
     assert_int_equal(back->size(), 20);
@@ -96,6 +96,25 @@ void test_inventory_round_trip(void**) {
     assert_int_equal((*back)[3].keysets[1].counter, 77);
     assert_int_equal((*back)[4].apps[0].life_cycle, 0x87);
     assert_non_null((*back)[4].apps[0].cardlet.get()); // a known module brings its behaviour
+    const sim::PskKeyset& psk = (*back)[2].psk_keysets.at(0);
+    assert_int_equal(psk.kvn, 0x40);
+    assert_int_equal(psk.kid, 0x01);
+    assert_string_equal(std::string(psk.identity.begin(), psk.identity.end()).c_str(),
+                        p.at(2).iccid.c_str());
+    assert_hex_equal(psk.psk, to_hex(p.at(2).psk_keysets[0].psk));
+    assert_hex_equal(psk.dek, to_hex(p.at(2).psk_keysets[0].dek));
+    assert_false(psk.psk == p.at(3).psk_keysets[0].psk); // each card its own keys
+    // A format 1 file (no SCP81 column) reads: its cards have no SCP81 keysets.
+    std::string v1 =
+        std::string(sim::kInventoryMagicV1) + "\n" + std::string(sim::kInventoryColumnsV1) + "\n";
+    const std::string line = sim::inventory_line(p.at(0));
+    v1 += line.substr(0, line.rfind(',')) + "\n";
+    std::stringstream v1_file(v1);
+    auto old = sim::read_inventory(v1_file);
+    assert_ok(old);
+    assert_int_equal(old->size(), 1);
+    assert_int_equal((*old)[0].psk_keysets.size(), 0);
+    assert_int_equal((*old)[0].keysets.size(), 2);
     // CRLF line ends and comment lines are accepted.
     std::string crlf;
     for (char c : text)
@@ -116,7 +135,7 @@ std::string with_field(const std::string& text, size_t n, size_t col, const std:
             std::string x;
             while (std::getline(ls, x, ','))
                 f.push_back(x);
-            while (f.size() < 7)
+            while (f.size() < 8)
                 f.emplace_back();
             f[col] = value;
             line.clear();
@@ -175,7 +194,30 @@ void test_inventory_errors_name_line_and_field(void**) {
                  "line 2, the column header must be");
     expect_error("", "the file is empty");
     expect_error(std::string(sim::kInventoryMagic) + "\n# nothing\n", "no column header");
-    expect_error(with_field(text, 0, 0, "1,2"), "expected 7 comma-separated fields");
+    expect_error(with_field(text, 0, 0, "1,2"), "expected 8 comma-separated fields");
+    // SCP81 keysets.
+    const std::string psk = to_hex(p.at(0).psk_keysets[0].psk);
+    expect_error(with_field(text, 0, 7, "3f:01:6964:" + psk + ":aes128:" + psk),
+                 "line 3, field scp81_keysets: entry 1: kvn must be 40..4f");
+    expect_error(with_field(text, 0, 7, "40:7f:6964:" + psk + ":aes128:" + psk),
+                 "kid must be 01..7e");
+    std::stringstream short_psk(
+        with_field(text, 0, 7, "40:01:6964:" + psk.substr(2) + ":aes128:" + psk));
+    auto bad_psk = sim::read_inventory(short_psk);
+    assert_error_contains(bad_psk, "field scp81_keysets: entry 1: psk: 15 bytes, expected 16..32");
+    assert_true(bad_psk.error().message.find(psk.substr(2)) == std::string::npos);
+    expect_error(with_field(text, 0, 7, "40:01:6964:" + psk + ":aes256:" + psk),
+                 "dek: 16 bytes, expected 32 for aes256");
+    expect_error(with_field(text, 0, 7, "40:01:6964:" + psk + ":rc4:" + psk),
+                 "unknown DEK algorithm");
+    expect_error(with_field(text, 0, 7,
+                            "40:01:6964:" + psk + ":aes128:" + psk + ";40:01:6965:" + psk +
+                                ":aes128:" + psk),
+                 "entry 2: kvn 40 appears twice");
+    expect_error(with_field(text, 1, 7,
+                            "40:01:" + to_hex(p.at(0).psk_keysets[0].identity) + ":" + psk +
+                                ":aes128:" + psk),
+                 "line 4, field scp81_keysets: PSK identity");
 }
 
 void test_card_state_round_trip(void**) {
@@ -188,6 +230,9 @@ void test_card_state_round_trip(void**) {
     assert_ok(back);
     assert_hex_equal(sim::save_card(*back), to_hex(state));
     assert_int_equal(back->keysets[0].counter, 0x0102030405);
+    assert_int_equal(back->psk_keysets.size(), 1);
+    assert_hex_equal(back->psk_keysets[0].psk, to_hex(c.psk_keysets[0].psk));
+    assert_hex_equal(back->psk_keysets[0].identity, to_hex(c.psk_keysets[0].identity));
     assert_int_equal(back->apps.size(), 3);
     // Cardlet data comes back too: the balance survives.
     assert_true(std::get<int64_t>(back->apps[0].cardlet->describe()[2].second) == 1000);

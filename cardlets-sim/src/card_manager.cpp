@@ -202,6 +202,13 @@ Keyset* Uicc::keyset(uint8_t kvn) {
     return nullptr;
 }
 
+const PskKeyset* Uicc::psk_keyset(uint8_t kvn) const {
+    for (const auto& k : psk_keysets)
+        if (k.kvn == kvn)
+            return &k;
+    return nullptr;
+}
+
 const TarEntry* Uicc::find_tar(const Tar& tar) const {
     for (const auto& t : tars)
         if (t.tar == tar)

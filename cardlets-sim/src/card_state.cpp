@@ -2,6 +2,7 @@
 // Card state as BER-TLV (context-specific tags of our own, version 1):
 //   E1 { 80 iccid  81 imsi  82 msisdn  83 card life cycle
 //        A4 { 80 kvn 81 algo 82 kic 83 kid 84 kik 85 counter(5) }*          keysets
+//        A9 { 80 kvn 81 kid 82 identity 83 psk 84 dek algo 85 dek }*          SCP81 keysets
 //        A5 { 80 tar 81 kind 82 msl [4F aid] }*                              TARs
 //        A6 { 4F aid [80 module]* }*                                         load files
 //        A7 { 4F aid 80 load file 81 module 82 life cycle 83 privileges
@@ -18,7 +19,8 @@ namespace otagw::sim {
 namespace {
 
 constexpr uint32_t kCard = 0xe1;
-constexpr uint32_t kKeyset = 0xa4, kTar = 0xa5, kLoadFile = 0xa6, kApp = 0xa7, kLoading = 0xa8;
+constexpr uint32_t kKeyset = 0xa4, kTar = 0xa5, kLoadFile = 0xa6, kApp = 0xa7, kLoading = 0xa8,
+                   kPskKeyset = 0xa9;
 
 void put(Bytes& out, uint32_t tag, std::string_view s) {
     tlv::append_ber_tlv(out, tag, ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
@@ -74,6 +76,33 @@ Status restore_keyset(ByteView v, Uicc& c) {
         !crypto::key_size_valid(k.algo, k.kik.size()))
         return bad("keyset key sizes do not fit its algorithm");
     c.keysets.push_back(std::move(k));
+    return Status::success();
+}
+
+Status restore_psk_keyset(ByteView v, Uicc& c) {
+    auto items = tlv::parse_ber_tlvs(v);
+    if (!items)
+        return bad("SCP81 keyset: " + items.error().message);
+    auto kvn = need(*items, 0x80, 1, 1, "SCP81 keyset kvn");
+    auto kid = need(*items, 0x81, 1, 1, "SCP81 keyset kid");
+    auto identity = need(*items, 0x82, 1, 128, "SCP81 keyset identity");
+    auto psk = need(*items, 0x83, 16, 32, "SCP81 keyset psk");
+    auto algo = need(*items, 0x84, 1, 1, "SCP81 keyset DEK algorithm");
+    auto dek = need(*items, 0x85, 8, 32, "SCP81 keyset dek");
+    for (const auto* r : {&kvn, &kid, &identity, &psk, &algo, &dek})
+        if (!*r)
+            return r->error();
+    if ((*algo)[0] > static_cast<uint8_t>(crypto::BlockAlgo::Aes))
+        return bad("SCP81 keyset DEK algorithm unknown");
+    PskKeyset k{(*kvn)[0],
+                (*kid)[0],
+                Bytes(identity->begin(), identity->end()),
+                Bytes(psk->begin(), psk->end()),
+                static_cast<crypto::BlockAlgo>((*algo)[0]),
+                Bytes(dek->begin(), dek->end())};
+    if (!crypto::key_size_valid(k.dek_algo, k.dek.size()))
+        return bad("SCP81 keyset DEK size does not fit its algorithm");
+    c.psk_keysets.push_back(std::move(k));
     return Status::success();
 }
 
@@ -195,6 +224,16 @@ Bytes save_card(const Uicc& c) {
         tlv::append_ber_tlv(b, 0x85, ByteView(cntr, 5));
         tlv::append_ber_tlv(body, kKeyset, b);
     }
+    for (const PskKeyset& k : c.psk_keysets) {
+        Bytes b;
+        put(b, 0x80, k.kvn);
+        put(b, 0x81, k.kid);
+        tlv::append_ber_tlv(b, 0x82, k.identity);
+        tlv::append_ber_tlv(b, 0x83, k.psk);
+        put(b, 0x84, static_cast<uint8_t>(k.dek_algo));
+        tlv::append_ber_tlv(b, 0x85, k.dek);
+        tlv::append_ber_tlv(body, kPskKeyset, b);
+    }
     for (const TarEntry& t : c.tars) {
         Bytes b;
         tlv::append_ber_tlv(b, 0x80, t.tar);
@@ -275,6 +314,9 @@ Result<Uicc> restore_card(ByteView state) {
             break;
         case kKeyset:
             st = restore_keyset(t.value, c);
+            break;
+        case kPskKeyset:
+            st = restore_psk_keyset(t.value, c);
             break;
         case kTar:
             st = restore_tar(t.value, c);

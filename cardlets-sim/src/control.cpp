@@ -73,6 +73,11 @@ Json card_json(const Uicc& c) {
     Json keysets = Json::array();
     for (const Keyset& k : c.keysets)
         keysets.push_back({{"kvn", k.kvn}, {"algo", keyset_algo_name(k)}, {"counter", k.counter}});
+    Json psk_keysets = Json::array();
+    for (const PskKeyset& k : c.psk_keysets)
+        psk_keysets.push_back({{"kvn", to_hex(ByteView(&k.kvn, 1))},
+                               {"kid", to_hex(ByteView(&k.kid, 1))},
+                               {"identity", to_hex(k.identity)}});
     Json tars = Json::array();
     for (const TarEntry& t : c.tars) {
         Json j{{"tar", to_hex(t.tar)},
@@ -109,6 +114,7 @@ Json card_json(const Uicc& c) {
                 {"msisdn", c.msisdn},
                 {"card_life_cycle", to_hex(ByteView(&c.card_life_cycle, 1))},
                 {"keysets", keysets},
+                {"scp81_keysets", psk_keysets},
                 {"tars", tars},
                 {"load_files", load_files},
                 {"apps", apps},

@@ -131,6 +131,51 @@ Status parse_keysets(std::string_view field, Uicc& c) {
     return Status::success();
 }
 
+// kvn:kid:identity:psk:dek_algo:dek (GP Card Spec 2.3 Amendment B §3.3.2).
+Status parse_scp81_keysets(std::string_view field, Uicc& c) {
+    if (field.empty())
+        return Status::success();
+    size_t n = 0;
+    for (std::string_view entry : split(field, ';')) {
+        n++;
+        auto parts = split(entry, ':');
+        if (parts.size() != 6)
+            return field_error("scp81_keysets", n, "expected kvn:kid:identity:psk:dek_algo:dek");
+        auto kvn = hex_field(parts[0], "kvn", 1, 1);
+        auto kid = hex_field(parts[1], "kid", 1, 1);
+        auto identity = hex_field(parts[2], "identity", 1, 128);
+        auto psk = hex_field(parts[3], "psk", 16, 32);
+        for (const auto* r : {&kvn, &kid, &identity, &psk})
+            if (!*r)
+                return field_error("scp81_keysets", n, r->error().message);
+        PskKeyset k;
+        k.kvn = (*kvn)[0];
+        k.kid = (*kid)[0];
+        k.identity = std::move(*identity);
+        k.psk = std::move(*psk);
+        if (k.kvn < 0x40 || k.kvn > 0x4f)
+            return field_error("scp81_keysets", n, "kvn must be 40..4f");
+        if (k.kid < 0x01 || k.kid > 0x7e)
+            return field_error("scp81_keysets", n, "kid must be 01..7e (the DEK takes kid + 1)");
+        const AlgoName* a = nullptr;
+        for (const auto& candidate : kAlgos)
+            if (parts[4] == candidate.name)
+                a = &candidate;
+        if (!a)
+            return field_error("scp81_keysets", n,
+                               "unknown DEK algorithm (des, 3des2, 3des3, aes128, aes192, aes256)");
+        k.dek_algo = a->algo;
+        auto dek = hex_field(parts[5], "dek", a->key_size, a->key_size);
+        if (!dek)
+            return field_error("scp81_keysets", n, dek.error().message + " for " + a->name);
+        k.dek = std::move(*dek);
+        if (c.psk_keyset(k.kvn))
+            return field_error("scp81_keysets", n, "kvn " + hex_of(*kvn) + " appears twice");
+        c.psk_keysets.push_back(std::move(k));
+    }
+    return Status::success();
+}
+
 Status parse_tars(std::string_view field, Uicc& c) {
     if (field.empty())
         return Status::success();
@@ -233,11 +278,15 @@ Status parse_apps(std::string_view field, Uicc& c) {
 
 } // namespace
 
-std::string keyset_algo_name(const Keyset& k) {
+std::string algo_name(crypto::BlockAlgo algo, size_t key_size) {
     for (const auto& a : kAlgos)
-        if (a.algo == k.algo && a.key_size == k.kic.size())
+        if (a.algo == algo && a.key_size == key_size)
             return a.name;
     return "?";
+}
+
+std::string keyset_algo_name(const Keyset& k) {
+    return algo_name(k.algo, k.kic.size());
 }
 
 std::string inventory_line(const Uicc& c) {
@@ -273,13 +322,22 @@ std::string inventory_line(const Uicc& c) {
         add({i ? ";" : "", hex_of(a.aid), ":", hex_of(ByteView(&a.life_cycle, 1)), ":",
              hex_of(a.load_file), ":", hex_of(a.module)});
     }
+    s += ',';
+    for (size_t i = 0; i < c.psk_keysets.size(); i++) {
+        const PskKeyset& k = c.psk_keysets[i];
+        add({i ? ";" : "", hex_of(ByteView(&k.kvn, 1)), ":", hex_of(ByteView(&k.kid, 1)), ":",
+             hex_of(k.identity), ":", hex_of(k.psk), ":", algo_name(k.dek_algo, k.dek.size()), ":",
+             hex_of(k.dek)});
+    }
     return s;
 }
 
-Result<Uicc> parse_inventory_line(std::string_view line) {
+Result<Uicc> parse_inventory_line(std::string_view line, int format) {
     auto cols = split(line, ',');
-    if (cols.size() != 7)
-        return make_error("expected 7 comma-separated fields (" + std::string(kInventoryColumns) +
+    const size_t fields = format == 1 ? 7 : 8;
+    if (cols.size() != fields)
+        return make_error("expected " + std::to_string(fields) + " comma-separated fields (" +
+                          std::string(format == 1 ? kInventoryColumnsV1 : kInventoryColumns) +
                           "), got " + std::to_string(cols.size()));
     Uicc c;
     if (!digits_only(cols[0]) || cols[0].size() < 18 || cols[0].size() > 20)
@@ -297,6 +355,8 @@ Result<Uicc> parse_inventory_line(std::string_view line) {
     OTAGW_TRY_STATUS(parse_tars(cols[4], c));
     OTAGW_TRY_STATUS(parse_load_files(cols[5], c));
     OTAGW_TRY_STATUS(parse_apps(cols[6], c));
+    if (fields == 8)
+        OTAGW_TRY_STATUS(parse_scp81_keysets(cols[7], c));
     for (const TarEntry& t : c.tars)
         if (t.kind == TarKind::Cardlet && !c.find_app(t.aid))
             return field_error("tars", 0,
@@ -338,9 +398,11 @@ Status export_inventory(const std::string& path, const std::vector<const Uicc*>&
 Result<std::vector<Uicc>> read_inventory(std::istream& in) {
     std::vector<Uicc> cards;
     std::set<std::string> iccids, msisdns;
+    std::set<std::string> identities; // hex (GCC 12 misreads std::set<Bytes> at -O3)
     std::string line;
     size_t number = 0;
-    bool magic = false, header = false;
+    int format = 0; // from the first line
+    bool header = false;
     auto at = [&](const std::string& why) {
         return make_error("line " + std::to_string(number) + ", " + why);
     };
@@ -348,35 +410,41 @@ Result<std::vector<Uicc>> read_inventory(std::istream& in) {
         number++;
         if (!line.empty() && line.back() == '\r')
             line.pop_back();
-        if (!magic) {
-            if (line != kInventoryMagic)
-                return at("not a card inventory: the first line must be '" +
-                          std::string(kInventoryMagic) + "'");
-            magic = true;
+        if (!format) {
+            format = line == kInventoryMagicV1 ? 1 : line == kInventoryMagic ? 2 : 0;
+            if (!format)
+                return at("not a card inventory of a known format: the first line must be '" +
+                          std::string(kInventoryMagic) + "' or '" + std::string(kInventoryMagicV1) +
+                          "'");
             continue;
         }
+        const std::string_view columns = format == 1 ? kInventoryColumnsV1 : kInventoryColumns;
         if (line.empty() || line[0] == '#')
             continue;
         if (!header) {
-            if (line != kInventoryColumns)
-                return at("the column header must be '" + std::string(kInventoryColumns) + "'");
+            if (line != columns)
+                return at("the column header must be '" + std::string(columns) + "'");
             header = true;
             continue;
         }
-        auto card = parse_inventory_line(line);
+        auto card = parse_inventory_line(line, format);
         if (!card)
             return at("field " + card.error().message);
         if (!iccids.insert(card->iccid).second)
             return at("field iccid: " + card->iccid + " appears twice");
         if (!msisdns.insert(card->msisdn).second)
             return at("field msisdn: " + card->msisdn + " appears twice");
+        for (const PskKeyset& k : card->psk_keysets)
+            if (!identities.insert(hex_of(k.identity)).second)
+                return at("field scp81_keysets: PSK identity " + hex_of(k.identity) +
+                          " appears twice");
         cards.push_back(std::move(*card));
     }
-    if (!magic)
+    if (!format)
         return make_error("not a card inventory: the file is empty");
     if (!header)
         return make_error("no column header: the file ends before '" +
-                          std::string(kInventoryColumns) + "'");
+                          std::string(format == 1 ? kInventoryColumnsV1 : kInventoryColumns) + "'");
     return cards;
 }
 

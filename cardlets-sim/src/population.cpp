@@ -149,6 +149,10 @@ Result<Population> Population::generate(const PopulationSpec& spec) {
         c.tars.push_back({{0xb0, 0x00, 0x10}, TarKind::Rfm, {}, 0x12});
         if (Status st = apply_profile(c, spec.profile, d); !st)
             return st.take_error();
+        // Drawn after the others, so the OTA keys and personalisation of a seed stay as they
+        // were before cards had SCP81 keys. The identity is the ICCID in ASCII.
+        c.psk_keysets.push_back({0x40, 0x01, Bytes(c.iccid.begin(), c.iccid.end()), d.bytes(16),
+                                 crypto::BlockAlgo::Aes, d.bytes(16)});
     }
     return of(std::move(cards));
 }

@@ -334,8 +334,9 @@ struct SqliteStore::Statements {
     Stmt unit_begin, unit_release, unit_rollback; // group commit's savepoints
     Stmt card_by[3];                              // iccid, imsi, msisdn
     Stmt cards_matching;
-    Stmt insert_card, insert_keyset, insert_card_app;
+    Stmt insert_card, insert_keyset, insert_psk_keyset, insert_card_app;
     Stmt count_cards, set_card_status;
+    Stmt psk_keysets, psk_owner;
     Stmt keysets, ota_keyset, next_counter, packet_keys, step_counter, raise_counter,
         accept_card_counter;
     Stmt card_contents, card_apps, set_card_load_files;
@@ -448,6 +449,14 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
                          "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"},
         {&t.insert_keyset, "INSERT INTO keysets (card_id, kvn, algorithm, kic, kid, kik, counter) "
                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+        {&t.insert_psk_keyset, "INSERT INTO psk_keysets (card_id, kvn, kid, identity, psk, "
+                               "dek_algorithm, dek) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+        {&t.psk_keysets, "SELECT k.kvn, k.kid, k.identity, k.psk, k.dek_algorithm, k.dek, c.iccid "
+                         "FROM psk_keysets k JOIN cards c ON c.id = k.card_id WHERE k.card_id = "
+                         "?1 ORDER BY k.kvn"},
+        {&t.psk_owner, "SELECT k.kvn, k.kid, k.identity, k.psk, k.dek_algorithm, k.card_id, "
+                       "c.iccid FROM psk_keysets k JOIN cards c ON c.id = k.card_id WHERE "
+                       "k.identity = ?1"},
         {&t.insert_card_app,
          "INSERT INTO card_apps (card_id, aid, life_cycle, state, load_file_aid, module_aid, "
          "updated_at, kvn, counter) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT "
@@ -893,9 +902,34 @@ Result<PutOutcome> SqliteStore::insert_card(const CardImage& image) {
         if (u.step() != SQLITE_DONE)
             return fail("card " + c.iccid + ": adding keyset " + std::to_string(k.kvn));
     }
+    for (const PskKeyset& k : image.psk_keysets)
+        OTAGW_TRY_STATUS(insert_psk_keyset(id, c.iccid, k));
     for (const CardApp& a : image.apps)
         OTAGW_TRY_STATUS(put_card_app(id, a));
     return PutOutcome::Inserted;
+}
+
+Status SqliteStore::insert_psk_keyset(int64_t card_id, const std::string& iccid,
+                                      const PskKeyset& k) {
+    auto psk = vault_.seal(k.psk, key_aad(iccid, k.kvn, "psk"));
+    if (!psk)
+        return psk.take_error();
+    auto dek = vault_.seal(k.dek, key_aad(iccid, k.kvn, "dek"));
+    if (!dek)
+        return dek.take_error();
+    Use u(st_->insert_psk_keyset);
+    u.integer(card_id).integer(k.kvn).integer(k.kid).blob(k.identity).blob(*psk);
+    u.text(k.dek_algorithm).blob(*dek);
+    const int rc = u.step();
+    if (rc == SQLITE_DONE)
+        return {};
+    const std::string at = "card " + iccid + ": SCP81 keyset " + to_hex(ByteView(&k.kvn, 1));
+    if (rc == SQLITE_CONSTRAINT) {
+        auto other = psk_owner(k.identity);
+        if (other && *other && (*other)->iccid != iccid)
+            return make_error(at + ": its PSK identity already belongs to card " + (*other)->iccid);
+    }
+    return fail(at);
 }
 
 Result<std::vector<Card>> SqliteStore::cards_matching(std::string_view iccid, std::string_view imsi,
@@ -1012,6 +1046,61 @@ Status open_ota_keyset(const KeyVault& vault, const Use& u, Keyset& k) {
 }
 
 } // namespace
+
+namespace {
+
+// Columns kvn, kid, identity, psk, dek_algorithm: the PSK opened.
+Status open_psk_keyset(const KeyVault& vault, const Use& u, const std::string& iccid,
+                       PskKeyset& k) {
+    k.kvn = static_cast<uint8_t>(u.col_int(0));
+    k.kid = static_cast<uint8_t>(u.col_int(1));
+    k.identity = u.col_blob(2);
+    k.dek_algorithm = u.col_text(4);
+    auto psk = vault.open(u.col_blob(3), key_aad(iccid, k.kvn, "psk"));
+    if (!psk)
+        return make_error("card " + iccid + " SCP81 keyset " + to_hex(ByteView(&k.kvn, 1)) +
+                          " psk: " + psk.error().message);
+    k.psk = std::move(psk).value();
+    return {};
+}
+
+} // namespace
+
+Result<std::vector<PskKeyset>> SqliteStore::psk_keysets(int64_t card_id) {
+    std::vector<PskKeyset> out;
+    Use u(st_->psk_keysets);
+    u.integer(card_id);
+    int rc;
+    while ((rc = u.step()) == SQLITE_ROW) {
+        const std::string iccid = u.col_text(6);
+        PskKeyset k;
+        OTAGW_TRY_STATUS(open_psk_keyset(vault_, u, iccid, k));
+        auto dek = vault_.open(u.col_blob(5), key_aad(iccid, k.kvn, "dek"));
+        if (!dek)
+            return make_error("card " + iccid + " SCP81 keyset " + to_hex(ByteView(&k.kvn, 1)) +
+                              " dek: " + dek.error().message);
+        k.dek = std::move(dek).value();
+        out.push_back(std::move(k));
+    }
+    if (rc != SQLITE_DONE)
+        return fail("reading SCP81 keysets");
+    return out;
+}
+
+Result<std::optional<Store::PskOwner>> SqliteStore::psk_owner(ByteView identity) {
+    Use u(st_->psk_owner);
+    u.blob(identity);
+    const int rc = u.step();
+    if (rc == SQLITE_DONE)
+        return std::optional<PskOwner>();
+    if (rc != SQLITE_ROW)
+        return fail("looking up a PSK identity");
+    PskOwner o;
+    o.card_id = u.col_int(5);
+    o.iccid = u.col_text(6);
+    OTAGW_TRY_STATUS(open_psk_keyset(vault_, u, o.iccid, o.keyset));
+    return std::optional<PskOwner>(std::move(o));
+}
 
 Result<std::optional<Keyset>> SqliteStore::ota_keyset(int64_t card_id, uint8_t kvn) {
     Use u(st_->ota_keyset);

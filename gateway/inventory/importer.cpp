@@ -2,6 +2,7 @@
 #include "inventory/importer.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace otagw::gateway {
 
@@ -59,6 +60,22 @@ void Importer::validate(const db::CardImage& c, uint64_t line) {
             on_issue({line, "msisdn", "MSISDN already belongs to card " + e.iccid});
             return;
         }
+    }
+    for (const db::PskKeyset& k : c.psk_keysets) {
+        auto owner = store_.psk_owner(k.identity);
+        if (!owner) {
+            report_.error = owner.error().message;
+            return;
+        }
+        if (*owner && (*owner)->iccid != c.card.iccid) {
+            on_issue({line, "scp81_keysets",
+                      "the PSK identity of KVN " + to_hex(ByteView(&k.kvn, 1)) +
+                          " already belongs to card " + (*owner)->iccid});
+            return;
+        }
+        identities_.add(
+            std::string_view(reinterpret_cast<const char*>(k.identity.data()), k.identity.size()),
+            line);
     }
     if (same_card)
         report_.unchanged++;
@@ -127,12 +144,15 @@ const ImportReport& Importer::finish() {
     }
     // In-file duplicates, reported on the repeated line.
     std::vector<InventoryIssue> dups;
-    const std::pair<DuplicateFinder*, const char*> finders[] = {
-        {&iccids_, "iccid"}, {&imsis_, "imsi"}, {&msisdns_, "msisdn"}};
-    for (const auto& [finder, field] : finders)
+    const std::tuple<DuplicateFinder*, const char*, const char*> finders[] = {
+        {&iccids_, "iccid", "iccid"},
+        {&imsis_, "imsi", "imsi"},
+        {&msisdns_, "msisdn", "msisdn"},
+        {&identities_, "scp81_keysets", "PSK identity"}};
+    for (const auto& [finder, field, what] : finders)
         for (const auto& [first, again] : finder->repeats())
             dups.push_back(
-                {again, field, std::string("same ") + field + " as line " + std::to_string(first)});
+                {again, field, std::string("same ") + what + " as line " + std::to_string(first)});
     std::sort(dups.begin(), dups.end(),
               [](const auto& a, const auto& b) { return a.line < b.line; });
     for (auto& d : dups)

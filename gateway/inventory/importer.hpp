@@ -64,7 +64,7 @@ private:
     ImportReport report_;
     InventoryReader reader_;
     std::vector<std::pair<db::CardImage, uint64_t>> batch_;
-    DuplicateFinder iccids_, imsis_, msisdns_;
+    DuplicateFinder iccids_, imsis_, msisdns_, identities_; // identities: SCP81 PSK
 };
 
 } // namespace otagw::gateway

@@ -12,10 +12,14 @@ namespace otagw::gateway {
 
 namespace {
 
-constexpr std::string_view kMagic = "# ota-gateway card inventory v1";
-constexpr std::string_view kColumns = "iccid,imsi,msisdn,keysets,tars,load_files,apps";
+// Format 1 and format 2 (format 1 and a column of SCP81 keysets); a reader takes both.
+constexpr std::string_view kMagic[] = {"# ota-gateway card inventory v1",
+                                       "# ota-gateway card inventory v2"};
+constexpr std::string_view kColumns[] = {
+    "iccid,imsi,msisdn,keysets,tars,load_files,apps",
+    "iccid,imsi,msisdn,keysets,tars,load_files,apps,scp81_keysets"};
 constexpr const char* kFieldNames[] = {"iccid", "imsi",       "msisdn", "keysets",
-                                       "tars",  "load_files", "apps"};
+                                       "tars",  "load_files", "apps",   "scp81_keysets"};
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
     std::vector<std::string_view> out;
@@ -139,6 +143,51 @@ bool parse_keysets(std::string_view field, std::vector<db::Keyset>& out, const F
     return true;
 }
 
+bool hex_bytes(std::string_view s, size_t min, size_t max, Bytes& out) {
+    if (s.size() % 2 || s.size() < 2 * min || s.size() > 2 * max || !is_hex(s))
+        return false;
+    out = std::move(parse_hex(s).value());
+    return true;
+}
+
+// kvn:kid:identity:psk:dek_algo:dek (GP Card Spec 2.3 Amendment B §3.3.2).
+bool parse_scp81_keysets(std::string_view field, std::vector<db::PskKeyset>& out,
+                         const Fail& fail) {
+    constexpr const char* kField = "scp81_keysets";
+    const auto list = entries(field);
+    for (size_t i = 0; i < list.size(); i++) {
+        const auto p = split(list[i], ':');
+        const std::string at = entry_prefix(i);
+        if (p.size() != 6)
+            return fail(kField, at + "expected kvn:kid:identity:psk:dek_algo:dek (6 parts), got " +
+                                    std::to_string(p.size()));
+        db::PskKeyset k;
+        if (!hex_byte(p[0], k.kvn) || k.kvn < 0x40 || k.kvn > 0x4f)
+            return fail(kField, at + "kvn must be 1 byte of hex, 40 to 4f");
+        if (!hex_byte(p[1], k.kid) || k.kid < 0x01 || k.kid > 0x7e)
+            return fail(kField, at + "kid must be 1 byte of hex, 01 to 7e (the DEK takes kid + 1)");
+        if (!hex_bytes(p[2], 1, 128, k.identity))
+            return fail(kField, at + "identity must be 1 to 128 bytes of hex");
+        if (!hex_bytes(p[3], 16, 32, k.psk))
+            return fail(kField, at + "psk must be 16 to 32 bytes of hex");
+        const ota::KeysetAlgorithm* algo = ota::keyset_algorithm(p[4]);
+        if (!algo)
+            return fail(kField, at + "unknown DEK algorithm (" + ota::kKeysetAlgorithmNames + ")");
+        k.dek_algorithm = algo->name;
+        if (!hex_bytes(p[5], algo->key_size, algo->key_size, k.dek))
+            return fail(kField, at + "dek must be " + std::to_string(algo->key_size) +
+                                    " bytes of hex for " + algo->name);
+        for (const auto& other : out) {
+            if (other.kvn == k.kvn)
+                return fail(kField, at + "KVN " + lower(p[0]) + " appears twice");
+            if (other.identity == k.identity)
+                return fail(kField, at + "the PSK identity appears twice");
+        }
+        out.push_back(std::move(k));
+    }
+    return true;
+}
+
 bool parse_tars(std::string_view field, std::vector<db::CardTar>& out, const Fail& fail) {
     const auto list = entries(field);
     for (size_t i = 0; i < list.size(); i++) {
@@ -249,11 +298,14 @@ std::string app_state_for_life_cycle(uint8_t lc) {
     return "active";
 }
 
-bool parse_inventory_card(std::string_view line, db::CardImage& out, InventoryIssue& issue) {
+bool parse_inventory_card(std::string_view line, int format, db::CardImage& out,
+                          InventoryIssue& issue) {
     const Fail fail{issue};
     const auto f = split(line, ',');
-    if (f.size() != 7)
-        return fail("", "expected 7 fields (" + std::string(kColumns) + "), got " +
+    const size_t fields = format == 1 ? 7 : 8;
+    if (f.size() != fields)
+        return fail("", "expected " + std::to_string(fields) + " fields (" +
+                            std::string(kColumns[format == 1 ? 0 : 1]) + "), got " +
                             std::to_string(f.size()));
     db::Card& c = out.card;
     if (f[0].size() < 18 || f[0].size() > 20 || !all_digits(f[0]))
@@ -269,7 +321,8 @@ bool parse_inventory_card(std::string_view line, db::CardImage& out, InventoryIs
     c.msisdn = std::string(f[2]);
     if (!parse_keysets(f[3], out.keysets, fail) || !parse_tars(f[4], out.tars, fail) ||
         !parse_load_files(f[5], out.load_files, fail) ||
-        !parse_apps(f[6], out.load_files, out.apps, fail))
+        !parse_apps(f[6], out.load_files, out.apps, fail) ||
+        (fields == 8 && !parse_scp81_keysets(f[7], out.psk_keysets, fail)))
         return false;
     for (size_t i = 0; i < out.tars.size(); i++) {
         const db::CardTar& t = out.tars[i];
@@ -328,10 +381,11 @@ void InventoryReader::take_line(std::string_view line) {
     if (!line.empty() && line.back() == '\r')
         line.remove_suffix(1);
     if (line_ == 1) {
-        if (line != kMagic) {
-            on_issue_(
-                {1, "",
-                 "not a card inventory file: line 1 must be \"" + std::string(kMagic) + "\""});
+        format_ = line == kMagic[0] ? 1 : line == kMagic[1] ? 2 : 0;
+        if (!format_) {
+            on_issue_({1, "",
+                       "not a card inventory file of a known format: line 1 must be \"" +
+                           std::string(kMagic[0]) + "\" or \"" + std::string(kMagic[1]) + "\""});
             stopped_ = true;
         }
         return;
@@ -339,8 +393,11 @@ void InventoryReader::take_line(std::string_view line) {
     if (line.empty() || line.front() == '#')
         return;
     if (!seen_header_) {
-        if (line != kColumns) {
-            on_issue_({line_, "", "the column header must be \"" + std::string(kColumns) + "\""});
+        const std::string_view columns = kColumns[format_ - 1];
+        if (line != columns) {
+            on_issue_({line_, "",
+                       "the column header of format " + std::to_string(format_) + " must be \"" +
+                           std::string(columns) + "\""});
             stopped_ = true;
             return;
         }
@@ -349,7 +406,7 @@ void InventoryReader::take_line(std::string_view line) {
     }
     db::CardImage card;
     InventoryIssue issue;
-    if (!parse_inventory_card(line, card, issue)) {
+    if (!parse_inventory_card(line, format_, card, issue)) {
         issue.line = line_;
         on_issue_(std::move(issue));
         return;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Reads the card inventory file (doc/card-inventory.md, format 1) as a stream: bytes go in in
-// chunks of any size, cards come out one by one, and every bad line is reported as
-// "line N, field F: reason" without quoting a key. Memory stays bounded by the longest line
-// (at most kMaxLine), whatever the size of the file. Written for the gateway on its own: the
-// simulator's writer is the other side of the format.
+// Reads the card inventory file (doc/card-inventory.md, formats 1 and 2) as a stream: bytes go in
+// in chunks of any size, cards come out one by one, and every bad line is reported as "line N,
+// field F: reason" without quoting a key. Memory stays bounded by the longest line (at most
+// kMaxLine), whatever the size of the file. Written for the gateway on its own: the simulator's
+// writer is the other side of the format.
 #pragma once
 
 #include <cstdint>
@@ -45,12 +45,15 @@ private:
     std::string partial_;
     bool overlong_ = false;
     uint64_t line_ = 0;
+    int format_ = 0; // from line 1
     bool seen_header_ = false;
     bool stopped_ = false;
 };
 
-// Parses one data line; the error is an issue without its line number.
-bool parse_inventory_card(std::string_view line, db::CardImage& out, InventoryIssue& issue);
+// Parses one data line of a file of `format` (1 or 2); the error is an issue without its line
+// number.
+bool parse_inventory_card(std::string_view line, int format, db::CardImage& out,
+                          InventoryIssue& issue);
 
 // The gateway's application state for a GlobalPlatform life cycle byte (GP 2.3 §5.3.1):
 // LOCKED (b8) suspended, INSTALLED installed, SELECTABLE or application-specific active.

@@ -3,7 +3,8 @@
 // operators. One request per line, one JSON object per line back ({"ok":true,...} or
 // {"ok":false,"error":"..."}). Requests (doc/cardlets-sim.md):
 //   card MSISDN|ICCID                      identity, keysets (KVN, algorithm, counter; never
-//                                          keys), TARs, load files, applications with cardlet data
+//                                          keys), SCP81 keysets (KVN, KID, PSK identity), TARs,
+//                                          load files, applications with cardlet data
 //   inbox MSISDN                           SMS the handset received that were not for its card
 //   mo-text MSISDN TO TEXT...              the handset sends TEXT (UTF-8) to TO
 //   mo-binary MSISDN TO HEX [udhi]         the handset sends binary user data to TO

@@ -16,13 +16,18 @@
 
 namespace otagw::sim {
 
-constexpr std::string_view kInventoryMagic = "# ota-gateway card inventory v1";
-constexpr std::string_view kInventoryColumns = "iccid,imsi,msisdn,keysets,tars,load_files,apps";
+// Written in format 2 (format 1 and a column of SCP81 keysets); read in either.
+constexpr std::string_view kInventoryMagic = "# ota-gateway card inventory v2";
+constexpr std::string_view kInventoryColumns =
+    "iccid,imsi,msisdn,keysets,tars,load_files,apps,scp81_keysets";
+constexpr std::string_view kInventoryMagicV1 = "# ota-gateway card inventory v1";
+constexpr std::string_view kInventoryColumnsV1 = "iccid,imsi,msisdn,keysets,tars,load_files,apps";
 
-// One data line (without its line end) for `card`.
+// One data line (without its line end) for `card`, format 2.
 std::string inventory_line(const Uicc& card);
-// One data line back into a card; the error names the field ("keysets: ...").
-Result<Uicc> parse_inventory_line(std::string_view line);
+// One data line of a file of `format` (1 or 2) back into a card; the error names the field
+// ("keysets: ...").
+Result<Uicc> parse_inventory_line(std::string_view line, int format = 2);
 
 // The whole file: magic line, `comment` lines, the column header, one line per card.
 void write_inventory(std::ostream& out, const std::vector<const Uicc*>& cards,

@@ -31,8 +31,9 @@ struct PopulationSpec {
 const std::vector<std::string>& profile_names();
 
 // Two OTA keysets per generated card: KVN 1 AES-128 and KVN 2 3DES 2-key, each with KIc, KID
-// and KIK drawn from the seed and the card's serial. TARs: 000000 ISD (RAM), B00000 and B00010
-// RFM, MSL 12 (CC, counter higher), plus one per cardlet instance.
+// and KIK drawn from the seed and the card's serial; one SCP81 keyset, KVN 40 (PSK KID 01,
+// AES-128 DEK KID 02), its PSK identity the ICCID in ASCII. TARs: 000000 ISD (RAM), B00000 and
+// B00010 RFM, MSL 12 (CC, counter higher), plus one per cardlet instance.
 class Population {
 public:
     Population() = default;

@@ -30,6 +30,18 @@ struct Keyset {
     uint64_t counter = 0; // the last counter the card accepted
 };
 
+// An SCP81 keyset (GP Card Spec 2.3 Amendment B §3.3.2): the TLS pre-shared key (key type
+// '85', KID `kid`) and the DEK (KID kid + 1) under one KVN in '40'..'4F'; the card presents
+// `identity` in its TLS handshake.
+struct PskKeyset {
+    uint8_t kvn = 0x40;
+    uint8_t kid = 0x01;
+    Bytes identity;
+    Bytes psk;
+    crypto::BlockAlgo dek_algo = crypto::BlockAlgo::Aes;
+    Bytes dek;
+};
+
 enum class TarKind : uint8_t { Isd, Rfm, Cardlet };
 
 struct TarEntry {
@@ -78,6 +90,7 @@ class Uicc {
 public:
     std::string iccid, imsi, msisdn;
     std::vector<Keyset> keysets;
+    std::vector<PskKeyset> psk_keysets;
     std::vector<TarEntry> tars;
     Bytes isd_aid{0xa0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
     uint8_t card_life_cycle = 0x0f; // SECURED
@@ -89,6 +102,7 @@ public:
     uint32_t memory_used() const;
 
     Keyset* keyset(uint8_t kvn);
+    const PskKeyset* psk_keyset(uint8_t kvn) const;
     const TarEntry* find_tar(const Tar& tar) const;
     Application* find_app(ByteView aid);
     LoadFile* find_load_file(ByteView aid);

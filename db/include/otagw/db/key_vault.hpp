@@ -40,7 +40,8 @@ private:
     std::unique_ptr<State> s_;
 };
 
-// The additional data for a key of a keyset: "<iccid>/<kvn>/<role>" (role kic, kid or kik).
+// The additional data for a key of a keyset: "<iccid>/<kvn>/<role>" (role kic, kid or kik of
+// an OTA keyset, KVN 1..15; psk or dek of an SCP81 keyset, KVN 64..79).
 std::string key_aad(std::string_view iccid, unsigned kvn, std::string_view role);
 
 } // namespace otagw::db

@@ -77,6 +77,8 @@ public:
 
     Result<std::vector<Keyset>> keysets(int64_t card_id) override;
     Result<std::optional<Keyset>> ota_keyset(int64_t card_id, uint8_t kvn) override;
+    Result<std::vector<PskKeyset>> psk_keysets(int64_t card_id) override;
+    Result<std::optional<PskOwner>> psk_owner(ByteView identity) override;
     Result<uint64_t> next_counter(int64_t card_id, uint8_t kvn) override;
     Result<std::optional<PacketKeys>> next_counter_with_keys(int64_t card_id, uint8_t kvn) override;
     Status raise_counter(int64_t card_id, uint8_t kvn, uint64_t value) override;
@@ -150,6 +152,7 @@ private:
     Error fail(const std::string& what) const;
     Result<std::optional<Card>> card_where(int which, std::string_view value);
     Result<PutOutcome> insert_card(const CardImage& image);
+    Status insert_psk_keyset(int64_t card_id, const std::string& iccid, const PskKeyset& k);
     Result<PutOutcome> explain_conflict(const Card& card);
     Result<std::pair<std::string, std::string>> card_contents(int64_t card_id);
 

@@ -38,6 +38,18 @@ struct Keyset {
     uint64_t counter = 0; // the last counter used or accepted
 };
 
+// An SCP81 keyset (GlobalPlatform Card Spec 2.3 Amendment B §3.3.2): the TLS pre-shared key
+// (key type '85') and the DEK that encrypts sensitive data in the admin session, one KVN, the
+// DEK's key identifier one above the PSK's; the card names it by its PSK identity (RFC 4279).
+struct PskKeyset {
+    uint8_t kvn = 0x40;        // 0x40..0x4F
+    uint8_t kid = 0x01;        // the PSK's; the DEK's is kid + 1
+    Bytes identity;            // opaque, 1..128 bytes, unique across the inventory
+    Bytes psk;                 // 16..32 bytes (what TLS servers take: mbedTLS 2.28 stops at 32)
+    std::string dek_algorithm; // des, 3des2, 3des3, aes128, aes192, aes256
+    Bytes dek;
+};
+
 struct CardTar {
     std::string tar;  // 6 hex digits
     std::string kind; // isd | rfm | app
@@ -67,6 +79,7 @@ struct CardApp {
 struct CardImage {
     Card card;
     std::vector<Keyset> keysets;
+    std::vector<PskKeyset> psk_keysets;
     std::vector<CardTar> tars;
     std::vector<LoadFile> load_files;
     std::vector<CardApp> apps;
@@ -260,6 +273,18 @@ public:
     // A secured packet the card sent with `counter` (its own counter, separate from ours):
     // recorded when higher than the last one, else an error naming the replay.
     virtual Status accept_card_counter(int64_t card_id, uint8_t kvn, uint64_t counter) = 0;
+
+    // The card's SCP81 keysets, keys opened, by KVN.
+    virtual Result<std::vector<PskKeyset>> psk_keysets(int64_t card_id) = 0;
+    // The Remote Administration Server's lookup in a TLS handshake: the card and keyset of a
+    // PSK identity, the PSK opened (the DEK stays sealed: dek empty); nullopt when no card
+    // has it.
+    struct PskOwner {
+        int64_t card_id = 0;
+        std::string iccid;
+        PskKeyset keyset;
+    };
+    virtual Result<std::optional<PskOwner>> psk_owner(ByteView identity) = 0;
 
     // ---- card contents ----
     virtual Result<std::vector<CardTar>> card_tars(int64_t card_id) = 0;
