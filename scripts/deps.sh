@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(cmake ninja-build pkg-config g++ libmbedtls-dev libcmocka-dev nlohmann-json3-dev
           libcli11-dev zlib1g-dev libsmpp34-dev libuv1-dev libsqlite3-dev libosmocore-dev
           libhttp-parser-dev libphonenumber-dev libcurl4-openssl-dev libjemalloc-dev libzip-dev graphviz)
-interop=(osmo-msc osmo-hlr tshark nodejs npm sqlite3 openssl)
+interop=(osmo-msc osmo-hlr tshark nodejs npm sqlite3 openssl gnutls-bin)
 fuzz=(clang libclang-rt-14-dev)
 case "${1:-}" in
 --test) packages+=("${interop[@]}") ;;

@@ -73,6 +73,28 @@ struct OtaConfig {
     enum class LoadHash : uint8_t { None, Sha1, Sha256 } load_hash = LoadHash::None;
 };
 
+// The Remote Administration Server (GP Card Spec 2.3 Amendment B): where the cards' BIP
+// sessions come in over PSK-TLS, and what a push tells them. No `listen`: no RAS.
+struct RasConfig {
+    std::string ip; // listen address; empty: the RAS is off
+    uint16_t port = 0;
+    std::string card_ip;      // what the push tells the cards ('84' Other address); default: ip
+    uint16_t card_port = 0;   // default: port
+    std::string host;         // Host header ('8A'); default: card_ip
+    std::string uri = "/ras"; // the first POST's URI ('8C')
+    std::string agent_id = "{iccid}";  // X-Admin-From ('8B'); {iccid} is the card's ICCID
+    std::string apn;                   // the bearer's APN ('84' Network Access Name)
+    uint16_t buffer_size = 1400;       // the channel's buffer ('84' Buffer size)
+    uint32_t session_timeout_s = 120;  // a session with no POST for this long is closed
+    uint32_t handshake_timeout_s = 30; // TCP accept to a finished TLS handshake
+    size_t max_sessions = 10000;       // connections at once; more are refused
+    std::vector<uint16_t> suites{0x00ae, 0x008c}; // TLS suites offered (tls_psk.hpp)
+    uint16_t min_version = 0x0303;                // TLS 1.2; 0x0301 for cards of Amendment B v1.1
+    uint16_t retry_count = 0;                     // the push's Session Retry Policy ('86')
+    uint32_t retry_delay_s = 0;
+    bool enabled() const { return !ip.empty(); }
+};
+
 struct ProviderConfig {
     std::string name;
     std::string url;
@@ -98,6 +120,7 @@ struct GatewayConfig {
     ApiConfig api;
     OtaConfig ota;
     RequestsConfig requests;
+    RasConfig ras;
     std::vector<db::Application> applications;
     // The CAP file of an application installed by loading it (`application NAME / cap FILE`),
     // by application name.

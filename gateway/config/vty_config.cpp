@@ -14,6 +14,8 @@
 #include "config/vty_auth.hpp"
 #include "otagw/common/bytes.hpp"
 #include "otagw/common/osmo.hpp"
+#include "otagw/common/tls_psk.hpp"
+#include "otagw/ota/amd_b.hpp"
 #include "requests/cap_loads.hpp"
 
 namespace otagw::gateway {
@@ -29,6 +31,7 @@ enum Node {
     kRequestsNode,
     kApplicationNode,
     kProviderNode,
+    kRasNode,
 };
 
 using Fn = std::function<int(struct vty*, int argc, const char** argv)>;
@@ -280,6 +283,44 @@ int write_providers(struct vty* vty) {
     return CMD_SUCCESS;
 }
 
+std::string tls_version_name(uint16_t v) {
+    return v == tls::kTls10 ? "1.0" : v == tls::kTls11 ? "1.1" : "1.2";
+}
+
+int write_ras(struct vty* vty) {
+    const RasConfig& r = g_config->ras;
+    if (!r.enabled())
+        return CMD_SUCCESS;
+    const RasConfig d;
+    vty_out(vty, "ras%s", NL);
+    vty_out(vty, " listen %s %u%s", r.ip.c_str(), r.port, NL);
+    if (!r.card_ip.empty())
+        vty_out(vty, " card-address %s %u%s", r.card_ip.c_str(), r.card_port, NL);
+    if (!r.host.empty())
+        vty_out(vty, " host %s%s", r.host.c_str(), NL);
+    vty_out(vty, " uri %s%s", r.uri.c_str(), NL);
+    vty_out(vty, " agent-id %s%s", r.agent_id.c_str(), NL);
+    if (!r.apn.empty())
+        vty_out(vty, " apn %s%s", r.apn.c_str(), NL);
+    if (r.buffer_size != d.buffer_size)
+        vty_out(vty, " buffer-size %u%s", r.buffer_size, NL);
+    vty_out(vty, " session-timeout %u%s", r.session_timeout_s, NL);
+    if (r.handshake_timeout_s != d.handshake_timeout_s)
+        vty_out(vty, " handshake-timeout %u%s", r.handshake_timeout_s, NL);
+    vty_out(vty, " max-sessions %zu%s", r.max_sessions, NL);
+    if (r.suites != d.suites) {
+        std::string names;
+        for (uint16_t s : r.suites)
+            names += " " + tls::suite_name(s);
+        vty_out(vty, " suites%s%s", names.c_str(), NL);
+    }
+    if (r.min_version != d.min_version)
+        vty_out(vty, " tls-min-version %s%s", tls_version_name(r.min_version).c_str(), NL);
+    if (r.retry_count || r.retry_delay_s)
+        vty_out(vty, " session-retry %u %u%s", r.retry_count, r.retry_delay_s, NL);
+    return CMD_SUCCESS;
+}
+
 cmd_node make_node(int node, const char* prompt) {
     cmd_node n{};
     n.node = node;
@@ -297,6 +338,7 @@ cmd_node g_nodes[] = {
     make_node(kRequestsNode, "%s(config-requests)# "),
     make_node(kApplicationNode, "%s(config-application)# "),
     make_node(kProviderNode, "%s(config-provider)# "),
+    make_node(kRasNode, "%s(config-ras)# "),
 };
 
 void install_config_nodes() {
@@ -308,6 +350,7 @@ void install_config_nodes() {
     install_node(&g_nodes[5], write_requests);
     install_node(&g_nodes[6], write_applications);
     install_node(&g_nodes[7], write_providers);
+    install_node(&g_nodes[8], write_ras);
 
     // smpp / bind NAME
     add(CONFIG_NODE, "smpp", "Configure the SMPP links to the SMSC\n",
@@ -566,6 +609,117 @@ void install_config_nodes() {
     add(kOtaNode, "campaign-retry-delay <1-3600>", "Same as timer campaign-retry-delay\nSeconds\n",
         [](struct vty*, int, const char** argv) {
             (void)set_timer(g_config->ota, "campaign-retry-delay", argv[0]); // within its bounds
+            return CMD_SUCCESS;
+        });
+
+    // ras: the Remote Administration Server of the BIP bearer (doc/bip.md)
+    add(CONFIG_NODE, "ras", "Configure the Remote Administration Server (SCP81, BIP bearer)\n",
+        [](struct vty* vty, int, const char**) {
+            vty->node = kRasNode;
+            return CMD_SUCCESS;
+        });
+    add(kRasNode, "listen A.B.C.D <0-65535>",
+        "Where the cards' PSK-TLS sessions come in\nIPv4 address\nPort\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->ras.ip = argv[0];
+            g_config->ras.port = static_cast<uint16_t>(atoi(argv[1]));
+            return CMD_SUCCESS;
+        });
+    add(kRasNode, "card-address A.B.C.D <1-65535>",
+        "The address and port the push tells the cards (default: the listen address)\nIPv4 "
+        "address\nPort\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->ras.card_ip = argv[0];
+            g_config->ras.card_port = static_cast<uint16_t>(atoi(argv[1]));
+            return CMD_SUCCESS;
+        });
+    add(kRasNode, "host NAME",
+        "The Host header the cards send (Administration Host, default: the card address)\n"
+        "Name\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->ras.host = argv[0];
+            return CMD_SUCCESS;
+        });
+    add(kRasNode, "uri PATH", "The URI of a session's first POST\nA path, e.g. /ras\n",
+        [](struct vty* vty, int, const char** argv) {
+            if (argv[0][0] != '/')
+                return warn(vty, std::string("uri ") + argv[0] + ": a path starting with /");
+            g_config->ras.uri = argv[0];
+            return CMD_SUCCESS;
+        });
+    add(kRasNode, "agent-id TEXT",
+        "What the cards send in X-Admin-From ({iccid}: the card's ICCID)\nText\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->ras.agent_id = argv[0];
+            return CMD_SUCCESS;
+        });
+    add(kRasNode, "apn NAME", "The access point the handset opens the channel on\nAPN\n",
+        [](struct vty* vty, int, const char** argv) {
+            if (auto labels = ota::amdb::apn_labels(argv[0]); !labels)
+                return warn(vty, labels.error().message);
+            g_config->ras.apn = argv[0];
+            return CMD_SUCCESS;
+        });
+    add(kRasNode, "no apn", NO_STR "The default access point\n",
+        [](struct vty*, int, const char**) {
+            g_config->ras.apn.clear();
+            return CMD_SUCCESS;
+        });
+    add(kRasNode, "buffer-size <255-65535>", "The channel's buffer size (OPEN CHANNEL)\nBytes\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->ras.buffer_size = static_cast<uint16_t>(atoi(argv[0]));
+            return CMD_SUCCESS;
+        });
+    add(kRasNode, "session-timeout <1-3600>",
+        "A session that sends no POST for this long is closed\nSeconds\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->ras.session_timeout_s = static_cast<uint32_t>(atoi(argv[0]));
+            return CMD_SUCCESS;
+        });
+    add(kRasNode, "handshake-timeout <1-600>",
+        "From the TCP connection to the end of the TLS handshake\nSeconds\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->ras.handshake_timeout_s = static_cast<uint32_t>(atoi(argv[0]));
+            return CMD_SUCCESS;
+        });
+    add(kRasNode, "max-sessions <1-1000000>", "Connections at once; more are refused\nCount\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->ras.max_sessions = static_cast<size_t>(atol(argv[0]));
+            return CMD_SUCCESS;
+        });
+    add(kRasNode, "suites .NAMES",
+        "The TLS suites offered, in order of preference\nPSK-AES128-CBC-SHA256, "
+        "PSK-AES128-CBC-SHA, PSK-3DES-EDE-CBC-SHA\n",
+        [](struct vty* vty, int argc, const char** argv) {
+            std::vector<uint16_t> suites;
+            for (int i = 0; i < argc; i++) {
+                auto id = tls::suite_by_name(argv[i]);
+                if (!id)
+                    return warn(vty, std::string("suites: ") + argv[i] +
+                                         " is none of PSK-AES128-CBC-SHA256, PSK-AES128-CBC-SHA, "
+                                         "PSK-3DES-EDE-CBC-SHA (GP Amendment B; no NULL suites, "
+                                         "no TLS 1.3 in this build)");
+                suites.push_back(*id);
+            }
+            g_config->ras.suites = suites;
+            return CMD_SUCCESS;
+        });
+    add(kRasNode, "tls-min-version (1.0|1.1|1.2)",
+        "The lowest TLS version taken (cards of Amendment B v1.1 speak TLS 1.0)\nTLS 1.0\nTLS "
+        "1.1\nTLS 1.2\n",
+        [](struct vty*, int, const char** argv) {
+            const std::string v = argv[0];
+            g_config->ras.min_version = v == "1.0"   ? tls::kTls10
+                                        : v == "1.1" ? tls::kTls11
+                                                     : tls::kTls12;
+            return CMD_SUCCESS;
+        });
+    add(kRasNode, "session-retry <0-65535> <0-359999>",
+        "The Session Retry Policy the push gives the card (GP Amd B §3.8.3)\nRetries\nSeconds "
+        "between them\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->ras.retry_count = static_cast<uint16_t>(atoi(argv[0]));
+            g_config->ras.retry_delay_s = static_cast<uint32_t>(atoi(argv[1]));
             return CMD_SUCCESS;
         });
 
@@ -892,6 +1046,14 @@ Status validate_config(const GatewayConfig& c) {
                               "insecure-http allows it, for tests)");
     if (c.api.tokens.empty())
         return make_error("api: no token configured; every API call would get 401");
+    if (c.ras.enabled()) {
+        if ((c.ras.ip == "0.0.0.0" && c.ras.card_ip.empty()) || c.ras.card_ip == "0.0.0.0")
+            return make_error("ras: the cards cannot be told 0.0.0.0: set card-address");
+        if (c.ras.suites.empty())
+            return make_error("ras: no TLS suite");
+        if (c.ras.agent_id.empty())
+            return make_error("ras: agent-id is empty");
+    }
     return {};
 }
 
