@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bip/admin_session_fsm.hpp"
 #include "intake/application_request.hpp"
 #include "otagw/db/store.hpp"
 #include "otagw/smpp/esme.hpp"
@@ -55,6 +56,8 @@ struct OtaConfig {
     }
     // The named timers and limits (`timer NAME VALUE`, config/timers.hpp): the request's...
     RequestLimits limits;
+    // ...a card's BIP admin channel's...
+    bip::SessionLimits bip;
     // ...a campaign target that failed for a transient reason is tried again after
     // campaign_retry_delay_s, doubled at each further try up to campaign_retry_max_s...
     uint32_t campaign_retry_delay_s = 30;
@@ -71,6 +74,11 @@ struct OtaConfig {
     // (GP 2.3 §11.5.2.3.3) when the cards want one.
     uint32_t max_segments = 4;
     enum class LoadHash : uint8_t { None, Sha1, Sha256 } load_hash = LoadHash::None;
+    // The bearer of a request's scripts: SMS-PP, BIP (SCP81 over the RAS), or auto: BIP when
+    // the request's scripts would take more than bip_above_sms SMS (a CAP load), else SMS-PP.
+    // A request or a campaign may name its own.
+    enum class Bearer : uint8_t { SmsPp, Bip, Auto } bearer = Bearer::SmsPp;
+    uint32_t bip_above_sms = 4;
 };
 
 // The Remote Administration Server (GP Card Spec 2.3 Amendment B): where the cards' BIP

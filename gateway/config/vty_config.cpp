@@ -216,6 +216,10 @@ int write_ota(struct vty* vty) {
             vty_out(vty, " timer %s %lld%s", t.name, static_cast<long long>(t.get(o)), NL);
     if (o.max_segments != OtaConfig{}.max_segments)
         vty_out(vty, " max-segments %u%s", o.max_segments, NL);
+    if (o.bearer != OtaConfig::Bearer::SmsPp)
+        vty_out(vty, " bearer %s%s", o.bearer == OtaConfig::Bearer::Bip ? "bip" : "auto", NL);
+    if (o.bip_above_sms != OtaConfig{}.bip_above_sms)
+        vty_out(vty, " bip-above-sms %u%s", o.bip_above_sms, NL);
     if (o.load_hash != OtaConfig::LoadHash::None)
         vty_out(vty, " load-hash %s%s",
                 o.load_hash == OtaConfig::LoadHash::Sha1 ? "sha1" : "sha256", NL);
@@ -579,6 +583,25 @@ void install_config_nodes() {
             g_config->ota.load_hash = h == "sha1"     ? OtaConfig::LoadHash::Sha1
                                       : h == "sha256" ? OtaConfig::LoadHash::Sha256
                                                       : OtaConfig::LoadHash::None;
+            return CMD_SUCCESS;
+        });
+    add(kOtaNode, "bearer (sms-pp|bip|auto)",
+        "How requests reach the cards (a request or campaign may choose its own)\nSecured SMS-PP "
+        "packets\nBIP: a push, then the card's SCP81 session with the RAS\nBIP when the scripts "
+        "would take more SMS than bip-above-sms, else SMS-PP\n",
+        [](struct vty* vty, int, const char** argv) {
+            const std::string b = argv[0];
+            if (b != "sms-pp" && !g_config->ras.enabled() && vty->type == VTY_TERM)
+                return warn(vty, "bearer " + b + ": configure ras first");
+            g_config->ota.bearer = b == "bip"    ? OtaConfig::Bearer::Bip
+                                   : b == "auto" ? OtaConfig::Bearer::Auto
+                                                 : OtaConfig::Bearer::SmsPp;
+            return CMD_SUCCESS;
+        });
+    add(kOtaNode, "bip-above-sms <1-255>",
+        "With bearer auto: BIP for requests whose scripts take more SMS than this\nSMS\n",
+        [](struct vty*, int, const char** argv) {
+            g_config->ota.bip_above_sms = static_cast<uint32_t>(atoi(argv[0]));
             return CMD_SUCCESS;
         });
     add(kOtaNode, "kvn <1-15>", "Key version number of the keyset used by default\nKVN\n",
@@ -1046,6 +1069,9 @@ Status validate_config(const GatewayConfig& c) {
                               "insecure-http allows it, for tests)");
     if (c.api.tokens.empty())
         return make_error("api: no token configured; every API call would get 401");
+    if (c.ota.bearer != OtaConfig::Bearer::SmsPp && !c.ras.enabled())
+        return make_error("ota: bearer bip or auto needs a ras node (the cards' sessions come "
+                          "to it)");
     if (c.ras.enabled()) {
         if ((c.ras.ip == "0.0.0.0" && c.ras.card_ip.empty()) || c.ras.card_ip == "0.0.0.0")
             return make_error("ras: the cards cannot be told 0.0.0.0: set card-address");

@@ -72,6 +72,8 @@ constexpr ReasonName kReasonNames[] = {
     {ReasonCode::BadCardAnswer, "bad_card_answer"},
     {ReasonCode::PorLost, "por_lost"},
     {ReasonCode::LoadInterrupted, "load_interrupted"},
+    {ReasonCode::BipNoSession, "bip_no_session"},
+    {ReasonCode::BipTlsFailed, "bip_tls_failed"},
     {ReasonCode::Cancelled, "cancelled"},
 };
 
@@ -196,6 +198,7 @@ bool transient(ReasonCode code) {
     case ReasonCode::CannotSend:
     case ReasonCode::PorLost:
     case ReasonCode::LoadInterrupted:
+    case ReasonCode::BipNoSession:
     case ReasonCode::ProviderTimeout:
     case ReasonCode::ProviderUnavailable:
     case ReasonCode::InFlight:

@@ -110,6 +110,9 @@ enum class ReasonCode : uint8_t {
     BadCardAnswer,
     PorLost,
     LoadInterrupted, // a CAP's load was interrupted more often than max-load-restarts
+    // the BIP bearer
+    BipNoSession, // the card opened no admin session after max-pushes pushes
+    BipTlsFailed, // the card's PSK-TLS handshake failed (a wrong key: no retry)
     // the operator
     Cancelled,
 };

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // otagw-fsm-doc: the life cycles' transition tables as the documentation shows them, drawn from
 // the tables themselves (their single source): a Graphviz diagram, or a Markdown table.
-//   otagw-fsm-doc dot|markdown request|campaign|target
+//   otagw-fsm-doc dot|markdown request|campaign|target|session
 #include <cstdio>
 #include <map>
 #include <string>
 #include <string_view>
 
+#include "bip/admin_session_fsm.hpp"
 #include "campaigns/campaign_fsm.hpp"
 #include "requests/request_fsm.hpp"
 
@@ -78,7 +79,7 @@ void markdown(const std::vector<Row>& rows) {
 }
 
 int usage() {
-    std::fprintf(stderr, "usage: otagw-fsm-doc dot|markdown request|campaign|target\n");
+    std::fprintf(stderr, "usage: otagw-fsm-doc dot|markdown request|campaign|target|session\n");
     return 2;
 }
 
@@ -115,6 +116,12 @@ int main(int argc, char** argv) {
                 finals.push_back(states.back());
         }
         entry = {{"pending", "the campaign is created"}};
+    } else if (machine == "session") {
+        rows = rows_of(bip::session_transitions(), bip::kSessionStateCount, bip::session_state_name,
+                       bip::session_event_name);
+        for (size_t s = 0; s < bip::kSessionStateCount; s++)
+            states.push_back(bip::session_state_name(static_cast<bip::SessionState>(s)));
+        entry = {{"idle", "a request queues a script"}};
     } else {
         return usage();
     }
