@@ -345,7 +345,7 @@ int inventory_import(const ApiOptions& o, const std::string& file, bool skip_bad
 }
 
 struct RequestArgs {
-    std::string msisdn, iccid, app, aid, op, language, key;
+    std::string msisdn, iccid, app, aid, op, language, key, bearer;
     bool related = false; // terminate: DELETE of the load file with its related objects
     double wait = -1;     // seconds; < 0: do not wait
 };
@@ -405,6 +405,8 @@ int request_create(const ApiOptions& o, const RequestArgs& a) {
         body["language"] = a.language;
     if (a.related)
         body["related"] = true;
+    if (!a.bearer.empty())
+        body["bearer"] = a.bearer;
     http::ClientRequest req{"POST", "/v1/requests", {}, body.dump(), {}};
     req.headers.emplace_back("Content-Type", "application/json");
     if (!a.key.empty())
@@ -554,6 +556,10 @@ void add_api_commands(CLI::App& app, int& exit_code) {
         create->add_flag("--related", a->related,
                          "terminate: delete the application's load file with its related objects "
                          "(every instance of the package; GP 2.3 §11.2.2.1)");
+        create
+            ->add_option("--bearer", a->bearer,
+                         "sms-pp, bip or auto (default: the gateway's ota / bearer)")
+            ->check(CLI::IsMember({"sms-pp", "bip", "auto"}));
         create->add_option("--idempotency-key", a->key,
                            "the same key again returns the first request instead of a new one");
         create->add_option("--wait", a->wait, "wait up to this many seconds for the outcome")

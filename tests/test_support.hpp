@@ -116,7 +116,7 @@ int run_in_temp_dir(const char* prefix, std::string& dir, const CMUnitTest (&tes
         return 1;
     dir = pattern;
     int rc = _cmocka_run_group_tests(prefix, tests, N, setup, teardown);
-    if (rc == 0)
+    if (rc == 0 && !std::getenv("OTAGW_KEEP_TEST_DIR"))
         std::system(("rm -rf " + dir).c_str());
     else
         std::fprintf(stderr, "logs and capture kept in %s\n", dir.c_str());

@@ -214,6 +214,18 @@ Status apply_fault(std::string_view setting, NetworkFaults& net, smpp::SmscFault
         return chance(net.mt_duplicate);
     if (name == "por-corrupt")
         return chance(net.por_corrupt);
+    if (name == "bip-tls-fail")
+        return chance(net.bip.tls_fail);
+    if (name == "bip-drop")
+        return chance(net.bip.drop);
+    if (name == "bip-latency")
+        return count(net.bip.latency_ms);
+    if (name == "bip-mfl") {
+        if (value != "0" && value != "512" && value != "1024" && value != "2048" && value != "4096")
+            return make_error("fault bip-mfl: 0, 512, 1024, 2048 or 4096 (RFC 6066)");
+        net.bip.mfl = static_cast<uint16_t>(std::atoi(std::string(value).c_str()));
+        return Status::success();
+    }
     if (name == "throttle-every")
         return count(smsc.throttle_every);
     if (name == "queue-full-every")
@@ -245,7 +257,8 @@ Status apply_fault(std::string_view setting, NetworkFaults& net, smpp::SmscFault
     }
     return make_error(
         "unknown fault '" + name.substr(0, 32) +
-        "' (latency, jitter, mt-loss, mo-loss, mt-duplicate, por-corrupt, throttle-every, "
+        "' (latency, jitter, mt-loss, mo-loss, mt-duplicate, por-corrupt, bip-tls-fail, "
+        "bip-drop, bip-latency, bip-mfl, throttle-every, "
         "queue-full-every, drop-response-every, delay-response, disconnect-after, "
         "duplicate-deliver-every, tps, constant-message-id, ignore-enquire-link, fail)");
 }

@@ -160,7 +160,18 @@ Network::Network(uv_loop_t* loop, Population& cards, NetworkConfig config, State
     : loop_(loop), cards_(cards), config_(std::move(config)), store_(store),
       smsc_(loop, config_.smsc, &counters_), scheduler_(loop), rng_(config_.fault_seed),
       is_dirty_(store ? cards.size() : 0, false), flush_timer_(loop),
-      alive_(std::make_shared<bool>(true)) {}
+      alive_(std::make_shared<bool>(true)) {
+    bip_ = std::make_unique<BipHandsets>(
+        loop, cards, config_.faults.bip, counters_, [this](uint32_t card) { mark_changed(card); },
+        [this](double p) { return chance(p); });
+}
+
+void Network::mark_changed(uint32_t idx) {
+    if (store_ && !is_dirty_[idx]) {
+        is_dirty_[idx] = true;
+        dirty_.push_back(idx);
+    }
+}
 
 Network::~Network() {
     *alive_ = false;
@@ -173,6 +184,7 @@ int Network::start() {
 }
 
 void Network::stop() {
+    bip_->stop();
     flush();
     scheduler_.clear();
     flush_timer_.stop();
@@ -278,11 +290,13 @@ void Network::data_download(uint32_t idx, const smpp::MtMessage& mt, ByteView ud
     counters_.inc("sim:command:processed");
     const std::string status = to_hex(ByteView(&out.status, 1));
     counters_.inc("sim:por:status:" + status);
-    if (store_ && !is_dirty_[idx]) {
-        is_dirty_[idx] = true;
-        dirty_.push_back(idx);
-    }
+    mark_changed(idx);
     std::string line = "iccid=" + card.iccid + " tar=" + hex_tar(out.tar) + " status=" + status;
+    if (out.admin_trigger) {
+        // The handset opens the admin session once the card has kept the push's counter.
+        log::info(kLog, line + ", an admin session trigger: the handset opens a BIP channel");
+        after_save(idx, [this, idx, trigger = *out.admin_trigger] { bip_->trigger(idx, trigger); });
+    }
     if (!out.error.empty())
         line += " (" + out.error + ")";
     if (!out.por_wanted) {

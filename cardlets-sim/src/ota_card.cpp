@@ -486,6 +486,12 @@ PorOutcome process_command_packet(Uicc& card, ByteView p) {
     }
     // Run the script on the TAR's application.
     ByteView script = padded.first(padded.size() - pcntr);
+    if (target->kind == TarKind::Isd && !script.empty() && script[0] == 0x81) {
+        // ETSI TS 101 220 §7.2 lists '81' beside the 'AA'/'AE' templates: a trigger of an admin
+        // session over HTTP (GP Amendment B §3.7), taken by the ISD for its handset.
+        out.admin_trigger = Bytes(script.begin(), script.end());
+        return conclude(0x00, "");
+    }
     ScriptContext ctx;
     ctx.keyset = check_keys ? check_keys : cipher_keys;
     const TarEntry entry = *target;

@@ -439,7 +439,8 @@ http::Response Api::create_request(const http::Request& r, const std::string& wh
                                                                      {"app", &n.app_code},
                                                                      {"aid", &n.app_aid},
                                                                      {"language", &n.language},
-                                                                     {"source", &n.source}}) {
+                                                                     {"source", &n.source},
+                                                                     {"bearer", &n.bearer}}) {
         if (!body.contains(key))
             continue;
         if (!body[key].is_string() || body[key].get<std::string>().size() > 64)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The telnet VTY and the config file (Osmocom VTY syntax): nodes smpp / bind, db, api, ota,
-// application, provider, each writing itself back for `write terminal` so a config round-trips;
-// and the operator's `show` commands, answered by the daemon through VtyBackend.
+// application, provider, ras, each writing itself back for `write terminal` so a config
+// round-trips; and the operator's `show` commands, answered by the daemon through VtyBackend.
 #pragma once
 
 #include <string>
@@ -25,6 +25,7 @@ public:
     virtual std::vector<std::string> show_stats() = 0;
     virtual std::vector<std::string> show_requests() = 0;
     virtual std::vector<std::string> show_campaigns() = 0;
+    virtual std::vector<std::string> show_ras() = 0;
 };
 
 // Installs the nodes and commands into libosmovty (after vty_init). `config` is filled by

@@ -1018,6 +1018,13 @@ void install_show_commands() {
                 print(vty, b->show_requests());
             return CMD_SUCCESS;
         });
+    add(VIEW_NODE, "show ras",
+        SHOW_STR_ "The Remote Administration Server and the cards' BIP admin channels\n",
+        [backend_or_warn](struct vty* vty, int, const char**) {
+            if (auto* b = backend_or_warn(vty))
+                print(vty, b->show_ras());
+            return CMD_SUCCESS;
+        });
     add(VIEW_NODE, "show campaigns", SHOW_STR_ "Campaigns running or paused here\n",
         [backend_or_warn](struct vty* vty, int, const char**) {
             if (auto* b = backend_or_warn(vty))

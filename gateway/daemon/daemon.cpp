@@ -75,6 +75,11 @@ Status Daemon::open() {
     pipeline_ =
         std::make_unique<RequestPipeline>(loop_, *store_, *transactions_, *catalog_, config_,
                                           *providers_, *callbacks_, *vault_, caps_);
+    if (config_.ras.enabled()) {
+        bip_sessions_ = std::make_unique<bip::AdminSessions>(loop_, *store_, config_);
+        bip_sessions_->set_scripts(pipeline_.get());
+        pipeline_->set_bip(bip_sessions_.get());
+    }
     mo_router_ = std::make_unique<MoRouter>(*pipeline_, *store_, *catalog_, config_);
     campaigns_ = std::make_unique<CampaignEngine>(loop_, *store_, *pipeline_, config_);
     pipeline_->set_on_finished([this](const db::Request& r, const RequestContext& ctx) {
@@ -120,6 +125,11 @@ Status Daemon::listen(void* talloc_ctx) {
     http_ = std::make_unique<http::Server>(loop_, *durable_api_, http_opts);
     OTAGW_TRY_STATUS(http_->listen(config_.api.ip, config_.api.port));
     log::notice("api", "listening on " + config_.api.ip + ":" + std::to_string(http_->port()));
+    if (bip_sessions_) {
+        ras_ = std::make_unique<bip::RasServer>(loop_, *store_, config_.ras, *bip_sessions_);
+        bip_sessions_->set_server(ras_.get());
+        OTAGW_TRY_STATUS(ras_->listen());
+    }
 
     if (!config_.smpp.binds.empty()) {
         smpp::Esme::Handlers h;
@@ -193,6 +203,12 @@ void Daemon::shutdown(const char* why) {
     // 1. Stop intake: no new API calls, no new VTY sessions.
     if (http_)
         http_->close();
+    if (ras_) {
+        // The cards' sessions end; their requests hear nothing more (they stay as stored, and
+        // the next start reads the cards for the scripts they had out).
+        bip_sessions_->set_scripts(nullptr);
+        ras_->close();
+    }
     set_vty_backend(nullptr);
     if (telnet_up_)
         telnet_exit();
@@ -210,7 +226,11 @@ void Daemon::shutdown(const char* why) {
     auto finish = [this] {
         campaigns_.reset();
         mo_router_.reset();
+        if (bip_sessions_)
+            bip_sessions_->set_server(nullptr);
+        ras_.reset();
         pipeline_.reset();
+        bip_sessions_.reset();
         callbacks_.reset();
         providers_.reset();
         curl_.reset();
@@ -334,7 +354,20 @@ std::vector<const Counters*> Daemon::module_counters() const {
         all.push_back(&campaigns_->counters());
     if (esme_)
         all.push_back(&esme_->counters());
+    if (ras_)
+        all.push_back(&ras_->counters());
+    if (bip_sessions_)
+        all.push_back(&bip_sessions_->counters());
     return all;
+}
+
+std::vector<std::string> Daemon::show_ras() {
+    if (!ras_)
+        return {"No RAS configured (ras / listen)"};
+    std::vector<std::string> out = ras_->show();
+    for (auto& l : bip_sessions_->show())
+        out.push_back(std::move(l));
+    return out;
 }
 
 std::vector<std::string> Daemon::show_stats() {

@@ -10,6 +10,8 @@
 #include <uv.h>
 
 #include "api/api.hpp"
+#include "bip/admin_sessions.hpp"
+#include "bip/ras_server.hpp"
 #include "campaigns/campaign_engine.hpp"
 #include "config/config.hpp"
 #include "config/vty.hpp"
@@ -54,6 +56,7 @@ public:
     std::vector<std::string> show_stats() override;
     std::vector<std::string> show_requests() override;
     std::vector<std::string> show_campaigns() override;
+    std::vector<std::string> show_ras() override;
 
 private:
     Status listen(void* talloc_ctx); // the second half of start()
@@ -78,6 +81,8 @@ private:
     std::unique_ptr<Providers> providers_;
     std::unique_ptr<ResultCallbacks> callbacks_;
     std::unique_ptr<RequestPipeline> pipeline_;
+    std::unique_ptr<bip::AdminSessions> bip_sessions_; // with a ras node
+    std::unique_ptr<bip::RasServer> ras_;
     std::unique_ptr<MoRouter> mo_router_;
     std::unique_ptr<CampaignEngine> campaigns_;
     std::unique_ptr<osmo::LoopBridge> bridge_;

@@ -18,6 +18,8 @@ Result<CheckedRequest> check_request(const NewRequest& n, db::Store& store, Cata
         return make_error("give the card by msisdn or iccid", Errc::Invalid);
     if (n.app_code.empty() && n.app_aid.empty() && !refused_already)
         return make_error("give the application by its code (app) or its AID (aid)", Errc::Invalid);
+    if (!n.bearer.empty() && n.bearer != "sms-pp" && n.bearer != "bip" && n.bearer != "auto")
+        return make_error("bearer: '" + n.bearer + "' is none of sms-pp, bip, auto", Errc::Invalid);
     if (n.related && op != Operation::Terminate)
         return make_error("related: only a terminate deletes the load file with its related "
                           "objects",

@@ -29,6 +29,7 @@ struct NewRequest {
     std::string operation;
     std::string language = "en"; // of the reply SMS
     bool related = false;        // terminate: DELETE of the load file with its related objects
+    std::string bearer;          // sms-pp, bip or auto; empty: the config's (ota / bearer)
     Reason refusal;              // already refused at intake (an SMS that is no request)
     std::string refusal_message;
     int64_t campaign_id = 0; // a campaign's target (source "campaign"): no reply SMS, bulk lane

@@ -47,9 +47,9 @@ Bytes load_parameters(size_t size) {
 
 } // namespace
 
-std::vector<uint16_t> CapLoad::blocks_per_packet() const {
+std::vector<uint16_t> CapLoad::blocks_per_packet(bool bip) const {
     std::vector<uint16_t> out;
-    for (const auto& p : packets)
+    for (const auto& p : packets_for(bip))
         out.push_back(p.blocks);
     return out;
 }
@@ -62,7 +62,7 @@ size_t script_capacity(uint32_t segments) {
 }
 
 Result<std::vector<LoadPacket>> plan_load(const ota::Aid& package, ByteView block,
-                                          const OtaConfig& ota) {
+                                          const OtaConfig& ota, size_t capacity_bytes) {
     ota::gp::InstallForLoad ifl;
     ifl.load_file = package;
     ifl.load_parameters = load_parameters(block.size());
@@ -78,7 +78,7 @@ Result<std::vector<LoadPacket>> plan_load(const ota::Aid& package, ByteView bloc
     }
     ota::Apdu install;
     OTAGW_TRY_ASSIGN(install, ota::gp::install_for_load(ifl));
-    const size_t capacity = script_capacity(ota.max_segments);
+    const size_t capacity = capacity_bytes ? capacity_bytes : script_capacity(ota.max_segments);
     const size_t install_size = install.encode().size();
     if (install_size + 6 > capacity)
         return make_error("ota max-segments " + std::to_string(ota.max_segments) +
@@ -139,6 +139,10 @@ Result<CapLoad> read_cap_load(const db::Application& app, const std::string& pat
     if (!packets)
         return make_error(who + packets.error().message);
     c.packets = std::move(*packets);
+    auto bip = plan_load(c.cap.package.aid, c.load_file_data_block, ota, kBipScriptCapacity);
+    if (!bip)
+        return make_error(who + "over BIP: " + bip.error().message);
+    c.bip_packets = std::move(*bip);
     return c;
 }
 

@@ -26,10 +26,18 @@ struct LoadPacket {
 struct CapLoad {
     std::string path;
     ota::cap::CapFile cap;
-    Bytes load_file_data_block; // C4 <length> and the components (no Descriptor)
-    std::vector<LoadPacket> packets;
-    std::vector<uint16_t> blocks_per_packet() const;
+    Bytes load_file_data_block;          // C4 <length> and the components (no Descriptor)
+    std::vector<LoadPacket> packets;     // over SMS-PP
+    std::vector<LoadPacket> bip_packets; // over BIP: a script per POST answer
+    const std::vector<LoadPacket>& packets_for(bool bip) const {
+        return bip ? bip_packets : packets;
+    }
+    std::vector<uint16_t> blocks_per_packet(bool bip = false) const;
 };
+
+// The C-APDU bytes of one script over BIP: kept modest, as card buffers are (njiwa, a public
+// RAS, sends about 1 KB); TLS cuts records to the card's maximum fragment length on its own.
+constexpr size_t kBipScriptCapacity = 1024;
 
 // The bytes of compact script one secured packet carries in `segments` concatenated SMS: the
 // SMS user data (TS 31.115 §4.2: UDH with IE '70', and the concatenation IE beyond one SMS)
@@ -41,9 +49,10 @@ size_t script_capacity(uint32_t segments);
 Result<CapLoad> read_cap_load(const db::Application& app, const std::string& path,
                               const OtaConfig& ota);
 
-// The packets of a load of `block` (a load file data block) for package `package`.
+// The packets of a load of `block` (a load file data block) for package `package`, each of at
+// most `capacity` bytes of C-APDUs (0: what `ota / max-segments` SMS carry).
 Result<std::vector<LoadPacket>> plan_load(const ota::Aid& package, ByteView block,
-                                          const OtaConfig& ota);
+                                          const OtaConfig& ota, size_t capacity = 0);
 
 class CapLoads {
 public:

@@ -115,10 +115,10 @@ Result<std::vector<ota::Apdu>> packet_script(const RequestContext& ctx, const db
         return make_error("application " + app.name + " has no CAP file to load");
     switch (phase) {
     case Phase::Load:
-        if (index >= cap->packets.size())
+        if (index >= cap->packets_for(ctx.data.bip).size())
             return make_error("the load of " + cap->path + " has no packet " +
                               std::to_string(index + 1));
-        return cap->packets[index].script;
+        return cap->packets_for(ctx.data.bip)[index].script;
     case Phase::Clean:
         return std::vector<ota::Apdu>{ota::gp::delete_object(cap->cap.package.aid, false)};
     case Phase::Audit: {

@@ -51,4 +51,35 @@ Event por_event(const SentPacket& packet, const ota::DecodedResponse& por,
     return e;
 }
 
+Event results_event(const SentPacket& packet, const ota::ram::ExpandedResponse& results,
+                    const std::vector<ota::Apdu>& script, std::string_view aid_hex) {
+    Event e(packet.phase == Phase::Audit ? EventKind::AuditAnswer : EventKind::Por);
+    e.por.message_id = packet.message_id;
+    e.por.status = ota::PorStatus::Ok;
+    if (results.bad_format) {
+        e.por.answer_error =
+            "the card found the script badly formatted ('90' " + to_hex(*results.bad_format) + ")";
+        return e;
+    }
+    if (results.r_apdus.empty()) {
+        e.por.answer_error = "the results hold no R-APDU";
+        return e;
+    }
+    if (script.empty()) {
+        e.por.answer_error = "no script to read the answer against";
+        return e;
+    }
+    ota::ram::CompactResponse compact;
+    compact.executed = results.executed.value_or(static_cast<uint8_t>(results.r_apdus.size()));
+    compact.last_sw = results.r_apdus.back().sw;
+    compact.last_data = results.r_apdus.back().data;
+    auto answer = read_card_answer(ota::ram::encode_compact_response(compact), script.size(),
+                                   script.back(), aid_hex);
+    if (answer)
+        e.por.answer = *answer;
+    else
+        e.por.answer_error = answer.error().message;
+    return e;
+}
+
 } // namespace otagw::gateway

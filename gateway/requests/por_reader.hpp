@@ -10,6 +10,7 @@
 
 #include "otagw/ota/apdu.hpp"
 #include "otagw/ota/ts_102_225.hpp"
+#include "otagw/ota/ts_102_226.hpp"
 #include "requests/request_fsm.hpp"
 
 namespace otagw::gateway {
@@ -21,5 +22,11 @@ const SentPacket* answered_packet(const RequestData& data, const ota::DecodedRes
 // GET STATUS of `aid_hex` last.
 Event por_event(const SentPacket& packet, const ota::DecodedResponse& por,
                 const std::vector<ota::Apdu>& script, std::string_view aid_hex);
+
+// The same for a script that went over BIP: the card's results (the expanded Response Scripting
+// template, ETSI TS 102 226 §5.2) in the place of a PoR, read the same way (their last R-APDU and
+// the executed count are what a compact PoR carries).
+Event results_event(const SentPacket& packet, const ota::ram::ExpandedResponse& results,
+                    const std::vector<ota::Apdu>& script, std::string_view aid_hex);
 
 } // namespace otagw::gateway

@@ -36,6 +36,7 @@ constexpr const char* kPorStatus = "por_status";
 constexpr const char* kRefusal = "refusal"; // SW, 4 hex digits
 constexpr const char* kMessage = "message";
 constexpr const char* kRelated = "related"; // true: DELETE of the load file and related
+constexpr const char* kBearer = "bearer";   // "bip"; absent: SMS-PP
 // {"next": N, "blocks_done": N, "blocks": N, "restarts": N, "started": bool, "loaded": bool}
 constexpr const char* kLoad = "load";
 
@@ -164,6 +165,8 @@ std::string encode_request_data(const RequestData& d) {
         w.text(kPerso, to_hex(d.sealed_personalisation));
     if (d.related)
         w.raw(kRelated, "true");
+    if (d.bip)
+        w.text(kBearer, "bip");
     w.number(kSends, d.sends);
     w.number(kResyncs, d.resyncs);
     w.number(kAudits, d.audits);
@@ -241,6 +244,11 @@ Result<RequestData> decode_request_data(std::string_view text) {
         if (!bytes)
             return Reader::wrong(key, "hex");
         *field = std::move(*bytes);
+    }
+    if (const Json* bearer = r.get(kBearer)) {
+        if (!bearer->is_string() || (*bearer != "bip" && *bearer != "sms-pp"))
+            return Reader::wrong(kBearer, "bip or sms-pp");
+        d.bip = *bearer == "bip";
     }
     if (const Json* rel = r.get(kRelated)) {
         if (!rel->is_boolean())

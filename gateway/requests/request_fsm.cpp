@@ -667,6 +667,8 @@ void on_submit_failed(Step& s, const Event& e) {
         return; // an older packet's: the current one decides
     s.d.outstanding.pop_back();
     s.count("ota:submit_failed");
+    if (!e.reason.empty()) // the BIP bearer: the card never came for it (the reason says why)
+        return s.finish(Outcome::Failed, e.reason, e.message);
     s.finish(Outcome::Failed, Reason::of(ReasonCode::SmscRefused), "submit_sm: " + e.message);
 }
 

@@ -173,6 +173,8 @@ struct RequestData {
     // terminate: DELETE of the application's load file with its related objects (GP 2.3
     // §11.2.2.1, P2 b8): every instance of the package goes, and the package.
     bool related = false;
+    // The request's scripts go over BIP (a push, then the card's SCP81 session), not SMS-PP.
+    bool bip = false;
     // From the provider: DGI-coded personalisation for STORE DATA (activate). Secret: kept in
     // memory, stored only sealed (the shell seals it under the master key), dropped when the
     // request ends.

@@ -125,6 +125,8 @@ RequestPipeline::Live* RequestPipeline::live(int64_t id) {
 // ---- intake -----------------------------------------------------------------------------------
 
 Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
+    if (n.bearer == "bip" && !bip_)
+        return make_error("bearer bip: this gateway has no ras node (doc/bip.md)", Errc::Invalid);
     CheckedRequest c;
     OTAGW_TRY_ASSIGN(c, check_request(n, store_, catalog_, config_.requests, config_.ota.kvn));
     const bool refused = c.refused();
@@ -173,6 +175,7 @@ Result<Submitted> RequestPipeline::submit(const NewRequest& n) {
         l.ctx = c.ctx;
         l.stored = write_first;
         l.ended_in_submit = true;
+        l.ctx.data.bip = choose_bip(l, n.bearer);
         plan_load(l);
         live_[l.ctx.id] = std::move(owned);
         live_by_card_[l.row.card_id].push_back(l.ctx.id);
@@ -385,7 +388,7 @@ void RequestPipeline::plan_load(Live& l) {
     l.cap = l.ctx.operation == Operation::Install ? caps_.of(l.app.name) : nullptr;
     if (!l.cap)
         return;
-    l.ctx.load_plan = l.cap->blocks_per_packet();
+    l.ctx.load_plan = l.cap->blocks_per_packet(l.ctx.data.bip);
     if (l.ctx.data.load) {
         l.ctx.data.load->blocks = l.ctx.load_blocks();
         return; // resumed: its progress is stored
@@ -448,7 +451,29 @@ void RequestPipeline::forget_load_file(Live& l) {
               std::to_string(l.ctx.id) + ")");
 }
 
+bool RequestPipeline::choose_bip(const Live& l, const std::string& asked) const {
+    using B = OtaConfig::Bearer;
+    const B b = asked == "bip"      ? B::Bip
+                : asked == "sms-pp" ? B::SmsPp
+                : asked == "auto"   ? B::Auto
+                                    : config_.ota.bearer;
+    if (b == B::SmsPp || !bip_)
+        return false;
+    if (b == B::Bip)
+        return true;
+    // auto: the SMS the request's scripts take, a load's packets filling max-segments each.
+    const CapLoad* cap = l.ctx.operation == Operation::Install ? caps_.of(l.app.name) : nullptr;
+    const size_t sms = 1 + (cap ? cap->packets.size() * config_.ota.max_segments : 0);
+    return sms > config_.ota.bip_above_sms;
+}
+
 void RequestPipeline::send_packet(Live& l, Phase phase, uint32_t index) {
+    if (l.ctx.data.bip) {
+        auto script = packet_script(l.ctx, l.app, l.cap, phase, index);
+        if (!script)
+            return l.queue.push_back(not_sent(ReasonCode::BadCatalogEntry, script.error().message));
+        return send_bip(l, phase, index, std::move(*script));
+    }
     if (!esme_)
         return l.queue.push_back(not_sent(ReasonCode::NoSmsc, "no SMSC bind is configured"));
     auto script = packet_script(l.ctx, l.app, l.cap, phase, index);
@@ -523,6 +548,230 @@ void RequestPipeline::send_packet(Live& l, Phase phase, uint32_t index) {
             if (!st)
                 fail_quietly("submit_sm result", st.error());
         });
+    });
+}
+
+void RequestPipeline::send_bip(Live& l, Phase phase, uint32_t index,
+                               std::vector<ota::Apdu> script) {
+    if (!bip_)
+        return l.queue.push_back(not_sent(ReasonCode::CannotSend, "BIP: no ras is configured"));
+    auto psk = store_.psk_keysets(l.row.card_id);
+    if (!psk)
+        return l.queue.push_back(not_sent(ReasonCode::CannotSend, psk.error().message));
+    if (psk->empty())
+        return l.queue.push_back(
+            not_sent(ReasonCode::NoKeyset, "BIP: the card has no SCP81 keyset"));
+    // The script's counter orders what the card tells of it among the request's other packets,
+    // as an SMS packet's does (it never reaches the card: TLS protects the script).
+    auto counter = store_.next_counter(l.row.card_id, l.ctx.kvn);
+    if (!counter)
+        return l.queue.push_back(not_sent(ReasonCode::NoKeyset, counter.error().message));
+    db::OtaMessage m;
+    m.request_id = l.ctx.id;
+    m.card_id = l.row.card_id;
+    m.kvn = l.ctx.kvn;
+    m.counter = *counter;
+    m.tar = tar_hex(ota::ram::kTarIsdRam); // the security domain that ends the TLS session
+    m.user_data = ota::ram::expanded_script(script);
+    m.state = db::ota_message_state::kQueued;
+    if (l.stored) {
+        auto id = store_.add_ota_message(m);
+        if (!id)
+            return l.queue.push_back(not_sent(ReasonCode::CannotSend, id.error().message));
+        m.id = *id;
+    } else {
+        auto id = store_.next_ota_message_id();
+        if (!id)
+            return l.queue.push_back(not_sent(ReasonCode::CannotSend, id.error().message));
+        m.id = *id + static_cast<int64_t>(l.unwritten.size());
+        l.unwritten.push_back(m);
+    }
+    counters_.inc(phase == Phase::Audit   ? "bip:audit_queued"
+                  : phase == Phase::Load  ? "bip:load_queued"
+                  : phase == Phase::Clean ? "bip:clean_queued"
+                                          : "bip:queued");
+    Event queued(EventKind::Queued);
+    queued.packet = {m.id, m.counter, phase, clock_.now_ms(), index};
+    l.queue.push_back(std::move(queued));
+    const int64_t card_id = l.row.card_id, message_id = m.id;
+    Bytes body = m.user_data;
+    bip_scripts_[message_id] = l.ctx.id;
+    l.packets[message_id] = std::move(m);
+    bip_->queue(card_id, message_id);
+    std::weak_ptr<bool> alive = alive_;
+    transactions_.after_commit(
+        [this, alive, card_id, message_id, body = std::move(body)]() mutable {
+            if (alive.expired() || stopped_ || !bip_)
+                return;
+            bip_->ready(card_id, message_id, std::move(body));
+        });
+}
+
+RequestPipeline::Live* RequestPipeline::bip_owner(int64_t message_id) {
+    auto it = bip_scripts_.find(message_id);
+    if (it == bip_scripts_.end())
+        return nullptr;
+    Live* l = live(it->second);
+    if (!l)
+        bip_scripts_.erase(it);
+    return l;
+}
+
+void RequestPipeline::bip_event(int64_t message_id, const char* what,
+                                std::function<void(Live&)> fn) {
+    Status st = transactions_.in_one([&] {
+        if (Live* l = bip_owner(message_id))
+            fn(*l);
+        else
+            counters_.inc(std::string("bip:") + what + "_unclaimed");
+    });
+    if (!st)
+        fail_quietly(std::string("BIP script ") + what, st.error());
+}
+
+Result<int64_t> RequestPipeline::send_push(int64_t card_id, ByteView trigger, int64_t for_message,
+                                           std::function<void(std::string error)> submitted) {
+    if (!esme_)
+        return make_error("no SMSC bind is configured for the push");
+    int64_t message_id = 0;
+    smpp::SmsPp sms;
+    Status st = transactions_.atomically([&]() -> Status {
+        auto taken = store_.next_counter_with_keys(card_id, config_.ota.kvn);
+        if (!taken)
+            return taken.take_error();
+        if (!*taken)
+            return make_error("the card has no keyset " + std::to_string(config_.ota.kvn));
+        CardKeys keys = card_keys_of((*taken)->keyset, config_.ota.rc_in_use());
+        ota::CommandHeader h;
+        h.spi = configured_spi();
+        h.spi.second = static_cast<uint8_t>((h.spi.second & ~0x03) | 0x02); // PoR on error
+        h.kic = keys.kic;
+        h.kid = keys.kid;
+        h.tar = isd_tar((*taken)->tars);
+        h.counter = (*taken)->keyset.counter;
+        Bytes packet;
+        OTAGW_TRY_STATUS(ota::build_command_packet(h, keys.keys, trigger, packet));
+        db::OtaMessage m;
+        if (Live* owner = bip_owner(for_message); owner && owner->stored)
+            m.request_id = owner->ctx.id; // (a request written at its end has none)
+        m.card_id = card_id;
+        m.kvn = config_.ota.kvn;
+        m.counter = h.counter;
+        m.tar = tar_hex(h.tar);
+        m.user_data = ota::sms::command_user_data(packet);
+        m.state = db::ota_message_state::kQueued;
+        OTAGW_TRY_ASSIGN(message_id, store_.add_ota_message(m));
+        sms.user_data = m.user_data;
+        return {};
+    });
+    if (!st)
+        return st.take_error();
+    // The number the push goes to: the request's (the channel's scripts are its card's).
+    std::string msisdn;
+    if (Live* l = bip_owner(for_message))
+        msisdn = l->row.msisdn;
+    if (msisdn.empty())
+        return make_error("no MSISDN known for the card's push");
+    counters_.inc("bip:push_sent");
+    senders_[msisdn] = {card_id, ""};
+    sms.source = {0, 1, config_.requests.short_code.empty() ? "0" : config_.requests.short_code};
+    sms.dest = {1, 1, msisdn};
+    sms.registered_delivery = false;
+    std::weak_ptr<bool> alive = alive_;
+    transactions_.after_commit([this, alive, message_id, sms = std::move(sms),
+                                submitted = std::move(submitted)]() mutable {
+        if (alive.expired() || stopped_ || !esme_)
+            return;
+        esme_->submit(std::move(sms), [this, alive, message_id, submitted = std::move(submitted)](
+                                          const smpp::SubmitResult& r) {
+            if (alive.expired() || stopped_)
+                return;
+            const std::string smsc_id = r.segments.empty() ? "" : r.segments.front().message_id;
+            (void)transactions_.in_one([&] {
+                if (Status s = store_.set_ota_message_state(message_id,
+                                                            r.ok ? db::ota_message_state::kSubmitted
+                                                                 : db::ota_message_state::kRefused,
+                                                            smsc_id);
+                    !s)
+                    fail_quietly("push " + std::to_string(message_id), s.error());
+            });
+            submitted(r.ok ? std::string() : "submit_sm: " + r.error);
+        });
+    });
+    return message_id;
+}
+
+void RequestPipeline::delivered(int64_t message_id) {
+    bip_event(message_id, "delivered", [&](Live& l) {
+        if (Status st =
+                store_.set_ota_message_state(message_id, db::ota_message_state::kSubmitted, "bip");
+            !st)
+            fail_quietly("BIP script " + std::to_string(message_id), st.error());
+        latency_.acknowledged(l.ctx.id);
+        Event e(EventKind::Submitted);
+        e.message_id = message_id;
+        run(l, std::move(e));
+    });
+}
+
+void RequestPipeline::answered(int64_t message_id, const ota::ram::ExpandedResponse& results) {
+    bip_event(message_id, "results", [&](Live& l) {
+        bip_scripts_.erase(message_id);
+        counters_.inc("bip:results");
+        const SentPacket* p = nullptr;
+        for (const SentPacket& x : l.ctx.data.outstanding)
+            if (x.message_id == message_id)
+                p = &x;
+        db::Por record;
+        record.ota_message_id = message_id;
+        record.card_id = l.row.card_id;
+        record.status = 0;
+        record.counter = p ? p->counter : 0;
+        record.data = ota::ram::encode_expanded_response(results);
+        if (auto r = store_.add_por(record); !r)
+            fail_quietly("BIP results", r.error());
+        if (Status st =
+                store_.set_ota_message_state(message_id, db::ota_message_state::kAnswered, "bip");
+            !st)
+            fail_quietly("BIP results", st.error());
+        if (!p)
+            return; // the request no longer waits on it
+        const SentPacket packet = *p;
+        std::vector<ota::Apdu> script;
+        if (auto sc = packet_script(l.ctx, l.app, l.cap, packet.phase, packet.index))
+            script = std::move(*sc);
+        run(l, results_event(packet, results, script, l.app.aid));
+    });
+}
+
+void RequestPipeline::lost(int64_t message_id) {
+    bip_event(message_id, "lost", [&](Live& l) {
+        bip_scripts_.erase(message_id);
+        counters_.inc("bip:lost");
+        const SentPacket* current =
+            l.ctx.data.outstanding.empty() ? nullptr : &l.ctx.data.outstanding.back();
+        if (!current || current->message_id != message_id)
+            return; // an older script's: the current one decides
+        // As a PoR that does not come: the request reads the card now.
+        if (auto& t = l.timers[static_cast<size_t>(RequestTimer::Por)])
+            t->stop();
+        run(l, Event(EventKind::PorTimeout));
+    });
+}
+
+void RequestPipeline::failed(int64_t message_id, const Reason& reason, const std::string& why) {
+    bip_event(message_id, "failed", [&](Live& l) {
+        bip_scripts_.erase(message_id);
+        counters_.inc("bip:failed:" + reason.name());
+        if (Status st =
+                store_.set_ota_message_state(message_id, db::ota_message_state::kRefused, "bip");
+            !st)
+            fail_quietly("BIP script", st.error());
+        Event e(EventKind::SubmitFailed);
+        e.message_id = message_id;
+        e.reason = reason;
+        e.message = "BIP: " + why;
+        run(l, std::move(e));
     });
 }
 
@@ -627,6 +876,9 @@ void RequestPipeline::retire(Live& l) {
         live_by_card_.erase(l.row.card_id);
         senders_.erase(l.row.msisdn);
     }
+    for (const auto& [message_id, m] : l.packets)
+        if (bip_scripts_.erase(message_id) && bip_)
+            bip_->withdraw(l.row.card_id, message_id);
     // A timer may be the caller: stop them now, destroy them outside their own callback.
     for (auto& t : l.timers)
         if (t)
@@ -811,6 +1063,21 @@ void RequestPipeline::late_por(const db::Card& card, const ota::DecodedResponse&
         return;
     }
     const db::OtaMessage& m = **found;
+    if (bip_ && bip_->is_push(m.id)) {
+        // A push asks for a PoR on error only: this one says why the card refused it.
+        (void)store_.set_ota_message_state(m.id, db::ota_message_state::kAnswered, "");
+        counters_.inc("bip:push_refused");
+        Reason r = por.status == static_cast<uint8_t>(ota::PorStatus::TarUnknown)
+                       ? Reason::of(ReasonCode::TarUnknown)
+                   : por.status == static_cast<uint8_t>(ota::PorStatus::InsufficientSecurityLevel)
+                       ? Reason::of(ReasonCode::InsufficientSecurityLevel)
+                   : por.status == static_cast<uint8_t>(ota::PorStatus::IntegrityFailed)
+                       ? Reason::of(ReasonCode::CardIntegrityFailed)
+                       : Reason::por(por.status);
+        if (por.status != 0)
+            bip_->push_refused(card.id, m.id, r);
+        return;
+    }
     if (m.state == db::ota_message_state::kAnswered) {
         // Answered before: a copy the network delivered twice, or a replay. The card's state is
         // never taken from it.
@@ -845,7 +1112,7 @@ void RequestPipeline::late_por(const db::Card& card, const ota::DecodedResponse&
     ctx.data = *data;
     const CapLoad* cap = *op == Operation::Install ? caps_.of((*app)->name) : nullptr;
     if (cap)
-        ctx.load_plan = cap->blocks_per_packet();
+        ctx.load_plan = cap->blocks_per_packet(ctx.data.bip);
     auto script = packet_script(ctx, **app, cap, packet->phase, packet->index);
     if (!script)
         return;

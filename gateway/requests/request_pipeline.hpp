@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bip/admin_sessions.hpp"
 #include "config/config.hpp"
 #include "intake/request_intake.hpp"
 #include "otagw/common/clock.hpp"
@@ -49,16 +50,26 @@ struct Submitted {
     RequestContext ctx;
 };
 
-class RequestPipeline {
+class RequestPipeline final : public bip::BipScripts {
 public:
     // `vault` seals the provider's personalisation data in the stored working data.
     RequestPipeline(uv_loop_t* loop, db::Store& store, Transactions& transactions, Catalog& catalog,
                     const GatewayConfig& config, Providers& providers, ResultCallbacks& callbacks,
                     const db::KeyVault& vault, const CapLoads& caps,
                     const Clock& clock = SystemClock::instance());
-    ~RequestPipeline();
+    ~RequestPipeline() override;
 
     void set_esme(smpp::Esme* esme) { esme_ = esme; }
+    // The BIP bearer's admin channels (null: no RAS, every request goes by SMS-PP).
+    void set_bip(bip::AdminSessions* sessions) { bip_ = sessions; }
+
+    // bip::BipScripts: what the cards' admin channels tell the requests.
+    Result<int64_t> send_push(int64_t card_id, ByteView trigger, int64_t for_message,
+                              std::function<void(std::string error)> submitted) override;
+    void delivered(int64_t message_id) override;
+    void answered(int64_t message_id, const ota::ram::ExpandedResponse& results) override;
+    void lost(int64_t message_id) override;
+    void failed(int64_t message_id, const Reason& reason, const std::string& why) override;
     // Resumes every unfinished request (at start).
     Status resume();
     // Stops timers; requests stay in the store as they are.
@@ -98,6 +109,13 @@ private:
     void execute(Live& l, const Action& a);
     void ask_provider(Live& l);
     void send_packet(Live& l, Phase phase, uint32_t index);
+    // The packet as a script for the card's admin channel (the BIP bearer).
+    void send_bip(Live& l, Phase phase, uint32_t index, std::vector<ota::Apdu> script);
+    // The bearer of a new request: its own choice, else the config's; auto decides by the SMS
+    // its scripts would take.
+    bool choose_bip(const Live& l, const std::string& asked) const;
+    Live* bip_owner(int64_t message_id);
+    void bip_event(int64_t message_id, const char* what, std::function<void(Live&)> fn);
     // An install of an application with a CAP file loads it first unless the card holds it.
     void plan_load(Live& l);
     void record_load_file(Live& l);
@@ -134,6 +152,9 @@ private:
     const Clock& clock_;
     RequestFsm fsm_;
     smpp::Esme* esme_ = nullptr;
+    bip::AdminSessions* bip_ = nullptr;
+    // The scripts of live requests queued on the cards' admin channels: message id -> request.
+    std::unordered_map<int64_t, int64_t> bip_scripts_;
     Counters counters_;
     LatencyStats latency_;
     std::map<int64_t, std::unique_ptr<Live>> live_;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "otagw/common/counters.hpp"
+#include "otagw/sim/bip_handset.hpp"
 #include "otagw/sim/ota_card.hpp"
 #include "otagw/sim/population.hpp"
 #include "otagw/sim/scheduler.hpp"
@@ -34,6 +35,7 @@ struct NetworkFaults {
     double mo_loss = 0;      // probability an MO SMS (a PoR, a request) never reaches the SMSC
     double mt_duplicate = 0; // probability an MT SMS reaches the handset twice
     double por_corrupt = 0;  // probability a secured PoR's last byte (its CC) is flipped on the way
+    BipFaults bip;           // the BIP channels to the gateway's RAS
 };
 
 struct NetworkConfig {
@@ -84,6 +86,7 @@ public:
     Status replay_por(const std::string& msisdn, size_t nth, DoneCb done = {});
 
     const std::deque<InboxMessage>* inbox(const std::string& msisdn) const;
+    BipHandsets& bip() { return *bip_; }
     // Writes changed cards to the state store now (also done every flush_ms).
     void flush();
 
@@ -96,6 +99,7 @@ private:
     void originate(smpp::DeliverSm sm, DoneCb done, const std::string& esme = {},
                    uint32_t attempt = 1);
     void after_save(uint32_t card, std::function<void()> fn);
+    void mark_changed(uint32_t card); // to the state store at the next flush
     uint64_t delay();
     bool chance(double p);
 
@@ -120,6 +124,7 @@ private:
     std::vector<std::function<void()>> waiting_for_save_;
     uv::Timer flush_timer_;
     uint16_t next_concat_ref_ = 1;
+    std::unique_ptr<BipHandsets> bip_;
     std::shared_ptr<bool> alive_;
 };
 

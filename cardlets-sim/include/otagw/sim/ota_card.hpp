@@ -29,6 +29,9 @@ struct PorOutcome {
     Bytes por;               // SMS user data of the PoR: '027100' || response packet
     Tar tar{};
     std::string error; // why, for the log
+    // The secured data was an administration session trigger for the ISD (GP Card Spec 2.3
+    // Amendment B §3.7, the '81' template, not a script): the handset opens the session.
+    std::optional<Bytes> admin_trigger;
 };
 
 // The block cipher a KIc or KID byte names (TS 102 225 §5.1.2, §5.1.3.1), if any.

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The BIP bearer end to end (doc/bip.md): ota-gatewayd with its Remote Administration Server,
+// cardlets-sim's handsets opening BIP channels to it on the push, PSK-TLS (mbedTLS on both
+// sides, each with its own keys: the gateway's from the imported inventory, the card's its own),
+// the HTTP admin dialog, the expanded scripts run on the cards' card managers.
+//  - suspend and resume an application by request over BIP: done; card and gateway agree;
+//  - install from a CAP file over BIP (the load in a few scripts of one session): installed;
+//  - a card whose TLS fails (it uses a wrong key): failed bip_tls_failed, not retried;
+//  - a channel dropped after a script, before its results: the card resumes by its retry
+//    policy, the request reads the card and ends with what the card did;
+//  - a card that never comes (its handset drops every trigger): failed bip_no_session after
+//    max-pushes;
+//  - RFC 6066 MFL 512 on the card's side: the session works;
+//  - no key of the inventory in any log.
+#include <set>
+
+#include "gatewayd_harness.hpp"
+
+using namespace otagw;
+using namespace harness;
+
+namespace {
+
+const char* kEmptyApplet = "0102030405060708";
+const char* kEmptyPackage = "0102030405";
+
+struct World {
+    std::unique_ptr<interop::Process> sim, daemon;
+    uint16_t control = 0, ras = 0;
+    std::vector<std::vector<std::string>> cards;
+};
+World* g = nullptr;
+
+const std::string& msisdn(size_t card) {
+    return g->cards.at(card).at(2);
+}
+const std::string& iccid(size_t card) {
+    return g->cards.at(card).at(0);
+}
+
+Json request(size_t card, const std::string& app, const std::string& op) {
+    const Json r = post_request(
+        {{"msisdn", msisdn(card)}, {"app", app}, {"operation", op}, {"bearer", "bip"}});
+    if (!r.contains("id"))
+        fail_msg("no request: %s", r.dump().c_str());
+    return wait_request(r["id"].get<int64_t>(), 60, *g->daemon);
+}
+
+uint64_t sim_counter(const std::string& name) {
+    const Json s = sim_control(g->control, "stats");
+    return s["counters"].value(name, uint64_t{0});
+}
+
+void fault(const std::string& setting) {
+    const Json r = sim_control(g->control, "fault " + setting);
+    if (!r.value("ok", false))
+        fail_msg("fault %s: %s", setting.c_str(), r.dump().c_str());
+}
+
+int setup(void**) {
+    g_api = interop::free_port();
+    g_vty = interop::free_port();
+    g_smsc = interop::free_port();
+    static World w;
+    g = &w;
+    w.ras = interop::free_port();
+    w.sim = start_simulator(200, g_dir + "/inventory.csv");
+    w.control = control_port(*w.sim);
+    w.cards = inventory_cards(g_dir + "/inventory.csv");
+    g_config_edits.push_back({"application transit\n",
+                              "application empty\n aid 0102030405060708\n code 09\n type other\n"
+                              " load-file 0102030405\n module 0102030405060708\n tar c00009\n"
+                              " msl 12\n cap " OTAGW_TEST_DATA_DIR
+                              "/cap/gppro_Empty_0102030405_8d5ac9e2_2.2.1.cap\n"
+                              "application transit\n"});
+    // Short timers: a PoR or a script's results 3 s, the card 3 s after a push, 2 pushes.
+    g_config_edits.push_back({"timer por-timeout 60",
+                              "timer por-timeout 3\n timer bip-connect 3\n timer bip-results "
+                              "5\n timer max-pushes 2\n load-hash sha256"});
+    g_config_edits.push_back(
+        {"application transit\n", "ras\n listen 127.0.0.1 " + std::to_string(w.ras) +
+                                      "\n uri /ras\n session-timeout 20\n session-retry 2 1\n"
+                                      "application transit\n"});
+    w.daemon = start_daemon("ota-gatewayd");
+    if (otactl("inventory import inventory.csv").status != 0)
+        return 1;
+    return w.daemon->wait_log("bind smsc up", 10) ? 0 : 1;
+}
+
+int teardown(void**) {
+    if (g) {
+        g->daemon.reset();
+        g->sim.reset();
+    }
+    return 0;
+}
+
+void test_suspend_and_resume_over_bip(void**) {
+    const uint64_t sessions = sim_counter("sim:bip:ended");
+    Json r = request(0, "02", "suspend");
+    assert_string_equal(r["state"].get<std::string>().c_str(), "done");
+    assert_string_equal(sim_app_state(g->control, msisdn(0), kTransit).c_str(), "locked");
+    assert_string_equal(gateway_app_state(iccid(0), kTransit).c_str(), "suspended");
+    r = request(0, "02", "resume");
+    assert_string_equal(r["state"].get<std::string>().c_str(), "done");
+    assert_string_equal(sim_app_state(g->control, msisdn(0), kTransit).c_str(), "selectable");
+    assert_string_equal(gateway_app_state(iccid(0), kTransit).c_str(), "active");
+    // Two sessions, each ended by 204; the scripts went over TLS, not SMS.
+    assert_true(sim_counter("sim:bip:ended") >= sessions + 2);
+    assert_true(sim_counter("sim:bip:scripts") >= 2);
+    const std::string stored = sql("SELECT count(*) FROM pors p JOIN ota_messages m ON "
+                                   "m.id = p.ota_message_id WHERE m.smpp_message_id = 'bip'");
+    assert_true(std::stoi(stored) >= 2); // the card's results, kept as its PoRs are
+    // show ras tells the server and the channels.
+    Vty vty;
+    std::string shown;
+    for (const auto& l : vty.run("show ras"))
+        shown += l + "\n";
+    assert_true(shown.find("RAS listening on 127.0.0.1:" + std::to_string(g->ras)) !=
+                std::string::npos);
+    assert_true(shown.find("ras:handshakes") != std::string::npos);
+}
+
+void test_cap_install_over_bip(void**) {
+    Json r = request(1, "09", "install");
+    assert_string_equal(r["state"].get<std::string>().c_str(), "done");
+    const Json k = sim_control(g->control, "card " + msisdn(1));
+    bool elf = false;
+    for (const auto& f : k["load_files"])
+        elf |= f["aid"] == kEmptyPackage;
+    assert_true(elf);
+    assert_true(k["loading"].is_null());
+    assert_string_equal(sim_app_state(g->control, msisdn(1), kEmptyApplet).c_str(), "selectable");
+    assert_string_equal(gateway_app_state(iccid(1), kEmptyApplet).c_str(), "active");
+    // The load went in a few scripts of one session, not dozens of SMS: the gateway sent no
+    // SMS for it but the push.
+    const std::string sms =
+        sql("SELECT count(*) FROM ota_messages WHERE request_id = " +
+            std::to_string(r["id"].get<int64_t>()) + " AND coalesce(smpp_message_id, '') <> 'bip'");
+    assert_true(std::stoi(sms) <= 1);
+}
+
+void test_tls_failure(void**) {
+    fault("bip-tls-fail=1");
+    Json r = request(2, "02", "suspend");
+    fault("bip-tls-fail=0");
+    assert_string_equal(r["state"].get<std::string>().c_str(), "failed");
+    assert_string_equal(r["reason"].get<std::string>().c_str(), "bip_tls_failed");
+    assert_string_equal(sim_app_state(g->control, msisdn(2), kTransit).c_str(), "selectable");
+}
+
+void test_channel_dropped_after_a_script(void**) {
+    const uint64_t dropped = sim_counter("sim:fault:bip_dropped");
+    fault("bip-drop=1");
+    const Json r = post_request(
+        {{"msisdn", msisdn(3)}, {"app", "02"}, {"operation", "suspend"}, {"bearer", "bip"}});
+    assert_true(eventually([&] { return sim_counter("sim:fault:bip_dropped") > dropped; }, 20));
+    fault("bip-drop=0");
+    const Json done = wait_request(r["id"].get<int64_t>(), 60, *g->daemon);
+    // The card ran the script before it dropped: the request read it and knows.
+    assert_string_equal(done["state"].get<std::string>().c_str(), "done");
+    assert_string_equal(sim_app_state(g->control, msisdn(3), kTransit).c_str(), "locked");
+    assert_string_equal(gateway_app_state(iccid(3), kTransit).c_str(), "suspended");
+}
+
+void test_card_never_comes(void**) {
+    // A handset that cannot reach the RAS: the trigger names a port nothing listens on.
+    g_config_edits.back().second = "ras\n listen 127.0.0.1 " + std::to_string(g->ras) +
+                                   "\n card-address 127.0.0.1 9\n uri /ras\n session-timeout "
+                                   "20\napplication transit\n";
+    g->daemon->stop();
+    g->daemon = start_daemon("ota-gatewayd-2");
+    assert_true(g->daemon->wait_log("bind smsc up", 10));
+    Json r = request(4, "02", "suspend");
+    assert_string_equal(r["state"].get<std::string>().c_str(), "failed");
+    assert_string_equal(r["reason"].get<std::string>().c_str(), "bip_no_session");
+    g_config_edits.back().second = "ras\n listen 127.0.0.1 " + std::to_string(g->ras) +
+                                   "\n uri /ras\n session-timeout 20\n session-retry 2 1\n"
+                                   "application transit\n";
+    g->daemon->stop();
+    g->daemon = start_daemon("ota-gatewayd-3");
+    assert_true(g->daemon->wait_log("bind smsc up", 10));
+}
+
+void test_max_fragment_length_512(void**) {
+    fault("bip-mfl=512");
+    Json r = request(5, "09", "install"); // the load's scripts are larger than 512
+    fault("bip-mfl=0");
+    assert_string_equal(r["state"].get<std::string>().c_str(), "done");
+    assert_string_equal(sim_app_state(g->control, msisdn(5), kEmptyApplet).c_str(), "selectable");
+}
+
+void test_no_key_in_any_log(void**) {
+    std::set<std::string> keys;
+    for (const auto& card : g->cards)
+        for (size_t column : {size_t{3}, size_t{7}}) {
+            std::stringstream ks(card.at(column));
+            std::string entry;
+            while (std::getline(ks, entry, ';')) {
+                std::vector<std::string> p;
+                std::stringstream es(entry);
+                std::string x;
+                while (std::getline(es, x, ':'))
+                    p.push_back(x);
+                for (size_t i :
+                     column == 3 ? std::vector<size_t>{2, 3, 4} : std::vector<size_t>{3, 5})
+                    keys.insert(p.at(i));
+            }
+        }
+    std::string logs = g->daemon->log() + g->sim->log();
+    for (const char* f : {"ota-gatewayd.log", "ota-gatewayd-2.log"})
+        logs += interop::read_file(g_dir + "/" + f);
+    const std::string lower = test::lower(logs);
+    for (const auto& k : keys)
+        if (lower.find(k) != std::string::npos)
+            fail_msg("a key of the inventory is in a log");
+}
+
+} // namespace
+
+int main() {
+    const CMUnitTest tests[] = {
+        cmocka_unit_test(test_suspend_and_resume_over_bip),
+        cmocka_unit_test(test_cap_install_over_bip),
+        cmocka_unit_test(test_tls_failure),
+        cmocka_unit_test(test_channel_dropped_after_a_script),
+        cmocka_unit_test(test_card_never_comes),
+        cmocka_unit_test(test_max_fragment_length_512),
+        cmocka_unit_test(test_no_key_in_any_log),
+    };
+    return test::run_in_temp_dir("otagw-bip", g_dir, tests, setup, teardown);
+}
