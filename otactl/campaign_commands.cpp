@@ -22,7 +22,7 @@ using namespace otagw;
 namespace {
 
 struct CreateArgs {
-    std::string name, op, aid, targets, filter, rate, start_at;
+    std::string name, op, aid, targets, filter, rate, start_at, bearer;
     int64_t window = 0;
     int64_t retries = 3;
     bool start = false;
@@ -182,6 +182,8 @@ int campaign_create(const ApiOptions& o, const CreateArgs& a) {
     }
     if (!a.start_at.empty())
         q += "&start_at=" + std::to_string(parse_time(a.start_at));
+    if (!a.bearer.empty())
+        q += "&bearer=" + url_encode(a.bearer);
     http::ClientRequest req;
     req.method = "POST";
     req.headers.emplace_back("Content-Type", "text/plain");
@@ -389,6 +391,10 @@ void add_campaign_commands(CLI::App& app, const std::shared_ptr<ApiOptions>& o, 
                        "or cards of the inventory: \"app=...,state=...,msisdn-prefix=...\"");
     create->add_option("--rate", a->rate, "targets started per second, e.g. 200/s (no limit)");
     create->add_option("--window", a->window, "targets in flight at once (default 1000)");
+    create
+        ->add_option("--bearer", a->bearer,
+                     "sms-pp, bip or auto for its requests (default: the gateway's ota / bearer)")
+        ->check(CLI::IsMember({"sms-pp", "bip", "auto"}));
     create->add_option("--retries", a->retries,
                        "further tries after a transient failure (default 3)");
     create->add_option("--start-at", a->start_at,

@@ -11,6 +11,10 @@
 //  - a card that never comes (its handset drops every trigger): failed bip_no_session after
 //    max-pushes;
 //  - RFC 6066 MFL 512 on the card's side: the session works;
+//  - kill -9 of the daemon while a card's session loads a CAP: resumed, installed;
+//  - campaigns over 10 000 cards by BIP: the CAP installed where missing, the transit card
+//    locked, a package deleted with its related objects; cards and gateway agree card by card;
+//    no card saw a counter twice;
 //  - no key of the inventory in any log.
 #include <set>
 
@@ -64,7 +68,7 @@ int setup(void**) {
     static World w;
     g = &w;
     w.ras = interop::free_port();
-    w.sim = start_simulator(200, g_dir + "/inventory.csv");
+    w.sim = start_simulator(10000, g_dir + "/inventory.csv");
     w.control = control_port(*w.sim);
     w.cards = inventory_cards(g_dir + "/inventory.csv");
     g_config_edits.push_back({"application transit\n",
@@ -73,7 +77,9 @@ int setup(void**) {
                               " msl 12\n cap " OTAGW_TEST_DATA_DIR
                               "/cap/gppro_Empty_0102030405_8d5ac9e2_2.2.1.cap\n"
                               "application transit\n"});
-    // Short timers: a PoR or a script's results 3 s, the card 3 s after a push, 2 pushes.
+    // Short timers: a PoR or a script's results 3 s, the card 3 s after a push, 2 pushes; a
+    // bind fast enough for the pushes of 10 000 cards.
+    g_config_edits.push_back({"  window 10\n  tps 200\n", "  window 100\n  tps 5000\n"});
     g_config_edits.push_back({"timer por-timeout 60",
                               "timer por-timeout 3\n timer bip-connect 3\n timer bip-results "
                               "5\n timer max-pushes 2\n load-hash sha256"});
@@ -190,6 +196,118 @@ void test_max_fragment_length_512(void**) {
     assert_string_equal(sim_app_state(g->control, msisdn(5), kEmptyApplet).c_str(), "selectable");
 }
 
+void restart_daemon(const std::string& name) {
+    g->daemon->stop(SIGKILL);
+    g->daemon = start_daemon(name);
+    assert_true(g->daemon->wait_log("bind smsc up", 10));
+}
+
+void test_kill_9_in_the_middle_of_a_session(void**) {
+    fault("bip-latency=400"); // a slow link: the load's scripts take a while
+    const Json r = post_request(
+        {{"msisdn", msisdn(6)}, {"app", "09"}, {"operation", "install"}, {"bearer", "bip"}});
+    const int64_t id = r["id"].get<int64_t>();
+    const uint64_t scripts = sim_counter("sim:bip:scripts");
+    assert_true(eventually([&] { return sim_counter("sim:bip:scripts") > scripts; }, 20));
+    restart_daemon("ota-gatewayd-4");
+    fault("bip-latency=0");
+    const Json done = wait_request(id, 60, *g->daemon);
+    assert_string_equal(done["state"].get<std::string>().c_str(), "done");
+    assert_string_equal(sim_app_state(g->control, msisdn(6), kEmptyApplet).c_str(), "selectable");
+    assert_true(sim_control(g->control, "card " + msisdn(6))["loading"].is_null());
+    assert_string_equal(gateway_app_state(iccid(6), kEmptyApplet).c_str(), "active");
+}
+
+// The cards holding the Empty applet selectable (with its package), by the cards' own export
+// and by the gateway's inventory.
+std::set<std::string> installed_on_cards() {
+    const std::string path = g_dir + "/after.csv";
+    assert_true(sim_control(g->control, "export " + path).value("ok", false));
+    std::set<std::string> out;
+    for (const auto& f : inventory_cards(path))
+        if (f.at(5).find(std::string(kEmptyPackage) + "/" + kEmptyApplet) != std::string::npos &&
+            f.at(6).find(std::string(kEmptyApplet) + ":07:") != std::string::npos)
+            out.insert(f.at(0));
+    return out;
+}
+std::set<std::string> installed_in_gateway() {
+    std::set<std::string> out;
+    std::stringstream rows(sql("SELECT c.iccid FROM card_apps a JOIN cards c ON c.id = a.card_id "
+                               "WHERE a.aid = '" +
+                               std::string(kEmptyApplet) +
+                               "' AND a.state = 'active' AND c.load_files LIKE '%" + kEmptyPackage +
+                               "%'"));
+    for (std::string line; std::getline(rows, line);)
+        if (!line.empty())
+            out.insert(line);
+    return out;
+}
+// The cards whose transit card is locked, by the cards and by the gateway.
+std::set<std::string> locked_on_cards() {
+    const std::string path = g_dir + "/after.csv";
+    assert_true(sim_control(g->control, "export " + path).value("ok", false));
+    std::set<std::string> out;
+    for (const auto& f : inventory_cards(path))
+        if (f.at(6).find(std::string(kTransit) + ":87:") != std::string::npos)
+            out.insert(f.at(0));
+    return out;
+}
+std::set<std::string> locked_in_gateway() {
+    std::set<std::string> out;
+    std::stringstream rows(sql("SELECT c.iccid FROM card_apps a JOIN cards c ON c.id = a.card_id "
+                               "WHERE a.aid = '" +
+                               std::string(kTransit) + "' AND a.state = 'suspended'"));
+    for (std::string line; std::getline(rows, line);)
+        if (!line.empty())
+            out.insert(line);
+    return out;
+}
+
+Json run_campaign(const std::string& name, const std::string& op, const std::string& aid,
+                  const std::string& targets_file) {
+    auto created = otactl("campaign create --name " + name + " --op " + op + " --aid " + aid +
+                          " --targets " + targets_file + " --bearer bip --start");
+    if (created.status != 0)
+        fail_msg("campaign: %s%s", created.out.c_str(), created.err.c_str());
+    auto followed = otactl("campaign status " + name + " --follow --interval 1");
+    if (followed.status != 0)
+        fail_msg("campaign: %s%s", followed.out.c_str(), followed.err.c_str());
+    return api("GET", "/v1/campaigns/" + name).json();
+}
+
+void test_campaigns_over_bip(void**) {
+    std::ofstream all(g_dir + "/all.txt");
+    for (size_t c = 0; c < g->cards.size(); c++)
+        all << iccid(c) << "\n";
+    all.close();
+    const uint64_t ended = sim_counter("sim:bip:ended");
+    Json status = run_campaign("empty-bip", "install", kEmptyApplet, "all.txt");
+    assert_int_equal(status["counts"].value("failed", 0), 0);
+    assert_int_equal(status["skipped_by_reason"].value("already_active", 0), 3); // cards 1, 5, 6
+    auto cards = installed_on_cards();
+    assert_int_equal(cards.size(), g->cards.size());
+    assert_true(cards == installed_in_gateway());
+    assert_true(sim_counter("sim:bip:ended") >= ended + g->cards.size() - 3);
+    // Lock the transit card everywhere (already locked on card 3: skipped).
+    status = run_campaign("transit-lock-bip", "lock", kTransit, "all.txt");
+    assert_int_equal(status["counts"].value("failed", 0), 0);
+    auto locked = locked_on_cards();
+    assert_true(locked.size() >= g->cards.size() - 2); // card 2's TLS failed earlier: unchanged
+    assert_true(locked == locked_in_gateway());
+    // Delete the package with its related objects from 100 cards.
+    std::ofstream some(g_dir + "/some.txt");
+    for (size_t c = 100; c < 200; c++)
+        some << iccid(c) << "\n";
+    some.close();
+    status = run_campaign("empty-gone-bip", "delete-package", kEmptyApplet, "some.txt");
+    assert_int_equal(status["counts"].value("succeeded", 0), 100);
+    cards = installed_on_cards();
+    assert_int_equal(cards.size(), g->cards.size() - 100);
+    assert_true(cards == installed_in_gateway());
+    // No card ever saw a counter twice.
+    assert_int_equal(sim_counter("sim:por:status:02"), 0);
+}
+
 void test_no_key_in_any_log(void**) {
     std::set<std::string> keys;
     for (const auto& card : g->cards)
@@ -208,7 +326,8 @@ void test_no_key_in_any_log(void**) {
             }
         }
     std::string logs = g->daemon->log() + g->sim->log();
-    for (const char* f : {"ota-gatewayd.log", "ota-gatewayd-2.log"})
+    for (const char* f :
+         {"ota-gatewayd.log", "ota-gatewayd-2.log", "ota-gatewayd-3.log", "ota-gatewayd-4.log"})
         logs += interop::read_file(g_dir + "/" + f);
     const std::string lower = test::lower(logs);
     for (const auto& k : keys)
@@ -226,6 +345,8 @@ int main() {
         cmocka_unit_test(test_channel_dropped_after_a_script),
         cmocka_unit_test(test_card_never_comes),
         cmocka_unit_test(test_max_fragment_length_512),
+        cmocka_unit_test(test_kill_9_in_the_middle_of_a_session),
+        cmocka_unit_test(test_campaigns_over_bip),
         cmocka_unit_test(test_no_key_in_any_log),
     };
     return test::run_in_temp_dir("otagw-bip", g_dir, tests, setup, teardown);

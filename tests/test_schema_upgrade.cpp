@@ -48,7 +48,7 @@ void test_requests_in_flight_resume_after_the_upgrade(void**) {
 
     // Migrated: every request's working data is version 2; the one waiting for a PoR keeps
     // the packet it waits on, with its counter.
-    assert_int_equal(api("GET", "/v1/health").json()["schema_version"].get<int>(), 9);
+    assert_int_equal(api("GET", "/v1/health").json()["schema_version"].get<int>(), 10);
     assert_string_equal(sql("SELECT count(*) FROM requests WHERE detail ->> '$.v' = 2").c_str(),
                         "4");
     assert_string_equal(sql("SELECT (SELECT detail ->> '$.packets[0][1]' FROM requests WHERE "

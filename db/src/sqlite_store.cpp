@@ -275,7 +275,7 @@ Application application_from(const Use& u) {
 
 constexpr const char* kCampaignColumns =
     "id, name, operation, app_aid, selection, rate, window, retries, start_at, state, actor, "
-    "created_at, updated_at, started_at, finished_at";
+    "created_at, updated_at, started_at, finished_at, bearer";
 
 Campaign campaign_from(const Use& u) {
     Campaign c;
@@ -294,6 +294,7 @@ Campaign campaign_from(const Use& u) {
     c.updated_at = u.col_int(12);
     c.started_at = u.col_int(13);
     c.finished_at = u.col_int(14);
+    c.bearer = u.col_text(15);
     return c;
 }
 
@@ -544,8 +545,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
                          "?2 ORDER BY id LIMIT ?1"},
         {&t.insert_campaign,
          "INSERT INTO campaigns (name, operation, app_aid, selection, rate, window, retries, "
-         "start_at, state, actor, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-         "?8, ?9, ?10, ?11, ?11)"},
+         "start_at, state, actor, created_at, updated_at, bearer) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+         "?7, ?8, ?9, ?10, ?11, ?11, ?12)"},
         {&t.campaign_by_id,
          std::string("SELECT ") + kCampaignColumns + " FROM campaigns WHERE id = ?1"},
         {&t.campaign_by_name,
@@ -1383,7 +1384,7 @@ Result<int64_t> SqliteStore::add_campaign(const Campaign& c) {
     Use u(st_->insert_campaign);
     u.text(c.name).text(c.operation).text(c.app_aid).text(c.selection).real(c.rate);
     u.integer(c.window).integer(c.retries).integer(c.start_at).text(c.state).text(c.actor);
-    u.integer(c.created_at ? c.created_at : unix_ms());
+    u.integer(c.created_at ? c.created_at : unix_ms()).text(c.bearer);
     const int rc = u.step();
     if (rc == SQLITE_CONSTRAINT || sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_UNIQUE)
         return make_error("a campaign named '" + c.name + "' exists already");

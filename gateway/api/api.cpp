@@ -317,7 +317,8 @@ std::unique_ptr<http::BodySink> Api::stream(const http::Request& r,
                  {"op", &spec.operation},
                  {"aid", &spec.aid},
                  {"filter", &spec.filter},
-                 {"targets_name", &spec.targets_name}})
+                 {"targets_name", &spec.targets_name},
+                 {"bearer", &spec.bearer}})
             if (const std::string* v = r.param(key))
                 *field = *v;
         auto aid = parse_hex(spec.aid, "aid");

@@ -224,8 +224,19 @@ void AdminSessions::push(Channel& c) {
         return fail(ReasonCode::NoSmsc, "no SMS path for the push");
     const int64_t first = c.ctx.queue.empty() ? 0 : c.ctx.queue.front().message_id;
     std::weak_ptr<bool> alive = alive_;
-    auto id =
-        scripts_->send_push(card_id, *trigger, first, [this, alive, card_id](std::string error) {
+    scripts_->send_push(
+        card_id, std::move(*trigger), first,
+        [this, alive, card_id](int64_t id) {
+            if (alive.expired())
+                return;
+            auto it = channels_.find(card_id);
+            if (it == channels_.end())
+                return;
+            it->second->ctx.push_message_id = id;
+            it->second->pushes.push_back(id);
+            push_cards_[id] = card_id;
+        },
+        [this, alive, card_id](std::string error) {
             if (alive.expired())
                 return;
             auto it = channels_.find(card_id);
@@ -238,11 +249,6 @@ void AdminSessions::push(Channel& c) {
             e.message = error;
             handle(*it->second, std::move(e));
         });
-    if (!id)
-        return fail(ReasonCode::CannotSend, id.error().message);
-    c.ctx.push_message_id = *id;
-    c.pushes.push_back(*id);
-    push_cards_[*id] = card_id;
 }
 
 void AdminSessions::queue(int64_t card_id, int64_t message_id) {

@@ -23,10 +23,12 @@ namespace otagw::gateway::bip {
 class BipScripts {
 public:
     virtual ~BipScripts() = default;
-    // Secures and sends the push (`trigger`, the '81' template) to the card's ISD; `submitted`
-    // later with the SMSC's verdict (empty: taken). The message id, or an error (no keyset...).
-    virtual Result<int64_t> send_push(int64_t card_id, ByteView trigger, int64_t for_message,
-                                      std::function<void(std::string error)> submitted) = 0;
+    // Secures and sends the push (`trigger`, the '81' template) to the card's ISD, once what
+    // is being written now is written: `written` with its message, then `submitted` with the
+    // SMSC's verdict (empty: taken), or `submitted` alone with why it could not be made.
+    virtual void send_push(int64_t card_id, Bytes trigger, int64_t for_message,
+                           std::function<void(int64_t message_id)> written,
+                           std::function<void(std::string error)> submitted) = 0;
     virtual void delivered(int64_t message_id) = 0;
     virtual void answered(int64_t message_id, const ota::ram::ExpandedResponse& results) = 0;
     virtual void lost(int64_t message_id) = 0;

@@ -168,6 +168,11 @@ Status CampaignEngine::begin_creation(Creation& c) {
         return make_error("window: at most " + std::to_string(kMaxWindow));
     if (spec.retries > 100)
         return make_error("retries: at most 100");
+    if (!spec.bearer.empty() && spec.bearer != "sms-pp" && spec.bearer != "bip" &&
+        spec.bearer != "auto")
+        return make_error("bearer: '" + spec.bearer + "' is none of sms-pp, bip, auto");
+    if (spec.bearer == "bip" && !config_.ras.enabled())
+        return make_error("bearer bip: this gateway has no ras node (doc/bip.md)");
     if (spec.targets_name.empty() == spec.filter.empty())
         return make_error("give either a target file or a filter");
     if (std::any_of(creating_.begin(), creating_.end(),
@@ -327,6 +332,7 @@ Status CampaignEngine::begin_insert(Creation& c) {
     campaign.start_at = spec.start_at;
     campaign.state = campaign_state_name(CampaignState::Creating);
     campaign.actor = spec.actor;
+    campaign.bearer = spec.bearer;
     return pipeline_.transactions().atomically([&]() -> Status {
         // Checked again in the transaction that takes the name: the lookup took turns.
         OTAGW_TRY_STATUS(name_is_free(spec.name));
@@ -706,6 +712,7 @@ void CampaignEngine::launch(Run& run, db::CampaignTarget t, bool audit_first) {
     n.app_aid = run.c.app_aid;
     n.operation = operation_name(audit_first ? Operation::Query : run.op);
     n.related = !audit_first && run.c.operation == kDeletePackage;
+    n.bearer = run.c.bearer;
     n.campaign_id = run.c.id;
     n.campaign_seq = t.seq;
     TargetFacts facts = facts_of(run, t);
@@ -966,6 +973,7 @@ Result<CampaignEngine::Json> CampaignEngine::status(const db::Campaign& c) {
            {"rate_limit", c.rate},
            {"window", c.window},
            {"retries", c.retries},
+           {"bearer", c.bearer.empty() ? Json(nullptr) : Json(c.bearer)},
            {"start_at", c.start_at ? Json(c.start_at) : Json(nullptr)},
            {"actor", c.actor},
            {"created_at", c.created_at},

@@ -52,6 +52,7 @@ struct CampaignSpec {
     uint32_t retries = 3; // for transient failures
     int64_t start_at = 0; // Unix ms: scheduled; 0: started by `start`
     std::string actor;
+    std::string bearer; // sms-pp, bip or auto; empty: the gateway's ota / bearer
 };
 
 struct TargetLineError {

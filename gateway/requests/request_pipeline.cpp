@@ -629,76 +629,91 @@ void RequestPipeline::bip_event(int64_t message_id, const char* what,
         fail_quietly(std::string("BIP script ") + what, st.error());
 }
 
-Result<int64_t> RequestPipeline::send_push(int64_t card_id, ByteView trigger, int64_t for_message,
-                                           std::function<void(std::string error)> submitted) {
-    if (!esme_)
-        return make_error("no SMSC bind is configured for the push");
-    int64_t message_id = 0;
-    smpp::SmsPp sms;
-    Status st = transactions_.atomically([&]() -> Status {
-        auto taken = store_.next_counter_with_keys(card_id, config_.ota.kvn);
-        if (!taken)
-            return taken.take_error();
-        if (!*taken)
-            return make_error("the card has no keyset " + std::to_string(config_.ota.kvn));
-        CardKeys keys = card_keys_of((*taken)->keyset, config_.ota.rc_in_use());
-        ota::CommandHeader h;
-        h.spi = configured_spi();
-        h.spi.second = static_cast<uint8_t>((h.spi.second & ~0x03) | 0x02); // PoR on error
-        h.kic = keys.kic;
-        h.kid = keys.kid;
-        h.tar = isd_tar((*taken)->tars);
-        h.counter = (*taken)->keyset.counter;
-        Bytes packet;
-        OTAGW_TRY_STATUS(ota::build_command_packet(h, keys.keys, trigger, packet));
-        db::OtaMessage m;
-        if (Live* owner = bip_owner(for_message); owner && owner->stored)
-            m.request_id = owner->ctx.id; // (a request written at its end has none)
-        m.card_id = card_id;
-        m.kvn = config_.ota.kvn;
-        m.counter = h.counter;
-        m.tar = tar_hex(h.tar);
-        m.user_data = ota::sms::command_user_data(packet);
-        m.state = db::ota_message_state::kQueued;
-        OTAGW_TRY_ASSIGN(message_id, store_.add_ota_message(m));
-        sms.user_data = m.user_data;
-        return {};
-    });
-    if (!st)
-        return st.take_error();
+void RequestPipeline::send_push(int64_t card_id, Bytes trigger, int64_t for_message,
+                                std::function<void(int64_t)> written,
+                                std::function<void(std::string error)> submitted) {
     // The number the push goes to: the request's (the channel's scripts are its card's).
-    std::string msisdn;
-    if (Live* l = bip_owner(for_message))
-        msisdn = l->row.msisdn;
-    if (msisdn.empty())
-        return make_error("no MSISDN known for the card's push");
-    counters_.inc("bip:push_sent");
-    senders_[msisdn] = {card_id, ""};
-    sms.source = {0, 1, config_.requests.short_code.empty() ? "0" : config_.requests.short_code};
-    sms.dest = {1, 1, msisdn};
-    sms.registered_delivery = false;
-    std::weak_ptr<bool> alive = alive_;
-    transactions_.after_commit([this, alive, message_id, sms = std::move(sms),
-                                submitted = std::move(submitted)]() mutable {
-        if (alive.expired() || stopped_ || !esme_)
+    Live* owner = bip_owner(for_message);
+    const std::string msisdn = owner ? owner->row.msisdn : "";
+    const int64_t request_id = owner ? owner->ctx.id : 0;
+    auto work = [this, card_id, trigger = std::move(trigger), msisdn, request_id,
+                 written = std::move(written), submitted = std::move(submitted)]() mutable {
+        if (stopped_)
             return;
-        esme_->submit(std::move(sms), [this, alive, message_id, submitted = std::move(submitted)](
-                                          const smpp::SubmitResult& r) {
-            if (alive.expired() || stopped_)
-                return;
-            const std::string smsc_id = r.segments.empty() ? "" : r.segments.front().message_id;
-            (void)transactions_.in_one([&] {
-                if (Status s = store_.set_ota_message_state(message_id,
-                                                            r.ok ? db::ota_message_state::kSubmitted
-                                                                 : db::ota_message_state::kRefused,
-                                                            smsc_id);
-                    !s)
-                    fail_quietly("push " + std::to_string(message_id), s.error());
-            });
-            submitted(r.ok ? std::string() : "submit_sm: " + r.error);
+        if (!esme_)
+            return submitted("no SMSC bind is configured for the push");
+        if (msisdn.empty())
+            return submitted("no MSISDN known for the card's push");
+        int64_t message_id = 0;
+        smpp::SmsPp sms;
+        Status st = transactions_.atomically([&]() -> Status {
+            auto taken = store_.next_counter_with_keys(card_id, config_.ota.kvn);
+            if (!taken)
+                return taken.take_error();
+            if (!*taken)
+                return make_error("the card has no keyset " + std::to_string(config_.ota.kvn));
+            CardKeys keys = card_keys_of((*taken)->keyset, config_.ota.rc_in_use());
+            ota::CommandHeader h;
+            h.spi = configured_spi();
+            h.spi.second = static_cast<uint8_t>((h.spi.second & ~0x03) | 0x02); // PoR on error
+            h.kic = keys.kic;
+            h.kid = keys.kid;
+            h.tar = isd_tar((*taken)->tars);
+            h.counter = (*taken)->keyset.counter;
+            Bytes packet;
+            OTAGW_TRY_STATUS(ota::build_command_packet(h, keys.keys, trigger, packet));
+            db::OtaMessage m;
+            if (Live* l = live(request_id); l && l->stored)
+                m.request_id = request_id;
+            m.card_id = card_id;
+            m.kvn = config_.ota.kvn;
+            m.counter = h.counter;
+            m.tar = tar_hex(h.tar);
+            m.user_data = ota::sms::command_user_data(packet);
+            m.state = db::ota_message_state::kQueued;
+            OTAGW_TRY_ASSIGN(message_id, store_.add_ota_message(m));
+            sms.user_data = m.user_data;
+            return {};
         });
-    });
-    return message_id;
+        if (!st)
+            return submitted("the push: " + st.error().message);
+        written(message_id);
+        counters_.inc("bip:push_sent");
+        senders_[msisdn] = {card_id, ""};
+        sms.source = {0, 1,
+                      config_.requests.short_code.empty() ? "0" : config_.requests.short_code};
+        sms.dest = {1, 1, msisdn};
+        sms.registered_delivery = false;
+        std::weak_ptr<bool> alive = alive_;
+        transactions_.after_commit([this, alive, message_id, sms = std::move(sms),
+                                    submitted = std::move(submitted)]() mutable {
+            if (alive.expired() || stopped_ || !esme_)
+                return;
+            esme_->submit(std::move(sms), [this, alive, message_id,
+                                           submitted =
+                                               std::move(submitted)](const smpp::SubmitResult& r) {
+                if (alive.expired() || stopped_)
+                    return;
+                const std::string smsc_id = r.segments.empty() ? "" : r.segments.front().message_id;
+                (void)transactions_.in_one([&] {
+                    if (Status s =
+                            store_.set_ota_message_state(message_id,
+                                                         r.ok ? db::ota_message_state::kSubmitted
+                                                              : db::ota_message_state::kRefused,
+                                                         smsc_id);
+                        !s)
+                        fail_quietly("push " + std::to_string(message_id), s.error());
+                });
+                submitted(r.ok ? std::string() : "submit_sm: " + r.error);
+            });
+        });
+    };
+    // Written after what the transaction under way writes (a request written at its end takes
+    // the message ids it counted on).
+    if (transactions_.open())
+        transactions_.after_commit(std::move(work));
+    else
+        work();
 }
 
 void RequestPipeline::delivered(int64_t message_id) {

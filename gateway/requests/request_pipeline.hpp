@@ -64,8 +64,9 @@ public:
     void set_bip(bip::AdminSessions* sessions) { bip_ = sessions; }
 
     // bip::BipScripts: what the cards' admin channels tell the requests.
-    Result<int64_t> send_push(int64_t card_id, ByteView trigger, int64_t for_message,
-                              std::function<void(std::string error)> submitted) override;
+    void send_push(int64_t card_id, Bytes trigger, int64_t for_message,
+                   std::function<void(int64_t message_id)> written,
+                   std::function<void(std::string error)> submitted) override;
     void delivered(int64_t message_id) override;
     void answered(int64_t message_id, const ota::ram::ExpandedResponse& results) override;
     void lost(int64_t message_id) override;

@@ -179,6 +179,7 @@ struct Campaign {
     int64_t start_at = 0;  // Unix ms; 0: when started
     std::string state;     // created, scheduled, running, paused, cancelled, finished
     std::string actor;
+    std::string bearer; // sms-pp, bip or auto for its requests; empty: the gateway's
     int64_t created_at = 0;
     int64_t updated_at = 0;
     int64_t started_at = 0;
