@@ -124,6 +124,56 @@ Result<AdminTrigger> parse_admin_trigger(ByteView trigger) {
     return t;
 }
 
+Result<std::optional<AdminResponse>> take_admin_response(std::string& in, size_t max_bytes) {
+    const size_t head_end = in.find("\r\n\r\n");
+    if (head_end == std::string::npos) {
+        if (in.size() > max_bytes)
+            return make_error("a response head larger than " + std::to_string(max_bytes));
+        return std::optional<AdminResponse>();
+    }
+    const std::string head = in.substr(0, head_end);
+    if (head.rfind("HTTP/1.1 ", 0) != 0 || head.size() < 12 || !std::isdigit(head[9]) ||
+        !std::isdigit(head[10]) || !std::isdigit(head[11]))
+        return make_error("not an HTTP/1.1 response");
+    AdminResponse r;
+    r.status = (head[9] - '0') * 100 + (head[10] - '0') * 10 + (head[11] - '0');
+    size_t length = 0;
+    for (size_t at = head.find("\r\n"); at != std::string::npos;) {
+        const size_t end = head.find("\r\n", at + 2);
+        const std::string line =
+            head.substr(at + 2, end == std::string::npos ? std::string::npos : end - at - 2);
+        at = end;
+        const size_t colon = line.find(':');
+        if (colon == std::string::npos)
+            return make_error("a header line without ':'");
+        std::string name = line.substr(0, colon);
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        std::string value = line.substr(colon + 1);
+        while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+            value.erase(0, 1);
+        if (name == "content-length") {
+            if (value.empty() || value.size() > 9 ||
+                !std::all_of(value.begin(), value.end(),
+                             [](unsigned char c) { return std::isdigit(c); }))
+                return make_error("Content-Length '" + value.substr(0, 16) + "' is no length");
+            length = static_cast<size_t>(std::stoul(value));
+        } else if (name == "transfer-encoding") {
+            return make_error("a chunked response (the server sends Content-Length)");
+        } else if (name == "x-admin-next-uri") {
+            r.next_uri = value;
+        }
+    }
+    if (length > max_bytes)
+        return make_error("a response body larger than " + std::to_string(max_bytes));
+    if (in.size() < head_end + 4 + length)
+        return std::optional<AdminResponse>(); // the body is still coming
+    r.body.assign(in.begin() + static_cast<long>(head_end + 4),
+                  in.begin() + static_cast<long>(head_end + 4 + length));
+    in.erase(0, head_end + 4 + length);
+    return std::optional<AdminResponse>(std::move(r));
+}
+
 struct BipHandsets::Session {
     uint32_t card = 0;
     AdminTrigger trigger;
@@ -270,42 +320,14 @@ void BipHandsets::on_bytes(Session& s, ByteView bytes) {
     }
     Bytes plain = s.tls->take_plain();
     s.in.append(plain.begin(), plain.end());
-    if (s.in.size() > kMaxResponse)
-        return broken(s, "a response larger than " + std::to_string(kMaxResponse), false);
-    // One response at a time: status line, headers, a body of Content-Length bytes.
-    const size_t head_end = s.in.find("\r\n\r\n");
-    if (head_end == std::string::npos)
-        return;
-    std::string head = s.in.substr(0, head_end);
-    int status = 0;
-    if (head.rfind("HTTP/1.1 ", 0) == 0 && head.size() >= 12)
-        status = std::atoi(head.c_str() + 9);
-    size_t length = 0;
-    std::string next_uri;
-    for (size_t at = head.find("\r\n"); at != std::string::npos;) {
-        const size_t end = head.find("\r\n", at + 2);
-        std::string line = head.substr(at + 2, end == std::string::npos ? end : end - at - 2);
-        at = end;
-        const size_t colon = line.find(':');
-        if (colon == std::string::npos)
-            continue;
-        std::string name = line.substr(0, colon);
-        std::transform(name.begin(), name.end(), name.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        std::string value = line.substr(colon + 1);
-        while (!value.empty() && value.front() == ' ')
-            value.erase(0, 1);
-        if (name == "content-length")
-            length = static_cast<size_t>(std::strtoul(value.c_str(), nullptr, 10));
-        else if (name == "x-admin-next-uri")
-            next_uri = value;
+    auto response = take_admin_response(s.in, kMaxResponse);
+    if (!response) {
+        counters_.inc("sim:bip:bad_response");
+        return broken(s, response.error().message, false);
     }
-    if (s.in.size() < head_end + 4 + length)
-        return; // the body is still coming
-    Bytes body(s.in.begin() + static_cast<long>(head_end + 4),
-               s.in.begin() + static_cast<long>(head_end + 4 + length));
-    s.in.erase(0, head_end + 4 + length);
-    on_response(s, status, next_uri, std::move(body));
+    if (!*response)
+        return; // more to come
+    on_response(s, (*response)->status, (*response)->next_uri, std::move((*response)->body));
 }
 
 void BipHandsets::on_response(Session& s, int status, const std::string& next_uri, Bytes body) {

@@ -37,6 +37,17 @@ struct AdminTrigger {
 };
 Result<AdminTrigger> parse_admin_trigger(ByteView trigger);
 
+// One answer of the server (Amd B §3.4.2): its status, X-Admin-Next-URI and body.
+struct AdminResponse {
+    int status = 0;
+    std::string next_uri;
+    Bytes body;
+};
+// Takes one whole response off the front of `in` (status line, headers, a Content-Length
+// body): nullopt while it is not whole yet, an error for what is no HTTP/1.1 response or one
+// larger than max_bytes.
+Result<std::optional<AdminResponse>> take_admin_response(std::string& in, size_t max_bytes);
+
 struct BipFaults {
     double tls_fail = 0;     // probability a session's handshake uses a wrong key
     double drop = 0;         // probability the channel drops after a script, before its results
