@@ -68,12 +68,17 @@ struct TcpStream::Holder {
     Bytes in_flight; // the buffer uv_write is sending
     DataCb on_data;
     ClosedCb on_closed;
+    // Callbacks taken away by a close, kept until the holder goes: the close may come from
+    // inside one of them, which must not be destroyed while it runs.
+    DataCb retired_data;
+    ClosedCb retired_closed;
     std::function<void()> on_drained;
     std::function<void(int)> on_connect;
     char read_buffer[64 * 1024];
 
     void flush() {
         if (!writing && pending.empty() && close_when_written) {
+            retired_closed = std::move(on_closed);
             on_closed = nullptr;
             begin_close();
             return;
@@ -118,6 +123,7 @@ struct TcpStream::Holder {
         if (closing)
             return;
         closing = true;
+        retired_data = std::move(on_data);
         on_data = nullptr;
         uv_close(reinterpret_cast<uv_handle_t*>(&tcp), [](uv_handle_t* handle) {
             auto* h = static_cast<Holder*>(handle->data);
@@ -269,6 +275,7 @@ size_t TcpStream::pending_write_bytes() const {
 }
 
 void TcpStream::close() {
+    h_->retired_closed = std::move(h_->on_closed);
     h_->on_closed = nullptr;
     h_->begin_close();
 }
