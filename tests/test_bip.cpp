@@ -15,7 +15,13 @@
 //  - campaigns over 10 000 cards by BIP: the CAP installed where missing, the transit card
 //    locked, a package deleted with its related objects; cards and gateway agree card by card;
 //    no card saw a counter twice;
+//  - TLS stacks we did not write play the handset: `openssl s_client` and `gnutls-cli` carry
+//    the admin dialog for a suspend and a CAP load (the card's part run on the simulated card),
+//    and tshark decrypts the capture with the card's PSK: the HTTP dialog, nothing malformed;
 //  - no key of the inventory in any log.
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <set>
 
 #include "gatewayd_harness.hpp"
@@ -308,6 +314,154 @@ void test_campaigns_over_bip(void**) {
     assert_int_equal(sim_counter("sim:por:status:02"), 0);
 }
 
+// The card's SCP81 PSK (hex) from the inventory file.
+std::string psk_of(size_t card) {
+    const std::string& k = g->cards.at(card).at(7); // 40:01:identity:psk:aes128:dek
+    std::vector<std::string> p;
+    std::stringstream ss(k);
+    for (std::string x; std::getline(ss, x, ':');)
+        p.push_back(x);
+    return p.at(3);
+}
+
+// An HTTP answer as the peer printed it: status, Next-URI, body; the peer's output is only the
+// server's bytes (its own messages go elsewhere).
+struct PeerAnswer {
+    int status = 0;
+    std::string next_uri;
+    std::string body;
+};
+std::vector<PeerAnswer> answers_in(const std::string& out) {
+    std::vector<PeerAnswer> list;
+    for (size_t at = out.find("HTTP/1.1 "); at != std::string::npos;) {
+        const size_t head_end = out.find("\r\n\r\n", at);
+        if (head_end == std::string::npos)
+            break;
+        PeerAnswer a;
+        a.status = std::atoi(out.c_str() + at + 9);
+        const std::string head = out.substr(at, head_end - at);
+        size_t length = 0;
+        if (size_t l = head.find("Content-Length: "); l != std::string::npos)
+            length = std::strtoul(head.c_str() + l + 16, nullptr, 10);
+        if (size_t n = head.find("X-Admin-Next-URI: "); n != std::string::npos)
+            a.next_uri = head.substr(n + 18, head.find("\r\n", n) - n - 18);
+        if (out.size() < head_end + 4 + length)
+            break;
+        a.body = out.substr(head_end + 4, length);
+        list.push_back(a);
+        at = out.find("HTTP/1.1 ", head_end + 4 + length);
+    }
+    return list;
+}
+
+// `peer` ("openssl" or "gnutls") plays card `c`'s handset through the admin dialog; the card's
+// part of each script runs on the simulated card (control `script`). Returns the answers.
+std::vector<PeerAnswer> play_handset(const std::string& peer, size_t c) {
+    const std::string fifo = g_dir + "/" + peer + ".in";
+    unlink(fifo.c_str());
+    assert_int_equal(mkfifo(fifo.c_str(), 0600), 0);
+    const std::string port = std::to_string(g->ras);
+    const std::string cmd =
+        peer == "openssl"
+            ? "exec openssl s_client -connect 127.0.0.1:" + port + " -psk_identity " + iccid(c) +
+                  " -psk " + psk_of(c) +
+                  " -tls1_2 -cipher PSK-AES128-CBC-SHA256 -maxfraglen 512 -quiet -ign_eof < " +
+                  fifo + " 2> " + peer + ".err"
+            : "exec gnutls-cli --pskusername=" + iccid(c) + " --pskkey=" + psk_of(c) +
+                  " --priority=NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+PSK:-CIPHER-ALL:+AES-128-CBC:"
+                  "-MAC-ALL:+SHA256 --recordsize=512 -p " +
+                  port + " 127.0.0.1 < " + fifo + " 2> " + peer + ".err";
+    interop::Process p(peer, {"sh", "-c", cmd}, g_dir);
+    const int in = open(fifo.c_str(), O_WRONLY);
+    assert_true(in >= 0);
+    auto send = [&](const std::string& uri, const std::string& results) {
+        std::string m = "POST " + uri +
+                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Admin-Protocol: "
+                        "globalplatform-remote-admin/1.0\r\nX-Admin-From: " +
+                        iccid(c) + "\r\n";
+        if (!results.empty())
+            m += "Content-Type: application/vnd.globalplatform.card-content-mgt-response;"
+                 "version=1.0\r\nX-Admin-Script-Status: ok\r\n";
+        m += "Content-Length: " + std::to_string(results.size()) + "\r\n\r\n" + results;
+        assert_int_equal(write(in, m.data(), m.size()), static_cast<ssize_t>(m.size()));
+    };
+    send("/ras", "");
+    std::vector<PeerAnswer> got;
+    for (size_t seen = 0;;) {
+        if (!eventually([&] { return answers_in(p.log()).size() > seen; }, 20))
+            fail_msg("%s: no answer %zu:\n%s", peer.c_str(), seen + 1,
+                     interop::read_file(g_dir + "/" + peer + ".err").c_str());
+        got = answers_in(p.log());
+        const PeerAnswer& a = got.at(seen++);
+        if (a.status == 204)
+            break;
+        assert_int_equal(a.status, 200);
+        const Json ran = sim_control(g->control, "script " + msisdn(c) + " " +
+                                                     to_hex(Bytes(a.body.begin(), a.body.end())));
+        assert_true(ran.value("ok", false));
+        const Bytes results = test::hex(ran["response"].get<std::string>());
+        send(a.next_uri, std::string(results.begin(), results.end()));
+    }
+    close(in);
+    p.stop();
+    return got;
+}
+
+void test_other_tls_stacks_play_the_handset(void**) {
+    fault("bip-ignore=1");
+    const std::string pcap = g_dir + "/ras.pcap";
+    interop::Process tshark(
+        "tshark", {"tshark", "-i", "lo", "-f", "tcp port " + std::to_string(g->ras), "-w", pcap},
+        g_dir);
+    assert_true(tshark.wait_log("Capturing on", 15));
+    usleep(300000);
+    // Cards 100 and 101: transit locked and the package deleted by the campaigns before.
+    size_t card = 100;
+    for (const std::string peer : {"openssl", "gnutls"}) {
+        for (const auto& [app, op] : {std::pair{"02", "resume"}, std::pair{"09", "install"}}) {
+            const uint64_t ignored = sim_counter("sim:bip:triggers_ignored");
+            const Json r = post_request(
+                {{"msisdn", msisdn(card)}, {"app", app}, {"operation", op}, {"bearer", "bip"}});
+            assert_true(
+                eventually([&] { return sim_counter("sim:bip:triggers_ignored") > ignored; }, 20));
+            const auto answers = play_handset(peer, card);
+            assert_true(answers.size() >= 2); // a script or more, then 204
+            const Json done = wait_request(r["id"].get<int64_t>(), 30, *g->daemon);
+            if (done["state"] != "done")
+                fail_msg("%s %s: %s", peer.c_str(), op, done.dump().c_str());
+        }
+        card++;
+    }
+    fault("bip-ignore=0");
+    usleep(500000);
+    tshark.stop(SIGINT);
+    for (size_t c : {size_t{100}, size_t{101}}) {
+        assert_string_equal(sim_app_state(g->control, msisdn(c), kTransit).c_str(), "selectable");
+        assert_string_equal(sim_app_state(g->control, msisdn(c), kEmptyApplet).c_str(),
+                            "selectable");
+        assert_string_equal(gateway_app_state(iccid(c), kTransit).c_str(), "active");
+        assert_string_equal(gateway_app_state(iccid(c), kEmptyApplet).c_str(), "active");
+    }
+    // tshark decrypts card 100's dialogs (with its key): the POSTs, the 200s and the 204s.
+    auto fields = [&](const std::string& key, const std::string& filter, const std::string& f) {
+        const std::string out = g_dir + "/tshark.txt";
+        const std::string cmd = "tshark -r " + pcap + " -o tls.psk:" + key +
+                                " -d tcp.port==" + std::to_string(g->ras) + ",tls -Y '" + filter +
+                                "' -T fields -e " + f + " > " + out + " 2>/dev/null";
+        assert_int_equal(std::system(cmd.c_str()), 0);
+        return interop::read_file(out);
+    };
+    const std::string posts = fields(psk_of(100), "http.request", "http.request.uri");
+    assert_true(posts.find("/ras\n") != std::string::npos);
+    assert_true(posts.find("/ras/") != std::string::npos);
+    const std::string codes = fields(psk_of(100), "http.response", "http.response.code");
+    assert_true(codes.find("200") != std::string::npos && codes.find("204") != std::string::npos);
+    assert_string_equal(
+        fields(psk_of(100), "_ws.malformed || _ws.expert.severity >= \"Error\"", "frame.number")
+            .c_str(),
+        "");
+}
+
 void test_no_key_in_any_log(void**) {
     std::set<std::string> keys;
     for (const auto& card : g->cards)
@@ -347,6 +501,7 @@ int main() {
         cmocka_unit_test(test_max_fragment_length_512),
         cmocka_unit_test(test_kill_9_in_the_middle_of_a_session),
         cmocka_unit_test(test_campaigns_over_bip),
+        cmocka_unit_test(test_other_tls_stacks_play_the_handset),
         cmocka_unit_test(test_no_key_in_any_log),
     };
     return test::run_in_temp_dir("otagw-bip", g_dir, tests, setup, teardown);

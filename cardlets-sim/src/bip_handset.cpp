@@ -206,6 +206,10 @@ void BipHandsets::stop() {
 
 void BipHandsets::trigger(uint32_t card, ByteView trigger) {
     counters_.inc("sim:bip:triggers");
+    if (faults_.ignore) {
+        counters_.inc("sim:bip:triggers_ignored");
+        return;
+    }
     if (sessions_.count(card)) {
         queued_[card] = Bytes(trigger.begin(), trigger.end()); // after the running session
         counters_.inc("sim:bip:triggers_queued");

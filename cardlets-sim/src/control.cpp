@@ -7,6 +7,7 @@
 
 #include "otagw/common/log.hpp"
 #include "otagw/sim/inventory.hpp"
+#include "otagw/sim/ota_card.hpp"
 #include "otagw/smpp/status.hpp"
 
 namespace otagw::sim {
@@ -22,7 +23,7 @@ struct Verb {
 constexpr Verb kVerbs[] = {
     {"card", 1, 1},       {"inbox", 1, 1},       {"mo-text", 3, 3}, {"mo-binary", 3, 4},
     {"local", 3, 3},      {"stats", 0, 0},       {"fault", 1, 1},   {"export", 1, 1},
-    {"replay-por", 1, 2}, {"card-memory", 2, 2},
+    {"replay-por", 1, 2}, {"card-memory", 2, 2}, {"script", 2, 2},
 };
 
 std::string verb_list() {
@@ -218,6 +219,8 @@ Status apply_fault(std::string_view setting, NetworkFaults& net, smpp::SmscFault
         return chance(net.bip.tls_fail);
     if (name == "bip-drop")
         return chance(net.bip.drop);
+    if (name == "bip-ignore")
+        return flag(net.bip.ignore);
     if (name == "bip-latency")
         return count(net.bip.latency_ms);
     if (name == "bip-mfl") {
@@ -258,7 +261,7 @@ Status apply_fault(std::string_view setting, NetworkFaults& net, smpp::SmscFault
     return make_error(
         "unknown fault '" + name.substr(0, 32) +
         "' (latency, jitter, mt-loss, mo-loss, mt-duplicate, por-corrupt, bip-tls-fail, "
-        "bip-drop, bip-latency, bip-mfl, throttle-every, "
+        "bip-drop, bip-latency, bip-mfl, bip-ignore, throttle-every, "
         "queue-full-every, drop-response-every, delay-response, disconnect-after, "
         "duplicate-deliver-every, tps, constant-message-id, ignore-enquire-link, fail)");
 }
@@ -434,6 +437,22 @@ void ControlServer::handle(std::string_view line, ReplyFn reply) {
             c->memory = bytes;
             reply(Json{{"ok", true}, {"memory", c->memory}, {"memory_used", c->memory_used()}}
                       .dump());
+        }
+    } else if (verb == "script") {
+        // A remote APDU script (TS 102 226, compact or expanded) run on the card's ISD as an
+        // admin session would: for a test that plays the handset's side itself.
+        Uicc* c = card_by(a[0]);
+        auto script = parse_hex(a[1], "script");
+        if (!c)
+            reply(failure("no card with MSISDN or ICCID " + a[0]));
+        else if (!script || script->empty())
+            reply(failure("script: hex of a remote APDU script"));
+        else {
+            ScriptContext ctx;
+            const Bytes response =
+                run_script(*script, [&](const CApdu& x) { return c->card_manager(x, ctx); });
+            net_.mark_changed(static_cast<uint32_t>(c - &net_.cards().at(0)));
+            reply(Json{{"ok", true}, {"response", to_hex(response)}}.dump());
         }
     } else if (verb == "export") {
         Status st = export_ ? export_(a[0]) : Status(make_error("export is not available"));

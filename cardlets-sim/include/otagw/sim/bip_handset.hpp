@@ -53,6 +53,7 @@ struct BipFaults {
     double drop = 0;         // probability the channel drops after a script, before its results
     uint32_t latency_ms = 0; // added to each write (a slow link)
     uint16_t mfl = 0;        // RFC 6066 maximum fragment length asked (0, 512, 1024, ...)
+    bool ignore = false;     // handsets take no trigger (another client plays the card's side)
 };
 
 class BipHandsets {

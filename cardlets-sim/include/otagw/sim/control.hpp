@@ -13,6 +13,8 @@
 //   fault NAME=VALUE                       changes a fault at run time (see parse_fault)
 //   export PATH                            writes the card inventory file now
 //   card-memory MSISDN|ICCID BYTES         the card's non-volatile memory for load files
+//   script MSISDN|ICCID HEX                runs a remote APDU script on the card's ISD (as an
+//                                          admin session does); answers its response script
 #pragma once
 
 #include <functional>

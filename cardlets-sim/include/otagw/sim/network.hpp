@@ -87,6 +87,7 @@ public:
 
     const std::deque<InboxMessage>* inbox(const std::string& msisdn) const;
     BipHandsets& bip() { return *bip_; }
+    void mark_changed(uint32_t card); // to the state store at the next flush
     // Writes changed cards to the state store now (also done every flush_ms).
     void flush();
 
@@ -99,7 +100,6 @@ private:
     void originate(smpp::DeliverSm sm, DoneCb done, const std::string& esme = {},
                    uint32_t attempt = 1);
     void after_save(uint32_t card, std::function<void()> fn);
-    void mark_changed(uint32_t card); // to the state store at the next flush
     uint64_t delay();
     bool chance(double p);
 
