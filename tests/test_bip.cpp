@@ -3,7 +3,8 @@
 // cardlets-sim's handsets opening BIP channels to it on the push, PSK-TLS (mbedTLS on both
 // sides, each with its own keys: the gateway's from the imported inventory, the card's its own),
 // the HTTP admin dialog, the expanded scripts run on the cards' card managers.
-//  - suspend and resume an application by request over BIP: done; card and gateway agree;
+//  - suspend and resume an application, install one from its load file on the card and delete
+//    it, by request over BIP: done; card and gateway agree;
 //  - install from a CAP file over BIP (the load in a few scripts of one session): installed;
 //  - a card whose TLS fails (it uses a wrong key): failed bip_tls_failed, not retried;
 //  - a channel dropped after a script, before its results: the card resumes by its retry
@@ -32,6 +33,7 @@ using namespace harness;
 namespace {
 
 const char* kEmptyApplet = "0102030405060708";
+const char* kBank = "f04f5441470103010001";
 const char* kEmptyPackage = "0102030405";
 
 struct World {
@@ -123,6 +125,14 @@ void test_suspend_and_resume_over_bip(void**) {
     const std::string stored = sql("SELECT count(*) FROM pors p JOIN ota_messages m ON "
                                    "m.id = p.ota_message_id WHERE m.smpp_message_id = 'bip'");
     assert_true(std::stoi(stored) >= 2); // the card's results, kept as its PoRs are
+    // Install the bank card from its load file on the card, then delete it, over BIP.
+    r = request(0, "03", "install");
+    assert_string_equal(r["state"].get<std::string>().c_str(), "done");
+    assert_string_equal(gateway_app_state(iccid(0), kBank).c_str(), "active");
+    r = request(0, "03", "terminate");
+    assert_string_equal(r["state"].get<std::string>().c_str(), "done");
+    assert_string_equal(sim_app_state(g->control, msisdn(0), kBank).c_str(), "absent");
+    assert_string_equal(gateway_app_state(iccid(0), kBank).c_str(), "terminated");
     // show ras tells the server and the channels.
     Vty vty;
     std::string shown;
