@@ -90,6 +90,13 @@ constexpr AlgoName kAlgos[] = {
     {"aes256", crypto::BlockAlgo::Aes, 32},
 };
 
+const AlgoName* algo_named(std::string_view name) {
+    for (const auto& a : kAlgos)
+        if (name == a.name)
+            return &a;
+    return nullptr;
+}
+
 constexpr uint64_t kCounterMax = 0xffffffffffULL; // 5-byte CNTR (TS 102 225 §5.1.1)
 
 Status parse_keysets(std::string_view field, Uicc& c) {
@@ -106,10 +113,7 @@ Status parse_keysets(std::string_view field, Uicc& c) {
         if (!decimal(parts[0], kvn) || kvn < 1 || kvn > 15)
             return field_error("keysets", n, "kvn must be 1..15");
         k.kvn = static_cast<uint8_t>(kvn);
-        const AlgoName* a = nullptr;
-        for (const auto& candidate : kAlgos)
-            if (parts[1] == candidate.name)
-                a = &candidate;
+        const AlgoName* a = algo_named(parts[1]);
         if (!a)
             return field_error("keysets", n,
                                "unknown algorithm (des, 3des2, 3des3, aes128, aes192, aes256)");
@@ -157,10 +161,7 @@ Status parse_scp81_keysets(std::string_view field, Uicc& c) {
             return field_error("scp81_keysets", n, "kvn must be 40..4f");
         if (k.kid < 0x01 || k.kid > 0x7e)
             return field_error("scp81_keysets", n, "kid must be 01..7e (the DEK takes kid + 1)");
-        const AlgoName* a = nullptr;
-        for (const auto& candidate : kAlgos)
-            if (parts[4] == candidate.name)
-                a = &candidate;
+        const AlgoName* a = algo_named(parts[4]);
         if (!a)
             return field_error("scp81_keysets", n,
                                "unknown DEK algorithm (des, 3des2, 3des3, aes128, aes192, aes256)");

@@ -189,6 +189,10 @@ void RasServer::on_open(Connection& c) {
         return finish(c, "session refused");
     }
     c.opened = true;
+    arm_session_timer(c);
+}
+
+void RasServer::arm_session_timer(Connection& c) {
     const ConnectionId id = c.id;
     std::weak_ptr<bool> alive = alive_;
     c.timer.start(uint64_t{config_.session_timeout_s} * 1000, [this, alive, id] {
@@ -232,15 +236,9 @@ void RasServer::on_request(Connection& c, http::Request&& request) {
     }
     counters_.inc("ras:posts");
     c.answering = true;
+    arm_session_timer(c);
     const ConnectionId id = c.id;
     std::weak_ptr<bool> alive = alive_;
-    c.timer.start(uint64_t{config_.session_timeout_s} * 1000, [this, alive, id] {
-        if (alive.expired())
-            return;
-        if (auto it = connections_.find(id); it != connections_.end())
-            finish(*it->second,
-                   "timeout: no POST within " + std::to_string(config_.session_timeout_s) + " s");
-    });
     handler_.posted(c.id, *c.card, std::move(*post), [this, alive, id](AdminReply reply) {
         if (alive.expired())
             return;

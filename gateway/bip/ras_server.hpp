@@ -84,6 +84,7 @@ private:
     void accept(std::unique_ptr<uv::TcpStream> stream);
     void on_bytes(Connection& c, ByteView bytes);
     void on_open(Connection& c);
+    void arm_session_timer(Connection& c); // session-timeout, from now
     void on_plain(Connection& c);
     void on_request(Connection& c, http::Request&& request);
     void send(Connection& c, const std::string& http_message);

@@ -467,6 +467,34 @@ bool RequestPipeline::choose_bip(const Live& l, const std::string& asked) const 
     return sms > config_.ota.bip_above_sms;
 }
 
+bool RequestPipeline::record_packet(Live& l, db::OtaMessage& m, Phase phase, uint32_t index,
+                                    const char* bearer) {
+    if (l.stored) {
+        auto id = store_.add_ota_message(m);
+        if (!id) {
+            l.queue.push_back(not_sent(ReasonCode::CannotSend, id.error().message));
+            return false;
+        }
+        m.id = *id;
+    } else { // written with the request, once it is
+        auto id = store_.next_ota_message_id();
+        if (!id) {
+            l.queue.push_back(not_sent(ReasonCode::CannotSend, id.error().message));
+            return false;
+        }
+        m.id = *id + static_cast<int64_t>(l.unwritten.size());
+        l.unwritten.push_back(m);
+    }
+    counters_.inc(std::string(bearer) + (phase == Phase::Audit   ? ":audit_sent"
+                                         : phase == Phase::Load  ? ":load_sent"
+                                         : phase == Phase::Clean ? ":clean_sent"
+                                                                 : ":sent"));
+    Event queued(EventKind::Queued);
+    queued.packet = {m.id, m.counter, phase, clock_.now_ms(), index};
+    l.queue.push_back(std::move(queued));
+    return true;
+}
+
 void RequestPipeline::send_packet(Live& l, Phase phase, uint32_t index) {
     if (l.ctx.data.bip) {
         auto script = packet_script(l.ctx, l.app, l.cap, phase, index);
@@ -506,25 +534,8 @@ void RequestPipeline::send_packet(Live& l, Phase phase, uint32_t index) {
     m.tar = tar_hex(h.tar);
     m.user_data = ota::sms::command_user_data(packet);
     m.state = db::ota_message_state::kQueued;
-    if (l.stored) {
-        auto id = store_.add_ota_message(m);
-        if (!id)
-            return l.queue.push_back(not_sent(ReasonCode::CannotSend, id.error().message));
-        m.id = *id;
-    } else { // written with the request, once it is
-        auto id = store_.next_ota_message_id();
-        if (!id)
-            return l.queue.push_back(not_sent(ReasonCode::CannotSend, id.error().message));
-        m.id = *id + static_cast<int64_t>(l.unwritten.size());
-        l.unwritten.push_back(m);
-    }
-    counters_.inc(phase == Phase::Audit   ? "ota:audit_sent"
-                  : phase == Phase::Load  ? "ota:load_sent"
-                  : phase == Phase::Clean ? "ota:clean_sent"
-                                          : "ota:sent");
-    Event queued(EventKind::Queued);
-    queued.packet = {m.id, m.counter, phase, clock_.now_ms(), index};
-    l.queue.push_back(std::move(queued));
+    if (!record_packet(l, m, phase, index, "ota"))
+        return;
     // Its PoR is matched from now on.
     senders_[l.row.msisdn] = {l.row.card_id, l.ctx.data.iccid};
     l.keys = std::move(keys);
@@ -574,25 +585,8 @@ void RequestPipeline::send_bip(Live& l, Phase phase, uint32_t index,
     m.tar = tar_hex(ota::ram::kTarIsdRam); // the security domain that ends the TLS session
     m.user_data = ota::ram::expanded_script(script);
     m.state = db::ota_message_state::kQueued;
-    if (l.stored) {
-        auto id = store_.add_ota_message(m);
-        if (!id)
-            return l.queue.push_back(not_sent(ReasonCode::CannotSend, id.error().message));
-        m.id = *id;
-    } else {
-        auto id = store_.next_ota_message_id();
-        if (!id)
-            return l.queue.push_back(not_sent(ReasonCode::CannotSend, id.error().message));
-        m.id = *id + static_cast<int64_t>(l.unwritten.size());
-        l.unwritten.push_back(m);
-    }
-    counters_.inc(phase == Phase::Audit   ? "bip:audit_queued"
-                  : phase == Phase::Load  ? "bip:load_queued"
-                  : phase == Phase::Clean ? "bip:clean_queued"
-                                          : "bip:queued");
-    Event queued(EventKind::Queued);
-    queued.packet = {m.id, m.counter, phase, clock_.now_ms(), index};
-    l.queue.push_back(std::move(queued));
+    if (!record_packet(l, m, phase, index, "bip"))
+        return;
     const int64_t card_id = l.row.card_id, message_id = m.id;
     Bytes body = m.user_data;
     bip_scripts_[message_id] = l.ctx.id;

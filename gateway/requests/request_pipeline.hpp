@@ -110,6 +110,9 @@ private:
     void execute(Live& l, const Action& a);
     void ask_provider(Live& l);
     void send_packet(Live& l, Phase phase, uint32_t index);
+    // Writes a packet's message (or reserves its id for a request written at its end) and
+    // queues the Queued event; false when it could not (the NotSent event is queued instead).
+    bool record_packet(Live& l, db::OtaMessage& m, Phase phase, uint32_t index, const char* bearer);
     // The packet as a script for the card's admin channel (the BIP bearer).
     void send_bip(Live& l, Phase phase, uint32_t index, std::vector<ota::Apdu> script);
     // The bearer of a new request: its own choice, else the config's; auto decides by the SMS
