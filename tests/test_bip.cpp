@@ -141,6 +141,17 @@ void test_suspend_and_resume_over_bip(void**) {
     assert_true(shown.find("RAS listening on 127.0.0.1:" + std::to_string(g->ras)) !=
                 std::string::npos);
     assert_true(shown.find("ras:handshakes") != std::string::npos);
+    assert_true(shown.find("BIP channels:") != std::string::npos);
+    // The ras node writes itself back.
+    vty.run("enable");
+    std::string written;
+    for (const auto& l : vty.run("write terminal"))
+        written += l + "\n";
+    assert_true(written.find("ras\n listen 127.0.0.1 " + std::to_string(g->ras) +
+                             "\n uri /ras\n agent-id {iccid}\n session-timeout 20\n") !=
+                std::string::npos);
+    assert_true(written.find(" session-retry 2 1\n") != std::string::npos);
+    assert_true(written.find(" timer bip-connect 3\n") != std::string::npos);
 }
 
 void test_cap_install_over_bip(void**) {
