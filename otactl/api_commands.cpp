@@ -225,6 +225,13 @@ int cards_show(const ApiOptions& o, const std::string& iccid, const std::string&
     for (const auto& k : c["keysets"])
         ks.push_back({text(k["kvn"]), text(k["algorithm"]), text(k["counter"])});
     print_table({"KVN", "ALGORITHM", "COUNTER"}, ks);
+    if (c.contains("scp81_keysets") && !c["scp81_keysets"].empty()) {
+        std::vector<std::vector<std::string>> ps;
+        for (const auto& k : c["scp81_keysets"])
+            ps.push_back({text(k["kvn"]), text(k["kid"]), text(k["identity"])});
+        std::cout << '\n';
+        print_table({"SCP81 KVN", "KID", "PSK IDENTITY"}, ps);
+    }
     std::cout << '\n';
     print_apps(c["apps"]);
     return 0;

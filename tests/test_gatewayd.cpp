@@ -133,6 +133,7 @@ void test_vty_transcript(void**) {
     assert_lines(vty.run("show card iccid 8988299000000000016"),
                  {"Card 8988299000000000016: IMSI 001010000000001, MSISDN 999000000001, active",
                   " keyset 1 aes128 counter 0", " keyset 2 3des2 counter 0",
+                  " SCP81 keyset 40 kid 01 identity 38393838323939303030303030303030303136",
                   " TAR 000000 isd msl 12", " TAR b00000 rfm msl 12", " TAR b00010 rfm msl 12",
                   " TAR c00001 app msl 12", " TAR c00002 app msl 12",
                   " application f04f5441470101010001 installed (life cycle 03)",

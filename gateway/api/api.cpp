@@ -222,6 +222,16 @@ Result<Json> card_view(db::Store& store, const db::Card& c) {
     for (const auto& k : *keysets) // KVN, algorithm and counter: never the keys
         ks.push_back({{"kvn", k.kvn}, {"algorithm", k.algorithm}, {"counter", k.counter}});
     j["keysets"] = ks;
+    auto psk = store.psk_keysets(c.id);
+    if (!psk)
+        return psk.take_error();
+    Json ps = Json::array();
+    for (const auto& k : *psk) // KVN, KID, identity and DEK algorithm: never the keys
+        ps.push_back({{"kvn", to_hex(ByteView(&k.kvn, 1))},
+                      {"kid", to_hex(ByteView(&k.kid, 1))},
+                      {"identity", to_hex(k.identity)},
+                      {"dek_algorithm", k.dek_algorithm}});
+    j["scp81_keysets"] = ps;
     auto tars = store.card_tars(c.id);
     if (!tars)
         return tars.take_error();

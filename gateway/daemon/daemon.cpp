@@ -320,6 +320,10 @@ Result<std::vector<std::string>> Daemon::show_card(const std::string& by,
         out.push_back(" keyset " + std::to_string(k["kvn"].get<int>()) + " " +
                       k["algorithm"].get<std::string>() + " counter " +
                       std::to_string(k["counter"].get<uint64_t>()));
+    for (const auto& k : v["scp81_keysets"])
+        out.push_back(" SCP81 keyset " + k["kvn"].get<std::string>() + " kid " +
+                      k["kid"].get<std::string>() + " identity " +
+                      k["identity"].get<std::string>());
     for (const auto& t : v["tars"])
         out.push_back(" TAR " + t["tar"].get<std::string>() + " " + t["kind"].get<std::string>() +
                       " msl " + t["msl"].get<std::string>());
