@@ -305,7 +305,10 @@ void print_report(const Json& r) {
     std::cout << r["mode"].get<std::string>() << ": " << r["lines"] << " lines, " << r["cards"]
               << " cards";
     if (r["mode"] == "apply")
-        std::cout << ", " << r["inserted"] << " added, " << r["unchanged"] << " already there";
+        std::cout << ", " << r["inserted"] << " added, " << r["unchanged"] << " already there"
+                  << (r.value("updated", 0)
+                          ? ", " + std::to_string(r["updated"].get<int>()) + " given SCP81 keysets"
+                          : std::string());
     std::cout << ", " << r["issues_total"] << " bad\n";
     constexpr size_t kShown = 50; // the rest with --json (up to the API's 1000)
     size_t shown = 0;

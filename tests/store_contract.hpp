@@ -118,6 +118,18 @@ inline void test_reimport_and_conflicts(void**) {
     auto s = g_open(true);
     assert_int_equal(ok(s->put_card(sample_card(1))), static_cast<int>(db::PutOutcome::Inserted));
     assert_int_equal(ok(s->put_card(sample_card(1))), static_cast<int>(db::PutOutcome::Unchanged));
+    // A card imported without SCP81 keysets gets them from a later file: Updated, once; a
+    // keyset already there is not replaced.
+    auto plain = sample_card(9);
+    plain.psk_keysets.clear();
+    assert_int_equal(ok(s->put_card(plain)), static_cast<int>(db::PutOutcome::Inserted));
+    auto later = sample_card(9);
+    assert_int_equal(ok(s->put_card(later)), static_cast<int>(db::PutOutcome::Updated));
+    later.psk_keysets[0].psk = test::hex("ffffffffffffffffffffffffffffffff");
+    assert_int_equal(ok(s->put_card(later)), static_cast<int>(db::PutOutcome::Unchanged));
+    const int64_t id9 = ok(s->card_by_iccid(plain.card.iccid))->id;
+    assert_hex_equal(ok(s->psk_keysets(id9)).at(0).psk, to_hex(sample_card(9).psk_keysets[0].psk));
+    assert_int_equal(ok(s->put_card(plain)), static_cast<int>(db::PutOutcome::Unchanged));
     auto other_imsi = sample_card(1);
     other_imsi.card.imsi = "001010000009999";
     assert_error_contains(s->put_card(other_imsi), "already in the inventory with another IMSI");
@@ -127,7 +139,7 @@ inline void test_reimport_and_conflicts(void**) {
     auto stolen_msisdn = sample_card(3);
     stolen_msisdn.card.msisdn = sample_card(1).card.msisdn;
     assert_error_contains(s->put_card(stolen_msisdn), "MSISDN 44790001001 already belongs to");
-    assert_int_equal(ok(s->count_cards()), 1);
+    assert_int_equal(ok(s->count_cards()), 2);
     // A card that fails half-way leaves nothing behind, and the transaction goes on.
     auto broken = sample_card(5);
     broken.keysets[1].algorithm = "rot13";
@@ -137,7 +149,7 @@ inline void test_reimport_and_conflicts(void**) {
     assert_ok(s->commit());
     assert_false(ok(s->card_by_iccid(broken.card.iccid)).has_value());
     assert_true(ok(s->card_by_iccid(sample_card(6).card.iccid)).has_value());
-    assert_int_equal(ok(s->count_cards()), 2);
+    assert_int_equal(ok(s->count_cards()), 3);
 }
 
 // SCP81 keysets: kept with the card, found by PSK identity (the PSK opened, the DEK not), an

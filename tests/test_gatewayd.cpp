@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "gatewayd_harness.hpp"
+#include "otagw/sim/population.hpp"
 #include "test_support.hpp"
 
 using namespace otagw;
@@ -389,6 +390,47 @@ void test_bad_inventory_is_reported_line_by_line(void**) {
     assert_int_equal(j["apply"]["issues_total"].get<int>(), 1);
 }
 
+// A card imported from a format 1 file gets its SCP81 keyset from a format 2 file later: the
+// import counts it updated, once; the card then shows the keyset (never its keys).
+void test_scp81_keysets_added_later(void**) {
+    std::vector<std::string> f = inventory_cards(g_dir + "/inventory.csv").at(0);
+    std::string iccid = "898829900000009999";
+    iccid.push_back(sim::luhn_digit(iccid));
+    const std::string old_identity = to_hex(Bytes(f[0].begin(), f[0].end()));
+    f[0] = iccid;
+    f[1] = "001010000099999";
+    f[2] = "999000099999";
+    f[7].replace(f[7].find(old_identity), old_identity.size(),
+                 to_hex(Bytes(iccid.begin(), iccid.end())));
+    std::string v1_line, v2_line;
+    for (size_t i = 0; i < f.size(); i++) {
+        v2_line += (i ? "," : "") + f[i];
+        if (i < 7)
+            v1_line += (i ? "," : "") + f[i];
+    }
+    std::ofstream(g_dir + "/v1.csv") << "# ota-gateway card inventory v1\n"
+                                        "iccid,imsi,msisdn,keysets,tars,load_files,apps\n"
+                                     << v1_line << "\n";
+    std::ofstream(g_dir + "/v2.csv")
+        << "# ota-gateway card inventory v2\n"
+           "iccid,imsi,msisdn,keysets,tars,load_files,apps,scp81_keysets\n"
+        << v2_line << "\n";
+    auto v1 = otactl("inventory import --json v1.csv");
+    assert_int_equal(v1.status, 0);
+    assert_int_equal(Json::parse(v1.out)["apply"]["inserted"].get<int>(), 1);
+    Json card = Json::parse(otactl("cards show --json " + iccid).out);
+    assert_int_equal(card["scp81_keysets"].size(), 0);
+    auto v2 = otactl("inventory import --json v2.csv");
+    assert_int_equal(v2.status, 0);
+    assert_int_equal(Json::parse(v2.out)["apply"]["updated"].get<int>(), 1);
+    card = Json::parse(otactl("cards show --json " + iccid).out);
+    assert_int_equal(card["scp81_keysets"].size(), 1);
+    assert_string_equal(card["scp81_keysets"][0]["kvn"].get<std::string>().c_str(), "40");
+    auto again = otactl("inventory import v2.csv");
+    assert_int_equal(again.status, 0);
+    assert_true(again.out.find("1 already there") != std::string::npos);
+}
+
 void test_no_key_in_clear(void**) {
     const auto keys = inventory_keys(g_dir + "/inventory.csv");
     assert_int_equal(keys.size(), 50 * 8);
@@ -549,6 +591,7 @@ int main() {
         cmocka_unit_test(test_api),
         cmocka_unit_test(test_clients_gone_mid_answer),
         cmocka_unit_test(test_bad_inventory_is_reported_line_by_line),
+        cmocka_unit_test(test_scp81_keysets_added_later),
         cmocka_unit_test(test_no_key_in_clear),
         cmocka_unit_test(test_kill_during_import_then_rerun),
         cmocka_unit_test(test_start_failures),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "otagw/db/sqlite_store.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include <sqlite3.h>
@@ -844,15 +845,35 @@ Result<PutOutcome> SqliteStore::put_card(const CardImage& image) {
     return r;
 }
 
-// A card could not go in: the same card again (Unchanged), or which number is taken.
-Result<PutOutcome> SqliteStore::explain_conflict(const Card& c) {
+Result<PutOutcome> SqliteStore::add_missing_psk_keysets(const Card& card,
+                                                        const std::vector<PskKeyset>& keysets) {
+    if (keysets.empty())
+        return PutOutcome::Unchanged;
+    auto held = psk_keysets(card.id);
+    if (!held)
+        return held.take_error();
+    bool added = false;
+    for (const PskKeyset& k : keysets) {
+        if (std::any_of(held->begin(), held->end(),
+                        [&](const PskKeyset& h) { return h.kvn == k.kvn; }))
+            continue; // kept as it is: keys are not replaced by an import
+        OTAGW_TRY_STATUS(insert_psk_keyset(card.id, card.iccid, k));
+        added = true;
+    }
+    return added ? PutOutcome::Updated : PutOutcome::Unchanged;
+}
+
+// A card could not go in: the same card again (Unchanged, or Updated with SCP81 keysets it
+// lacked), or which number is taken.
+Result<PutOutcome> SqliteStore::explain_conflict(const CardImage& image) {
+    const Card& c = image.card;
     auto existing = card_by_iccid(c.iccid);
     if (!existing)
         return existing.take_error();
     if (*existing) {
         const Card& e = **existing;
         if (e.imsi == c.imsi && e.msisdn == c.msisdn)
-            return PutOutcome::Unchanged;
+            return add_missing_psk_keysets(e, image.psk_keysets);
         return make_error("ICCID " + c.iccid + " is already in the inventory with another " +
                           (e.imsi != c.imsi ? "IMSI" : "MSISDN"));
     }
@@ -882,7 +903,7 @@ Result<PutOutcome> SqliteStore::insert_card(const CardImage& image) {
         u.text(encode_tars(image.tars)).text(encode_load_files(image.load_files)).integer(now);
         const int rc = u.step();
         if (rc == SQLITE_CONSTRAINT)
-            return explain_conflict(c);
+            return explain_conflict(image);
         if (rc != SQLITE_DONE)
             return fail("adding card " + c.iccid);
         id = sqlite3_last_insert_rowid(db_);

@@ -107,9 +107,9 @@ public:
         }
         counters_.inc("api:import:" + r.mode);
         counters_.inc("api:import:cards_inserted", r.inserted);
-        Json detail{{"mode", r.mode},           {"lines", r.lines},
-                    {"cards", r.cards},         {"inserted", r.inserted},
-                    {"unchanged", r.unchanged}, {"issues", r.issues_total}};
+        Json detail{{"mode", r.mode},          {"lines", r.lines},         {"cards", r.cards},
+                    {"inserted", r.inserted},  {"unchanged", r.unchanged}, {"updated", r.updated},
+                    {"issues", r.issues_total}};
         if (r.mode == "apply") {
             auto audit =
                 store_.append_audit({0, 0, who_, "inventory.import", name_, detail.dump()});

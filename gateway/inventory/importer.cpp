@@ -11,11 +11,11 @@ nlohmann::ordered_json ImportReport::to_json() const {
     for (const auto& i : issues)
         issues_json.push_back(
             {{"line", i.line}, {"field", i.field}, {"reason", i.reason}, {"message", i.message()}});
-    nlohmann::ordered_json j{{"ok", ok()},           {"mode", mode},
-                             {"lines", lines},       {"cards", cards},
-                             {"inserted", inserted}, {"unchanged", unchanged},
-                             {"stopped", stopped},   {"issues_total", issues_total},
-                             {"issues", issues_json}};
+    nlohmann::ordered_json j{
+        {"ok", ok()},           {"mode", mode},         {"lines", lines},
+        {"cards", cards},       {"inserted", inserted}, {"unchanged", unchanged},
+        {"updated", updated},   {"stopped", stopped},   {"issues_total", issues_total},
+        {"issues", issues_json}};
     if (!error.empty())
         j["error"] = error;
     return j;
@@ -113,7 +113,9 @@ void Importer::flush_batch() {
                 break;
             continue;
         }
-        (*r == db::PutOutcome::Inserted ? report_.inserted : report_.unchanged)++;
+        (*r == db::PutOutcome::Inserted  ? report_.inserted
+         : *r == db::PutOutcome::Updated ? report_.updated
+                                         : report_.unchanged)++;
     }
     if (Status st = store_.commit(); !st) {
         report_.error = st.error().message;

@@ -30,6 +30,7 @@ struct ImportReport {
     uint64_t cards = 0; // good card lines
     uint64_t inserted = 0;
     uint64_t unchanged = 0;
+    uint64_t updated = 0;               // there already; SCP81 keysets added
     bool stopped = false;               // ended early (stop at first error, or a bad header)
     std::vector<InventoryIssue> issues; // the first kMaxIssues
     uint64_t issues_total = 0;

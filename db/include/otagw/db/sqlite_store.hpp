@@ -153,7 +153,9 @@ private:
     Result<std::optional<Card>> card_where(int which, std::string_view value);
     Result<PutOutcome> insert_card(const CardImage& image);
     Status insert_psk_keyset(int64_t card_id, const std::string& iccid, const PskKeyset& k);
-    Result<PutOutcome> explain_conflict(const Card& card);
+    Result<PutOutcome> explain_conflict(const CardImage& image);
+    Result<PutOutcome> add_missing_psk_keysets(const Card& card,
+                                               const std::vector<PskKeyset>& keysets);
     Result<std::pair<std::string, std::string>> card_contents(int64_t card_id);
 
     sqlite3* db_;

@@ -114,7 +114,9 @@ struct CardFilter {
     std::string app_state; // ...in this state (with app_aid); "absent": cards without it
 };
 
-enum class PutOutcome { Inserted, Unchanged };
+// Updated: the card was there, and SCP81 keysets it lacked were added (a format 2 file over
+// cards imported from format 1: the vendor's SCP81 keys came later).
+enum class PutOutcome { Inserted, Unchanged, Updated };
 
 // An application request. Unfinished states: accepted, provider, approved, loading, sent,
 // reconciling; finished: done, refused, failed.
@@ -236,8 +238,9 @@ public:
 
     // ---- inventory ----
     // Adds a card with its keysets, TARs, load files and applications. A card already there
-    // with the same ICCID, IMSI and MSISDN is left as it is (Unchanged: a rerun import);
-    // an ICCID, IMSI or MSISDN held by another card is an error naming the field.
+    // with the same ICCID, IMSI and MSISDN is left as it is (Unchanged: a rerun import), but
+    // for the SCP81 keysets of KVNs it does not have yet, which are added (Updated); an ICCID,
+    // IMSI or MSISDN held by another card is an error naming the field.
     virtual Result<PutOutcome> put_card(const CardImage& image) = 0;
     virtual Result<std::optional<Card>> card_by_iccid(std::string_view iccid) = 0;
     virtual Result<std::optional<Card>> card_by_imsi(std::string_view imsi) = 0;
