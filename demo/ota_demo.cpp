@@ -275,7 +275,7 @@ void demo(uv_loop_t* loop, size_t cards, bool keep, const std::string& dir) {
                "--system-id", "otagw", "--password", "demosmpp", "--cards", std::to_string(cards),
                "--seed", "2026", "--export", "inventory.csv", "--duration", "600"});
     const Json ready = first_json_line(sim.wait_for("\"event\":\"ready\""));
-    Demo d{loop, port_of(ready["control"]), free_port(), 0, "demo-ops-token"};
+    Demo d{loop, port_of(ready["control"]), 0, 0, "demo-ops-token"};
     std::printf("1. cardlets-sim: %zu cards behind an SMPP SMSC on %s; inventory exported\n",
                 ready["cards"].get<size_t>(), ready["smpp"].get<std::string>().c_str());
 
@@ -284,6 +284,8 @@ void demo(uv_loop_t* loop, size_t cards, bool keep, const std::string& dir) {
     d.provider_port = port_of(first_json_line(provider.wait_for("\"listen\""))["listen"]);
     std::printf("2. ota-provider-sim: the canteen's provider on 127.0.0.1:%u (HMAC-signed JSON)\n",
                 d.provider_port);
+    // Chosen once the provider listens: a port picked before might be the one it then took.
+    d.api_port = free_port();
 
     // The gateway's config: the example's catalog and keywords, this run's ports.
     const auto hash =
