@@ -9,7 +9,8 @@
 //  - a card whose TLS fails (it uses a wrong key): failed bip_tls_failed, not retried;
 //  - a channel dropped after a script, before its results: the card resumes by its retry
 //    policy, the request reads the card and ends with what the card did;
-//  - a card that never comes (its handset drops every trigger): failed bip_no_session after
+//  - a card that refuses the push (PoR 0A): failed insufficient_security_level;
+//  - a card that never comes (its handset cannot reach the RAS): failed bip_no_session after
 //    max-pushes;
 //  - RFC 6066 MFL 512 on the card's side: the session works;
 //  - kill -9 of the daemon while a card's session loads a CAP: resumed, installed;
@@ -194,6 +195,22 @@ void test_channel_dropped_after_a_script(void**) {
     assert_string_equal(done["state"].get<std::string>().c_str(), "done");
     assert_string_equal(sim_app_state(g->control, msisdn(3), kTransit).c_str(), "locked");
     assert_string_equal(gateway_app_state(iccid(3), kTransit).c_str(), "suspended");
+}
+
+// The card refuses the push (its ISD TAR asks for a digital signature, '13': PoR 0A, sent as
+// the push asked, on error only): the request fails with that reason, nothing on the card.
+void test_push_refused(void**) {
+    assert_true(sim_control(g->control, "tar-msl " + msisdn(11) + " 000000 13").value("ok", false));
+    Json r = request(11, "02", "suspend");
+    assert_true(sim_control(g->control, "tar-msl " + msisdn(11) + " 000000 12").value("ok", false));
+    assert_string_equal(r["state"].get<std::string>().c_str(), "failed");
+    assert_string_equal(r["reason"].get<std::string>().c_str(), "insufficient_security_level");
+    assert_string_equal(sim_app_state(g->control, msisdn(11), kTransit).c_str(), "selectable");
+    Vty vty;
+    std::string shown;
+    for (const auto& l : vty.run("show ras"))
+        shown += l + "\n";
+    assert_true(shown.find("bip:push_failed") != std::string::npos);
 }
 
 void test_card_never_comes(void**) {
@@ -518,6 +535,7 @@ int main() {
         cmocka_unit_test(test_cap_install_over_bip),
         cmocka_unit_test(test_tls_failure),
         cmocka_unit_test(test_channel_dropped_after_a_script),
+        cmocka_unit_test(test_push_refused),
         cmocka_unit_test(test_card_never_comes),
         cmocka_unit_test(test_max_fragment_length_512),
         cmocka_unit_test(test_kill_9_in_the_middle_of_a_session),

@@ -2,6 +2,7 @@
 // The control port: request parsing, fault settings, and the answers as JSON lines.
 #include "otagw/sim/control.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -23,7 +24,7 @@ struct Verb {
 constexpr Verb kVerbs[] = {
     {"card", 1, 1},       {"inbox", 1, 1},       {"mo-text", 3, 3}, {"mo-binary", 3, 4},
     {"local", 3, 3},      {"stats", 0, 0},       {"fault", 1, 1},   {"export", 1, 1},
-    {"replay-por", 1, 2}, {"card-memory", 2, 2}, {"script", 2, 2},
+    {"replay-por", 1, 2}, {"card-memory", 2, 2}, {"script", 2, 2},  {"tar-msl", 3, 3},
 };
 
 std::string verb_list() {
@@ -453,6 +454,28 @@ void ControlServer::handle(std::string_view line, ReplyFn reply) {
                 run_script(*script, [&](const CApdu& x) { return c->card_manager(x, ctx); });
             net_.mark_changed(static_cast<uint32_t>(c - &net_.cards().at(0)));
             reply(Json{{"ok", true}, {"response", to_hex(response)}}.dump());
+        }
+    } else if (verb == "tar-msl") {
+        // The minimum security level of one of the card's TARs (TS 102 226 §6.1): a card that
+        // asks more of the packets to that TAR than the gateway gives answers PoR '0A'.
+        Uicc* c = card_by(a[0]);
+        auto tar = parse_hex(a[1], "TAR");
+        auto msl = parse_hex(a[2], "MSL");
+        TarEntry* t = nullptr;
+        if (c && tar && tar->size() == 3)
+            for (auto& e : c->tars)
+                if (std::equal(e.tar.begin(), e.tar.end(), tar->begin()))
+                    t = &e;
+        if (!c)
+            reply(failure("no card with MSISDN or ICCID " + a[0]));
+        else if (!t)
+            reply(failure("tar-msl: the card has no TAR " + a[1]));
+        else if (!msl || msl->size() != 1)
+            reply(failure("tar-msl: MSL is 1 byte of hex, coded as SPI1"));
+        else {
+            t->msl = (*msl)[0];
+            net_.mark_changed(static_cast<uint32_t>(c - &net_.cards().at(0)));
+            reply(Json{{"ok", true}, {"tar", a[1]}, {"msl", to_hex(*msl)}}.dump());
         }
     } else if (verb == "export") {
         Status st = export_ ? export_(a[0]) : Status(make_error("export is not available"));

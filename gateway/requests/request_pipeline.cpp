@@ -1019,6 +1019,8 @@ void RequestPipeline::por_from(const db::Card& card, const smpp::Mo& mo) {
     Live* owner = nullptr;
     const SentPacket* packet = nullptr;
     for (Live* l : waiting) {
+        if (l->ctx.data.bip)
+            continue; // its scripts get no PoR (their results come over BIP); a push's may
         const SentPacket* p = answered_packet(l->ctx.data, *por);
         auto m = p ? l->packets.find(p->message_id) : l->packets.end();
         if (m != l->packets.end() && m->second.tar == tar_hex(por->tar)) {

@@ -15,6 +15,7 @@
 //   card-memory MSISDN|ICCID BYTES         the card's non-volatile memory for load files
 //   script MSISDN|ICCID HEX                runs a remote APDU script on the card's ISD (as an
 //                                          admin session does); answers its response script
+//   tar-msl MSISDN|ICCID TAR MSL           sets the minimum security level of one of its TARs
 #pragma once
 
 #include <functional>
