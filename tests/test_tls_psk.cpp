@@ -16,7 +16,7 @@ const Bytes kIdentity = test::hex("3839383832393930303030303030303030303136");
 const Bytes kKey = test::hex("0f1e2d3c4b5a69788796a5b4c3d2e1f0");
 
 std::shared_ptr<tls::Config> server_config(tls::PskOptions o = {}) {
-    auto c = tls::Config::server(o, [](ByteView id) -> std::optional<Bytes> {
+    auto c = tls::Config::server(o, [](ByteView id, tls::Session&) -> std::optional<Bytes> {
         if (Bytes(id.begin(), id.end()) == kIdentity)
             return kKey;
         return std::nullopt;

@@ -113,7 +113,7 @@ int on_psk(void* config, mbedtls_ssl_context* ssl, const unsigned char* id, size
     auto* s = static_cast<Session::Impl*>(ssl->p_bio);
     const ByteView identity(id, id_len);
     s->owner->note_identity(identity);
-    std::optional<Bytes> key = c->lookup ? c->lookup(identity) : std::nullopt;
+    std::optional<Bytes> key = c->lookup ? c->lookup(identity, *s->owner) : std::nullopt;
     if (!key)
         return -1; // mbedTLS sends unknown_psk_identity
     const int rc = mbedtls_ssl_set_hs_psk(ssl, key->data(), key->size());

@@ -20,7 +20,7 @@ struct RasServer::Connection {
     tls::Session tls;
     std::unique_ptr<http::RequestParser> parser;
     uv::Timer timer;
-    std::optional<RasCard> card; // once the handshake is done
+    std::optional<RasCard> card; // its PSK identity's, from the handshake's lookup
     bool opened = false;         // the handler took the session
     bool answering = false;      // a POST waits for its reply
     bool ending = false;         // 204 sent: the card is to close
@@ -59,30 +59,27 @@ RasServer::~RasServer() {
     close();
 }
 
-std::optional<RasCard> RasServer::card_of(ByteView identity) {
-    auto owner = store_.psk_owner(identity);
-    if (!owner) {
-        log::error(kLog, "looking up a PSK identity: " + owner.error().message);
-        return std::nullopt;
-    }
-    if (!*owner)
-        return std::nullopt;
-    const auto& o = **owner;
-    return RasCard{o.card_id, o.iccid, o.keyset.kvn, o.keyset.kid,
-                   Bytes(identity.begin(), identity.end())};
-}
-
 Status RasServer::listen() {
     tls::PskOptions o;
     o.suites = config_.suites;
     o.min_version = config_.min_version;
     o.max_version = tls::kTls12;
-    auto cfg = tls::Config::server(o, [this](ByteView identity) -> std::optional<Bytes> {
-        auto owner = store_.psk_owner(identity);
-        if (!owner || !*owner)
-            return std::nullopt;
-        return std::move((*owner)->keyset.psk);
-    });
+    // One lookup per handshake: the key for mbedTLS, the card for the connection.
+    auto cfg = tls::Config::server(
+        o, [this](ByteView identity, tls::Session& session) -> std::optional<Bytes> {
+            auto owner = store_.psk_owner(identity);
+            if (!owner) {
+                log::error(kLog, "looking up a PSK identity: " + owner.error().message);
+                return std::nullopt;
+            }
+            if (!*owner)
+                return std::nullopt;
+            auto& found = **owner;
+            if (auto* c = static_cast<Connection*>(session.context()))
+                c->card = RasCard{found.card_id, found.iccid, found.keyset.kvn, found.keyset.kid,
+                                  Bytes(identity.begin(), identity.end())};
+            return std::move(found.keyset.psk);
+        });
     if (!cfg)
         return make_error("ras: " + cfg.error().message);
     tls_ = *cfg;
@@ -148,6 +145,7 @@ void RasServer::accept(std::unique_ptr<uv::TcpStream> stream) {
             finish(*x, "timeout: no TLS session within " +
                            std::to_string(config_.handshake_timeout_s) + " s");
     });
+    c.tls.set_context(&c); // the PSK lookup names the connection's card
     if (Status st = c.tls.start(); !st)
         finish(c, st.error().message, true);
 }
@@ -176,9 +174,8 @@ void RasServer::on_bytes(Connection& c, ByteView bytes) {
 }
 
 void RasServer::on_open(Connection& c) {
-    c.card = card_of(c.tls.identity());
-    if (!c.card) // the key was found during the handshake and is gone now
-        return finish(c, "TLS: the PSK identity is no longer known", true);
+    if (!c.card) // the handshake's lookup found the card: cannot happen
+        return finish(c, "TLS: no card for the PSK identity", true);
     counters_.inc("ras:handshakes");
     log::info(kLog, c.peer + ": card " + c.card->iccid + " (identity " + to_hex(c.card->identity) +
                         ") " + c.tls.version() + " " + tls::suite_name(c.tls.suite()) +
@@ -282,8 +279,7 @@ void RasServer::finish(Connection& c, const std::string& why, bool tls_failure) 
         const Bytes& identity = conn->tls.identity();
         log::notice(kLog, conn->peer + ": " + why +
                               (identity.empty() ? "" : " (identity " + to_hex(identity) + ")"));
-        std::optional<RasCard> card = identity.empty() ? std::nullopt : card_of(identity);
-        handler_.tls_failed(card, why);
+        handler_.tls_failed(conn->card, why); // the card when its identity was known
     } else if (conn->opened) {
         log::info(kLog, conn->peer + ": card " + conn->card->iccid + ": session closed, " + why);
     }

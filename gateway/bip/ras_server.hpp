@@ -90,7 +90,6 @@ private:
     void send(Connection& c, const std::string& http_message);
     void flush(Connection& c);
     void finish(Connection& c, const std::string& why, bool tls_failure = false);
-    std::optional<RasCard> card_of(ByteView identity);
 
     uv_loop_t* loop_;
     db::Store& store_;

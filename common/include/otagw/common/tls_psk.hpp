@@ -44,9 +44,11 @@ struct PskOptions {
     uint16_t max_fragment = 0;
 };
 
-// The server's lookup of a PSK identity: the key (16 to 32 bytes), or nullopt for an unknown
-// identity (the handshake then fails with alert unknown_psk_identity, RFC 4279 §2).
-using PskLookup = std::function<std::optional<Bytes>(ByteView identity)>;
+class Session;
+// The server's lookup of a PSK identity for `session` (whose context() the caller set): the
+// key (16 to 32 bytes), or nullopt for an unknown identity (the handshake then fails with alert
+// unknown_psk_identity, RFC 4279 §2).
+using PskLookup = std::function<std::optional<Bytes>(ByteView identity, Session& session)>;
 
 // Shared by every session of one side: mbedTLS's configuration and its random generator.
 class Config {
@@ -100,6 +102,9 @@ public:
 
     // The server's PSK callback records the identity the peer sent.
     void note_identity(ByteView identity);
+    // The caller's own pointer for this session, handed back to its PskLookup.
+    void set_context(void* context) { context_ = context; }
+    void* context() const { return context_; }
 
     struct Impl;
 
@@ -113,6 +118,7 @@ private:
     std::string error_;
     Bytes identity_;
     bool peer_closed_ = false;
+    void* context_ = nullptr;
 };
 
 } // namespace otagw::tls
